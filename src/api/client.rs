@@ -1,0 +1,385 @@
+//! The HTTP client: auth, timeouts, retries and decoding, shared by every endpoint.
+
+use super::error::{ApiError, ErrorKind};
+use super::models::*;
+use super::token::Token;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// The published service.
+pub const DEFAULT_BASE_URL: &str = "https://api.mapflow.ai/rest";
+
+/// Per-call timeouts the official clients use.
+pub mod timeouts {
+    use std::time::Duration;
+    pub const DEFAULT: Duration = Duration::from_secs(10);
+    pub const CREATE: Duration = Duration::from_secs(30);
+    pub const CATALOG: Duration = Duration::from_secs(60);
+    pub const DOWNLOAD: Duration = Duration::from_secs(300);
+    pub const UPLOAD: Duration = Duration::from_secs(3600);
+}
+
+/// How idempotent calls are retried: exponential backoff with full jitter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { attempts: 4, base_delay: Duration::from_millis(300), max_delay: Duration::from_secs(5) }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause before retry number `retry` (1-based): a random share of the capped exponential.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_delay);
+        // Half fixed, half random, so retries never bunch up and never fire at once.
+        let half = cap / 2;
+        half + half.mul_f64(rand::random::<f64>())
+    }
+}
+
+/// Where and as whom the client talks.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub token: Token,
+    pub retry: RetryPolicy,
+    /// A multiplier for every timeout (tests shorten them).
+    pub timeout_scale: f64,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: impl Into<String>, token: Token) -> Self {
+        Self { base_url: base_url.into(), token, retry: RetryPolicy::default(), timeout_scale: 1.0 }
+    }
+}
+
+/// Whether a call may be repeated without a visible effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads: retried on server errors, time-outs and connection failures.
+    Safe,
+    /// Writes: sent once; the caller decides.
+    Once,
+}
+
+/// The Mapflow API client. Cheap to clone; all clones share one connection pool.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.config.base_url).field("token", &self.config.token).finish()
+    }
+}
+
+/// The `User-Agent` the app sends.
+pub fn user_agent() -> String {
+    format!("MapflowDesktop/{}", env!("CARGO_PKG_VERSION"))
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        let base = config.base_url.trim_end_matches('/');
+        let parsed = reqwest::Url::parse(base)
+            .map_err(|e| ApiError::new(ErrorKind::InvalidArgument(format!("server URL `{base}`: {e}"))))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ApiError::new(ErrorKind::InvalidArgument(format!("server URL `{base}` is not http(s)"))));
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent())
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| ApiError::from_reqwest(&e))?;
+        let config = ClientConfig { base_url: base.to_owned(), ..config };
+        Ok(Self { http, config })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.config.base_url
+    }
+
+    pub fn token(&self) -> &Token {
+        &self.config.token
+    }
+
+    /// Whether `url` is on the API's own host, the only place the credentials may go.
+    pub fn is_own_host(&self, url: &str) -> bool {
+        match (reqwest::Url::parse(url), reqwest::Url::parse(&self.config.base_url)) {
+            (Ok(a), Ok(b)) => {
+                a.scheme() == b.scheme()
+                    && a.host_str() == b.host_str()
+                    && a.port_or_known_default() == b.port_or_known_default()
+            }
+            _ => false,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_url, path)
+    }
+
+    fn scaled(&self, d: Duration) -> Duration {
+        d.mul_f64(self.config.timeout_scale.max(0.001))
+    }
+
+    /// Sends one request (with retries when `Safe`) and returns the status and body text.
+    pub(crate) async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        timeout: Duration,
+        idempotency: Idempotency,
+    ) -> Result<(u16, String), ApiError> {
+        let attempts = match idempotency {
+            Idempotency::Safe => self.config.retry.attempts.max(1),
+            Idempotency::Once => 1,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.send_once(method.clone(), path, body, timeout).await;
+            match result {
+                Err(e) if e.is_retryable() && attempt < attempts => {
+                    let pause = self.config.retry.delay(attempt);
+                    tracing::info!("{method} {path} failed ({e}); retry {attempt} in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        timeout: Duration,
+    ) -> Result<(u16, String), ApiError> {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header(reqwest::header::AUTHORIZATION, format!("Basic {}", self.config.token.expose()))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(self.scaled(timeout));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| ApiError::from_reqwest(&e))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| ApiError::from_reqwest(&e))?;
+        if (200..300).contains(&status) { Ok((status, text)) } else { Err(ApiError::from_status(status, &text)) }
+    }
+
+    /// A GET whose body is read by the caller chunk by chunk (large downloads). The
+    /// request is retried until the response starts; the body never is.
+    pub(crate) async fn get_stream(&self, path: &str, timeout: Duration) -> Result<reqwest::Response, ApiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = async {
+                let resp = self
+                    .http
+                    .get(self.url(path))
+                    .header(reqwest::header::AUTHORIZATION, format!("Basic {}", self.config.token.expose()))
+                    .timeout(self.scaled(timeout))
+                    .send()
+                    .await
+                    .map_err(|e| ApiError::from_reqwest(&e))?;
+                let status = resp.status().as_u16();
+                if (200..300).contains(&status) {
+                    Ok(resp)
+                } else {
+                    let text = resp.text().await.unwrap_or_default();
+                    Err(ApiError::from_status(status, &text))
+                }
+            }
+            .await;
+            match result {
+                Err(e) if e.is_retryable() && attempt < self.config.retry.attempts.max(1) => {
+                    tokio::time::sleep(self.config.retry.delay(attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A JSON call decoded into `T`; a decode error names the JSON path and keeps the body.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        timeout: Duration,
+        idempotency: Idempotency,
+    ) -> Result<T, ApiError> {
+        let (status, text) = self.send_raw(method, path, body, timeout, idempotency).await?;
+        decode(status, &text)
+    }
+
+    /// A call whose answer is not needed (deletes); any 2xx is success.
+    pub(crate) async fn call_unit(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        timeout: Duration,
+        idempotency: Idempotency,
+    ) -> Result<(), ApiError> {
+        self.send_raw(method, path, body, timeout, idempotency).await.map(|_| ())
+    }
+
+    // ---- Account ----
+
+    /// `GET /user/status`: the account, its models and providers. Also the sign-in check.
+    pub async fn user_status(&self) -> Result<UserStatus, ApiError> {
+        self.call(Method::GET, "/user/status", None, timeouts::DEFAULT, Idempotency::Safe).await
+    }
+
+    // ---- Projects ----
+
+    /// `GET /projects/default`.
+    pub async fn default_project(&self) -> Result<Project, ApiError> {
+        self.call(Method::GET, "/projects/default", None, timeouts::DEFAULT, Idempotency::Safe).await
+    }
+
+    /// `GET /projects/{id}`.
+    pub async fn project(&self, id: &ProjectId) -> Result<Project, ApiError> {
+        let path = format!("/projects/{}", path_segment(&id.0)?);
+        self.call(Method::GET, &path, None, timeouts::DEFAULT, Idempotency::Safe).await
+    }
+
+    /// `GET /projects`: every project as a plain list.
+    pub async fn projects(&self) -> Result<Vec<Project>, ApiError> {
+        self.call(Method::GET, "/projects", None, timeouts::DEFAULT, Idempotency::Safe).await
+    }
+
+    /// `POST /projects/page`. A read, so it is retried like a GET.
+    pub async fn projects_page(&self, query: &ProjectPageQuery) -> Result<Page<Project>, ApiError> {
+        if query.limit <= 0 || query.offset < 0 {
+            return Err(ApiError::new(ErrorKind::InvalidArgument(
+                "page limit must be positive and offset not negative".into(),
+            )));
+        }
+        let body = to_body(query)?;
+        self.call(Method::POST, "/projects/page", Some(&body), timeouts::DEFAULT, Idempotency::Safe).await
+    }
+
+    /// `POST /projects`. Never retried on its own.
+    pub async fn create_project(&self, name: &str, description: Option<&str>) -> Result<Project, ApiError> {
+        let name = check_name(name)?;
+        let body = to_body(&ProjectEdit { name: Some(name), description: description.map(str::to_owned) })?;
+        self.call(Method::POST, "/projects", Some(&body), timeouts::CREATE, Idempotency::Once).await
+    }
+
+    /// `PUT /projects/{id}`: rename and/or change the description.
+    pub async fn update_project(&self, id: &ProjectId, edit: &ProjectEdit) -> Result<Project, ApiError> {
+        if let Some(n) = &edit.name {
+            check_name(n)?;
+        }
+        let path = format!("/projects/{}", path_segment(&id.0)?);
+        let body = to_body(edit)?;
+        self.call(Method::PUT, &path, Some(&body), timeouts::DEFAULT, Idempotency::Once).await
+    }
+
+    /// `DELETE /projects/{id}`.
+    pub async fn delete_project(&self, id: &ProjectId) -> Result<(), ApiError> {
+        let path = format!("/projects/{}", path_segment(&id.0)?);
+        self.call_unit(Method::DELETE, &path, None, timeouts::DEFAULT, Idempotency::Once).await
+    }
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::new(ErrorKind::InvalidArgument("a name is required".into())));
+    }
+    Ok(name.to_owned())
+}
+
+/// An id as one URL path segment; ids with `/`, `?` or `#` are refused.
+pub(crate) fn path_segment(id: &str) -> Result<&str, ApiError> {
+    if id.is_empty() || id.contains(['/', '?', '#', '%']) || id.chars().any(char::is_whitespace) {
+        return Err(ApiError::new(ErrorKind::InvalidArgument(format!("`{id}` is not a valid id"))));
+    }
+    Ok(id)
+}
+
+pub(crate) fn to_body<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::new(ErrorKind::InvalidArgument(e.to_string())))
+}
+
+/// Decodes a JSON body into `T`, naming the path of the first field that did not fit.
+pub fn decode<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::decode(status, path, e.into_inner().to_string(), text)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_names_the_path() {
+        let err = decode::<Page<Project>>(200, r#"{"results": [], "total": 1, "count": {"x": 1}"#).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::Decode { .. }), "{err:?}");
+        let err = decode::<UserStatus>(200, r#"{"email": "a", "models": 5}"#).unwrap_err();
+        match err.kind {
+            ErrorKind::Decode { path, .. } => assert_eq!(path, "models"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lenient_models() {
+        let s: UserStatus = decode(
+            200,
+            r#"{"email":"a@b","billingType":"credits","remainingCredits":"12.0","extra":1,
+                "models":[{"id":"m","name":"B","blocks":[{"name":"S","price":2,"optional":false},{"name":"C","price":1,"optional":true}]}, 7],
+                "dataProviders":[{"name":"p","minAreaSqkm":0.5}]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.billing_type, BillingType::Credits);
+        assert_eq!(s.remaining_credits, 12);
+        assert_eq!(s.models.len(), 1, "the odd item is dropped, not the list");
+        assert_eq!(s.models[0].price_with(&[]), 2.0);
+        assert_eq!(s.models[0].price_with(&["C"]), 3.0);
+        assert_eq!(s.data_providers[0].min_area_sq_km, Some(0.5));
+        assert_eq!(s.data_providers[0].label(), "p");
+        let old: UserStatus = decode(200, r#"{"billingType": 2}"#).unwrap();
+        assert_eq!(old.billing_type, BillingType::Credits);
+    }
+
+    #[test]
+    fn retry_delay_grows_and_is_capped() {
+        let p =
+            RetryPolicy { attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(350) };
+        for _ in 0..50 {
+            let d1 = p.delay(1);
+            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
+            let d5 = p.delay(5);
+            assert!(d5 >= Duration::from_millis(175) && d5 <= Duration::from_millis(350));
+        }
+    }
+}

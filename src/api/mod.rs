@@ -1,0 +1,13 @@
+//! Typed, async Mapflow API client. No egui here, and it never creates a runtime.
+
+pub mod client;
+pub mod error;
+pub mod models;
+pub mod processings;
+pub mod token;
+
+pub use client::{Client, ClientConfig, RetryPolicy};
+pub use error::{ApiError, ErrorKind};
+pub use models::*;
+pub use processings::*;
+pub use token::Token;

@@ -1,0 +1,52 @@
+//! Errors and API codes as sentences in the user's language.
+
+use crate::api::{ApiError, ErrorKind};
+use rust_i18n::t;
+use std::collections::BTreeMap;
+
+/// One sentence (or two) telling the user what went wrong and what to do.
+pub fn error_text(error: &ApiError) -> String {
+    match &error.kind {
+        ErrorKind::InvalidToken(reason) => t!("errors.invalid_token", reason = reason).into_owned(),
+        ErrorKind::InvalidArgument(reason) => t!("errors.invalid_argument", reason = reason).into_owned(),
+        ErrorKind::Unauthorized => t!("errors.unauthorized").into_owned(),
+        ErrorKind::Forbidden => t!("errors.forbidden").into_owned(),
+        ErrorKind::NotFound => t!("errors.not_found").into_owned(),
+        ErrorKind::Api { code, message, params } => code_text(code, params, message),
+        ErrorKind::Detail { code: Some(code), message, params } => code_text(code, params, message),
+        ErrorKind::Detail { code: None, message, .. } => t!("errors.server_said", message = message).into_owned(),
+        ErrorKind::Server => match error.status {
+            Some(s) => t!("errors.server_status", status = s).into_owned(),
+            None => t!("errors.server").into_owned(),
+        },
+        ErrorKind::Timeout => t!("errors.timeout").into_owned(),
+        ErrorKind::Network(detail) => t!("errors.network", detail = detail).into_owned(),
+        ErrorKind::Decode { path, .. } => {
+            let path = if path.is_empty() || path == "." { "(root)".to_owned() } else { path.clone() };
+            t!("errors.decode", path = path).into_owned()
+        }
+    }
+}
+
+/// The sentence for an API code with its parameters filled in; an unknown code shows the
+/// code, the server's message and the raw parameters.
+pub fn code_text(code: &str, params: &BTreeMap<String, String>, message: &str) -> String {
+    let key = format!("codes.{code}");
+    let template = t!(&key);
+    if template != key {
+        let mut text = template.into_owned();
+        for (name, value) in params {
+            text = text.replace(&format!("%{{{name}}}"), value);
+        }
+        return text;
+    }
+    let raw = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+    let mut text = code.to_owned();
+    if !message.is_empty() {
+        text = format!("{text}: {message}");
+    }
+    if !raw.is_empty() {
+        text = format!("{text} ({raw})");
+    }
+    text
+}

@@ -1,0 +1,18 @@
+//! The application: state, settings, credentials and the eframe `App`.
+
+pub mod credentials;
+pub mod messages;
+pub mod remote;
+pub mod settings;
+mod shell;
+pub mod state;
+
+pub use remote::Remote;
+pub use settings::{Language, Settings};
+pub use shell::{AppOptions, MapflowApp, SETTINGS_KEY};
+pub use state::AppState;
+
+/// The app's per-user directories (config, data, cache), if the platform has them.
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("ai", "Mapflow", "mapflow-desktop")
+}

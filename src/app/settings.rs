@@ -1,0 +1,60 @@
+//! What persists across restarts (through eframe's storage).
+
+use crate::api::ProjectId;
+use crate::map::MapSettings;
+use serde::{Deserialize, Serialize};
+
+/// The UI languages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    English,
+    Russian,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::English, Language::Russian];
+
+    /// The locale code of the translation files.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::English => "en",
+            Self::Russian => "ru",
+        }
+    }
+
+    /// The language's own name, as shown in the chooser.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Self::English => "English",
+            Self::Russian => "Русский",
+        }
+    }
+
+    /// Makes this the language of every string from now on.
+    pub fn activate(self) {
+        rust_i18n::set_locale(self.code());
+    }
+}
+
+/// Settings kept between runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub language: Language,
+    /// The server offered in the sign-in dialog.
+    pub server_url: String,
+    pub map: MapSettings,
+    pub last_project: Option<ProjectId>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            language: Language::default(),
+            server_url: crate::api::client::DEFAULT_BASE_URL.to_owned(),
+            map: MapSettings::default(),
+            last_project: None,
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! `AppState`: everything the UI draws, and the one place events change it.
+
+use super::remote::Remote;
+use super::settings::Settings;
+use crate::api::{ApiError, Page, Project, ProjectId, ProjectPageQuery, UserStatus};
+use crate::app::credentials::StoreLocation;
+use crate::worker::{Command, Event, Session};
+
+/// A message for the user, shown until dismissed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// The sign-in dialog's fields.
+#[derive(Debug, Clone, Default)]
+pub struct SignInForm {
+    pub open: bool,
+    pub server: String,
+    pub token: String,
+    pub remember: bool,
+    pub pending: bool,
+    /// Why the last attempt failed, in the user's language.
+    pub error: Option<String>,
+}
+
+/// Plain data drawn by the UI. Remote values change only in [`AppState::apply`].
+#[derive(Debug, Default)]
+pub struct AppState {
+    pub settings: Settings,
+    pub session: Option<Session>,
+    /// Set while the first session is being established.
+    pub connecting: bool,
+    pub status: Remote<UserStatus>,
+    pub projects: Remote<Page<Project>>,
+    pub project_query: ProjectPageQuery,
+    pub open_project: Remote<Project>,
+    pub sign_in: SignInForm,
+    pub credentials: Option<Result<StoreLocation, String>>,
+    pub notices: Vec<Notice>,
+    /// Commands produced while applying events (follow-up loads), sent by the app.
+    pub follow_up: Vec<Command>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings) -> Self {
+        let sign_in = SignInForm { server: settings.server_url.clone(), remember: true, ..SignInForm::default() };
+        Self { settings, sign_in, connecting: true, ..Self::default() }
+    }
+
+    pub fn notify_error(&mut self, text: impl Into<String>) {
+        self.notices.push(Notice { text: text.into(), is_error: true });
+    }
+
+    pub fn notify(&mut self, text: impl Into<String>) {
+        self.notices.push(Notice { text: text.into(), is_error: false });
+    }
+
+    /// The id of the open project, if any.
+    pub fn open_project_id(&self) -> Option<&ProjectId> {
+        self.open_project.value().map(|p| &p.id)
+    }
+
+    /// Marks the projects list as loading and returns the command that loads it.
+    pub fn reload_projects(&mut self) -> Command {
+        self.projects.start();
+        Command::LoadProjects { query: self.project_query.clone() }
+    }
+
+    /// Applies one worker event. The only place remote data changes.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::SignedIn { session, status } => {
+                self.connecting = false;
+                let same_account =
+                    self.session.as_ref().is_some_and(|s| s.server == session.server && s.email == session.email);
+                if self.sign_in.pending {
+                    self.sign_in =
+                        SignInForm { server: self.sign_in.server.clone(), remember: true, ..SignInForm::default() };
+                }
+                self.session = Some(session);
+                self.status.finish(Ok(status));
+                if !same_account {
+                    self.projects = Remote::NotRequested;
+                    self.open_project = Remote::NotRequested;
+                    self.project_query.offset = 0;
+                }
+                let cmd = self.reload_projects();
+                self.follow_up.push(cmd);
+                let reopen = self
+                    .open_project_id()
+                    .cloned()
+                    .or_else(|| if same_account { None } else { self.settings.last_project.clone() });
+                if let Some(id) = reopen {
+                    self.open_project.start();
+                    self.follow_up.push(Command::OpenProject { id });
+                }
+            }
+            Event::SignInFailed { server, error } => {
+                self.connecting = false;
+                let text = super::messages::error_text(&error);
+                if self.sign_in.pending || self.sign_in.open {
+                    self.sign_in.pending = false;
+                    self.sign_in.open = true;
+                    self.sign_in.error = Some(text);
+                } else {
+                    self.notify_error(rust_i18n::t!("signin.failed_at", server = server, reason = text));
+                }
+            }
+            Event::CredentialsStored(result) => {
+                if let Err(e) = &result {
+                    self.notify_error(rust_i18n::t!("signin.store_failed", reason = e));
+                }
+                self.credentials = Some(result.clone());
+                if let (Some(s), Ok(loc)) = (&mut self.session, result) {
+                    s.stored = Some(loc);
+                }
+            }
+            Event::SandboxFailed(reason) => {
+                self.connecting = false;
+                self.notify_error(rust_i18n::t!("sandbox.failed", reason = reason));
+            }
+            Event::Status(result) => self.apply_status(result),
+            Event::Projects { query, result } => {
+                // An answer to an older query is stale; the newer one is on its way.
+                if query == self.project_query {
+                    self.projects.finish(result);
+                }
+            }
+            Event::ProjectCreated(result) => match result {
+                Ok(p) => {
+                    self.notify(rust_i18n::t!("projects.created", name = p.name));
+                    let cmd = self.reload_projects();
+                    self.follow_up.push(cmd);
+                }
+                Err(e) => self.notify_api_error(&e),
+            },
+            Event::ProjectRenamed { id, result } => match result {
+                Ok(p) => {
+                    if let Some(page) = self.projects.value_mut()
+                        && let Some(item) = page.results.iter_mut().find(|x| x.id == id)
+                    {
+                        *item = p.clone();
+                    }
+                    if self.open_project_id() == Some(&id) {
+                        self.open_project.finish(Ok(p));
+                    }
+                }
+                Err(e) => self.notify_api_error(&e),
+            },
+            Event::ProjectDeleted { id, result } => match result {
+                Ok(()) => {
+                    if self.open_project_id() == Some(&id) {
+                        self.open_project = Remote::NotRequested;
+                        self.settings.last_project = None;
+                    }
+                    let cmd = self.reload_projects();
+                    self.follow_up.push(cmd);
+                }
+                Err(e) => self.notify_api_error(&e),
+            },
+            Event::ProjectOpened { id, result } => {
+                if let Err(e) = &result {
+                    if self.settings.last_project.as_ref() == Some(&id) {
+                        self.settings.last_project = None;
+                    }
+                    self.notify_api_error(e);
+                    // A project that cannot be opened leaves nothing open rather than a stale one.
+                    self.open_project = Remote::NotRequested;
+                    return;
+                }
+                self.settings.last_project = Some(id);
+                self.open_project.finish(result);
+            }
+        }
+    }
+
+    fn apply_status(&mut self, result: Result<UserStatus, ApiError>) {
+        if let Err(e) = &result
+            && e.is_unauthorized()
+        {
+            self.notify_error(rust_i18n::t!("signin.revoked"));
+            self.sign_in.open = true;
+        }
+        self.status.finish(result);
+    }
+
+    fn notify_api_error(&mut self, error: &ApiError) {
+        if error.is_unauthorized() {
+            self.sign_in.open = true;
+        }
+        self.notify_error(super::messages::error_text(error));
+    }
+}

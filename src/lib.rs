@@ -1,0 +1,12 @@
+//! Mapflow Desktop: a native client for the Mapflow platform, with an offline sandbox.
+
+rust_i18n::i18n!("locales", fallback = "en");
+
+pub mod api;
+pub mod app;
+pub mod geo;
+pub mod map;
+pub mod results;
+pub mod sandbox;
+pub mod ui;
+pub mod worker;

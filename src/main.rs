@@ -1,0 +1,103 @@
+//! Mapflow Desktop: the GUI by default, or `sandbox` to serve the local API headless.
+
+use clap::{Parser, Subcommand};
+use mapflow_desktop::api::Token;
+use mapflow_desktop::app::{AppOptions, MapflowApp, Settings};
+use mapflow_desktop::sandbox::{self, SandboxConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "mapflow-desktop", version, about = "Mapflow Desktop: AI mapping from satellite and aerial imagery")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the local Mapflow-compatible sandbox without a window, until Ctrl-C.
+    Sandbox {
+        /// Address to listen on; loopback unless told otherwise.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// The one API token to accept (base64 of email:key); the demo token when omitted.
+        #[arg(long)]
+        token: Option<String>,
+        /// Where the sandbox keeps its state; the user's data directory when omitted.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// How long a processing takes to finish, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        processing_seconds: f64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu=warn,naga=warn,walkers=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run_gui(),
+        Some(Cmd::Sandbox { addr, token, data_dir, processing_seconds }) => {
+            run_sandbox(addr, token, data_dir, processing_seconds)
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_gui() -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Mapflow Desktop")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([640.0, 400.0]),
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Mapflow Desktop",
+        options,
+        Box::new(|cc| {
+            let settings: Settings =
+                cc.storage.and_then(|s| eframe::get_value(s, mapflow_desktop::app::SETTINGS_KEY)).unwrap_or_default();
+            let app = MapflowApp::new(&cc.egui_ctx, settings, AppOptions::user_default())?;
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn run_sandbox(
+    addr: SocketAddr,
+    token: Option<String>,
+    data_dir: Option<PathBuf>,
+    processing_seconds: f64,
+) -> Result<(), String> {
+    let token = match token {
+        Some(t) => Token::parse(&t).map_err(|e| format!("--token: {e}"))?,
+        None => sandbox::demo_token(),
+    };
+    let data_dir = data_dir.or_else(|| mapflow_desktop::app::project_dirs().map(|d| d.data_dir().join("sandbox")));
+    let config = SandboxConfig { addr, token: token.clone(), data_dir: data_dir.clone(), processing_seconds };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime
+        .block_on(sandbox::serve(config, move |bound| {
+            println!("Mapflow sandbox listening on http://{bound}/rest");
+            println!("Accepted token: {} (account {})", token.expose(), token.email());
+            if let Some(dir) = &data_dir {
+                println!("State kept in {}", dir.display());
+            }
+        }))
+        .map_err(|e| e.to_string())
+}

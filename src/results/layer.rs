@@ -1,0 +1,645 @@
+//! [`ResultLayer`]: a parsed result, projected, triangulated and indexed, and [`load_result`]
+//! which builds it.
+
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, mpsc};
+
+use egui::Color32;
+use geo::TriangulateEarcut as _;
+use geo_types::{Coord, LineString, Polygon};
+use rstar::{AABB, RTree, RTreeObject};
+use serde_json::{Map, Value};
+
+use super::error::ResultError;
+use super::parse::{self, ParsedChunk, SkippedFeatures};
+use super::style;
+
+/// Length of the equator in Web Mercator metres: the size of the world square.
+pub(crate) const WORLD_METERS: f64 = 40_075_016.685_578_49;
+
+/// Web Mercator ends here.
+pub(crate) const MAX_LATITUDE: f64 = 85.051_128_779_806_59;
+
+/// Features per chunk handed from the parser to the preparing threads.
+const CHUNK_FEATURES: usize = 2048;
+
+/// A class of features in the legend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendEntry {
+    /// The attribute and value that define the class, e.g. `class_id=101`; what
+    /// [`super::ResultStyle::hidden_classes`] holds.
+    pub key: String,
+    /// The class name, translated when the result was loaded (see [`Self::current_label`]).
+    pub label: String,
+    /// The colour features of the class are drawn in.
+    pub color: Color32,
+    /// Number of features of the class.
+    pub count: usize,
+    /// Whether the class is drawn as lines (roads) rather than areas.
+    pub is_line: bool,
+}
+
+impl LegendEntry {
+    /// The class name in the current language, for a UI whose language changed after loading.
+    pub fn current_label(&self) -> String {
+        style::class_label(&self.key)
+    }
+}
+
+/// One feature's geometry as ranges of the layer's shared buffers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FeatureGeom {
+    /// Range of `rings`: outer rings and holes of polygons, or the parts of a line.
+    pub rings: [u32; 2],
+    /// Range of `triangles` (three indices per triangle, into `points`); empty for lines.
+    pub triangles: [u32; 2],
+    /// `[min x, min y, max x, max y]` in local metres.
+    pub bbox: [f32; 4],
+    /// Index into the legend.
+    pub class: u32,
+    pub is_line: bool,
+}
+
+/// A feature's bbox in the R-tree.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct IndexedBox {
+    envelope: AABB<[f32; 2]>,
+    pub feature: u32,
+}
+
+impl RTreeObject for IndexedBox {
+    type Envelope = AABB<[f32; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+/// A result ready to draw: geometry projected to Web Mercator, triangulated, indexed.
+///
+/// Coordinates are Web Mercator metres (x east, y south) relative to an origin near the data,
+/// kept in `f32`: a millimetre is still resolved tens of kilometres away from the origin,
+/// and the buffers are half the size. Every feature's outline, triangles and bbox are ranges of
+/// a few shared buffers, so drawing walks flat arrays. The bboxes are in an R-tree, for picking
+/// and for finding what is in view.
+pub struct ResultLayer {
+    /// Distinguishes layers in a [`super::DrawCache`], which keeps what it drew per layer.
+    pub(crate) id: u64,
+    /// Normalized Web Mercator (the world is the unit square) of the local origin.
+    pub(crate) origin: [f64; 2],
+    pub(crate) points: Vec<[f32; 2]>,
+    /// `[start, end)` ranges of `points`; polygon rings are stored open.
+    pub(crate) rings: Vec<[u32; 2]>,
+    pub(crate) triangles: Vec<u32>,
+    pub(crate) features: Vec<FeatureGeom>,
+    pub(crate) index: RTree<IndexedBox>,
+    /// Median size (the longer bbox side) of the features, in local metres: how detailed the
+    /// layer can be drawn at a zoom.
+    pub(crate) typical_size: f32,
+    /// Union of the feature bboxes in local metres.
+    pub(crate) extent: Option<[f32; 4]>,
+    attributes: Vec<Map<String, Value>>,
+    legend: Vec<LegendEntry>,
+    skipped: SkippedFeatures,
+}
+
+impl std::fmt::Debug for ResultLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResultLayer")
+            .field("features", &self.features.len())
+            .field("points", &self.points.len())
+            .field("legend", &self.legend)
+            .field("skipped", &self.skipped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResultLayer {
+    /// Number of features drawn (skipped ones excluded).
+    pub fn feature_count(&self) -> usize {
+        self.features.len()
+    }
+
+    /// Features left out because their geometry was null, broken or not drawable.
+    pub fn skipped_count(&self) -> usize {
+        self.skipped.total()
+    }
+
+    /// Features left out, by reason.
+    pub fn skipped(&self) -> SkippedFeatures {
+        self.skipped
+    }
+
+    /// Lon/lat bounds `[west, south, east, north]` of all features; `None` without features.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        let [min_x, min_y, max_x, max_y] = self.extent?;
+        let (west, north) = self.lon_lat_of_local(f64::from(min_x), f64::from(min_y));
+        let (east, south) = self.lon_lat_of_local(f64::from(max_x), f64::from(max_y));
+        Some([west, south, east, north])
+    }
+
+    /// The classes, known model classes first, then the others by key.
+    pub fn legend(&self) -> &[LegendEntry] {
+        &self.legend
+    }
+
+    /// The legend entry of a feature's class.
+    pub fn class_of(&self, feature: usize) -> Option<&LegendEntry> {
+        let geom = self.features.get(feature)?;
+        self.legend.get(geom.class as usize)
+    }
+
+    /// A feature's attributes (its GeoJSON `properties`); empty for an unknown index.
+    pub fn attributes(&self, feature: usize) -> &Map<String, Value> {
+        static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+        self.attributes.get(feature).unwrap_or(&EMPTY)
+    }
+
+    /// The feature under a lon/lat point, topmost (last drawn) first: a polygon containing the
+    /// point, or a line within `tolerance_m` metres of it.
+    pub fn pick(&self, lon: f64, lat: f64, tolerance_m: f64) -> Option<usize> {
+        self.pick_where(lon, lat, tolerance_m, |_| true)
+    }
+
+    /// Like [`Self::pick`], among the features `keep` accepts.
+    pub fn pick_where(
+        &self,
+        lon: f64,
+        lat: f64,
+        tolerance_m: f64,
+        mut keep: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        if !lon.is_finite() || !lat.is_finite() {
+            return None;
+        }
+        let [x, y] = self.local_of(lon, lat);
+        // Mercator metres are longer than ground metres by 1 / cos(latitude).
+        let stretch = 1.0 / lat.clamp(-MAX_LATITUDE, MAX_LATITUDE).to_radians().cos();
+        let tolerance = (tolerance_m.max(0.0) * stretch) as f32;
+        let point = [x as f32, y as f32];
+        let envelope = AABB::from_corners(
+            [point[0] - tolerance, point[1] - tolerance],
+            [point[0] + tolerance, point[1] + tolerance],
+        );
+        let mut best: Option<usize> = None;
+        for candidate in self.index.locate_in_envelope_intersecting(&envelope) {
+            let feature = candidate.feature as usize;
+            if best.is_some_and(|best| best > feature) || !keep(feature) {
+                continue;
+            }
+            if self.hits(feature, point, tolerance) {
+                best = Some(feature);
+            }
+        }
+        best
+    }
+
+    fn hits(&self, feature: usize, point: [f32; 2], tolerance: f32) -> bool {
+        let geom = &self.features[feature];
+        let rings = &self.rings[geom.rings[0] as usize..geom.rings[1] as usize];
+        if geom.is_line {
+            let limit = tolerance * tolerance;
+            rings.iter().any(|ring| {
+                self.points[ring[0] as usize..ring[1] as usize]
+                    .windows(2)
+                    .any(|pair| distance_squared(point, pair[0], pair[1]) <= limit)
+            })
+        } else {
+            // Even-odd over all rings: holes and the parts of a multipolygon come out right.
+            let mut inside = false;
+            for ring in rings {
+                let ring = &self.points[ring[0] as usize..ring[1] as usize];
+                let mut previous = ring[ring.len() - 1];
+                for &current in ring {
+                    if (current[1] > point[1]) != (previous[1] > point[1]) {
+                        let t = (point[1] - current[1]) / (previous[1] - current[1]);
+                        if point[0] < current[0] + t * (previous[0] - current[0]) {
+                            inside = !inside;
+                        }
+                    }
+                    previous = current;
+                }
+            }
+            inside
+        }
+    }
+
+    /// Local metres of a lon/lat.
+    pub(crate) fn local_of(&self, lon: f64, lat: f64) -> [f64; 2] {
+        let norm = normalized(lon, lat);
+        [(norm[0] - self.origin[0]) * WORLD_METERS, (norm[1] - self.origin[1]) * WORLD_METERS]
+    }
+
+    /// Lon/lat of a point in local metres.
+    pub(crate) fn lon_lat_of_local(&self, x: f64, y: f64) -> (f64, f64) {
+        let norm = [self.origin[0] + x / WORLD_METERS, self.origin[1] + y / WORLD_METERS];
+        let lon = norm[0] * 360.0 - 180.0;
+        let lat = (PI * (1.0 - 2.0 * norm[1])).sinh().atan().to_degrees();
+        (lon, lat)
+    }
+}
+
+/// Squared distance from `p` to the segment `a`–`b`.
+fn distance_squared(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let length = dx * dx + dy * dy;
+    let t = if length > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length).clamp(0.0, 1.0) } else { 0.0 };
+    let (ex, ey) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
+    ex * ex + ey * ey
+}
+
+/// Normalized Web Mercator (x east, y south, the world the unit square) of a lon/lat.
+pub(crate) fn normalized(lon: f64, lat: f64) -> [f64; 2] {
+    let lat = lat.clamp(-MAX_LATITUDE, MAX_LATITUDE);
+    [(lon + 180.0) / 360.0, (1.0 - lat.to_radians().tan().asinh() / PI) / 2.0]
+}
+
+/// Parses and prepares a result off the UI thread: the returned layer is ready to draw.
+///
+/// Parsing runs on the calling thread while other threads project and triangulate the chunks
+/// already parsed. Features with null, broken or unsupported geometry are skipped and counted;
+/// only broken JSON, or JSON that is not a FeatureCollection, is an error.
+pub fn load_result(bytes: &[u8]) -> Result<ResultLayer, ResultError> {
+    let helpers = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(2, 4) - 1;
+    let (sender, receiver) = mpsc::sync_channel::<ParsedChunk>(helpers * 2);
+    let receiver = Mutex::new(receiver);
+    let (parsed, prepared) = std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        for number in 0..helpers {
+            let receiver = &receiver;
+            let spawned =
+                std::thread::Builder::new().name(format!("result-prepare-{number}")).spawn_scoped(scope, move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => break,
+                        };
+                        match next {
+                            Ok(chunk) => done.push(prepare(chunk)),
+                            Err(_) => break,
+                        }
+                    }
+                    done
+                });
+            match spawned {
+                Ok(worker) => workers.push(worker),
+                Err(err) => tracing::warn!("preparing the result on one thread: {err}"),
+            }
+        }
+        let mut prepared = Vec::new();
+        let parsed = parse::parse(bytes, CHUNK_FEATURES, &mut |chunk| {
+            if workers.is_empty() {
+                prepared.push(prepare(chunk));
+            } else if let Err(mpsc::SendError(chunk)) = sender.send(chunk) {
+                prepared.push(prepare(chunk));
+            }
+        });
+        drop(sender);
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => prepared.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        (parsed, prepared)
+    });
+    let collection = parsed.map_err(|err| ResultError::from_json(&err))?;
+    match collection.kind.as_deref() {
+        Some("FeatureCollection") => {}
+        Some("") => {
+            return Err(ResultError::NotFeatureCollection { found: "type is not a string".to_owned() });
+        }
+        Some(other) => {
+            return Err(ResultError::NotFeatureCollection { found: format!("type {other}") });
+        }
+        None => {
+            return Err(ResultError::NotFeatureCollection { found: "no type".to_owned() });
+        }
+    }
+    let layer = merge(prepared, collection.skipped);
+    tracing::debug!(
+        features = collection.feature_count,
+        drawn = layer.feature_count(),
+        skipped = ?layer.skipped(),
+        "result loaded"
+    );
+    Ok(layer)
+}
+
+/// A chunk projected to local metres and triangulated; classes are numbered per chunk.
+struct PreparedChunk {
+    index: usize,
+    origin: [f64; 2],
+    points: Vec<[f32; 2]>,
+    rings: Vec<[u32; 2]>,
+    triangles: Vec<u32>,
+    features: Vec<FeatureGeom>,
+    attributes: Vec<Map<String, Value>>,
+    /// Class keys, with how many polygon and line features each has.
+    classes: Vec<(String, [usize; 2])>,
+    broken: usize,
+}
+
+fn prepare(mut chunk: ParsedChunk) -> PreparedChunk {
+    let origin = chunk.origin.map_or([0.5, 0.5], |[lon, lat]| normalized(lon, lat));
+    let mut out = PreparedChunk {
+        index: chunk.index,
+        origin,
+        points: Vec::with_capacity(chunk.points.len()),
+        rings: Vec::with_capacity(chunk.ends[0].len()),
+        triangles: Vec::with_capacity(chunk.points.len() * 2),
+        features: Vec::with_capacity(chunk.features.len()),
+        attributes: Vec::with_capacity(chunk.features.len()),
+        classes: Vec::new(),
+        broken: 0,
+    };
+    let mut class_ids: HashMap<String, u32> = HashMap::new();
+    let mut key = String::new();
+    let mut scratch = Scratch::default();
+    for feature in std::mem::take(&mut chunk.features) {
+        let marks = (out.points.len(), out.rings.len(), out.triangles.len());
+        let is_line = feature.kind.is_line();
+        let ok = if is_line {
+            add_lines(&chunk, &feature, &mut out)
+        } else {
+            add_polygons(&chunk, &feature, &mut out, &mut scratch)
+        };
+        if !ok {
+            out.points.truncate(marks.0);
+            out.rings.truncate(marks.1);
+            out.triangles.truncate(marks.2);
+            out.broken += 1;
+            continue;
+        }
+        let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+        for point in &out.points[marks.0..] {
+            bbox = [bbox[0].min(point[0]), bbox[1].min(point[1]), bbox[2].max(point[0]), bbox[3].max(point[1])];
+        }
+        style::class_key(&feature.properties, is_line, &mut key);
+        let class = match class_ids.get(key.as_str()) {
+            Some(&class) => class,
+            None => {
+                let class = len32(out.classes.len());
+                class_ids.insert(key.clone(), class);
+                out.classes.push((key.clone(), [0, 0]));
+                class
+            }
+        };
+        out.classes[class as usize].1[usize::from(is_line)] += 1;
+        out.features.push(FeatureGeom {
+            rings: [len32(marks.1), len32(out.rings.len())],
+            triangles: [len32(marks.2), len32(out.triangles.len())],
+            bbox,
+            class,
+            is_line,
+        });
+        out.attributes.push(feature.properties);
+    }
+    out
+}
+
+fn len32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// Local metres of a lon/lat, relative to `origin` (normalized Mercator).
+#[inline]
+fn project(point: [f64; 2], origin: [f64; 2]) -> [f32; 2] {
+    let norm = normalized(point[0], point[1]);
+    [((norm[0] - origin[0]) * WORLD_METERS) as f32, ((norm[1] - origin[1]) * WORLD_METERS) as f32]
+}
+
+/// The `ends[level]` entries of a feature, each with where it starts in the level below.
+fn spans(chunk: &ParsedChunk, feature: &parse::ParsedFeature, level: usize) -> impl Iterator<Item = (usize, usize)> {
+    let ends = &chunk.ends[level][feature.start[level + 1] as usize..feature.end[level + 1] as usize];
+    let mut start = feature.start[level] as usize;
+    ends.iter().map(move |&end| {
+        let span = (start, end as usize);
+        start = end as usize;
+        span
+    })
+}
+
+fn add_lines(chunk: &ParsedChunk, feature: &parse::ParsedFeature, out: &mut PreparedChunk) -> bool {
+    let before = out.rings.len();
+    for (start, end) in spans(chunk, feature, 0) {
+        if end - start < 2 {
+            continue;
+        }
+        let first = out.points.len();
+        out.points.extend(chunk.points[start..end].iter().map(|&point| project(point, out.origin)));
+        out.rings.push([len32(first), len32(out.points.len())]);
+    }
+    out.rings.len() > before
+}
+
+/// Buffers reused from polygon to polygon.
+#[derive(Default)]
+struct Scratch {
+    rings: Vec<[u32; 2]>,
+}
+
+fn add_polygons(
+    chunk: &ParsedChunk,
+    feature: &parse::ParsedFeature,
+    out: &mut PreparedChunk,
+    scratch: &mut Scratch,
+) -> bool {
+    let before = out.rings.len();
+    let ring_spans: Vec<(usize, usize)> = spans(chunk, feature, 0).collect();
+    let first_ring = feature.start[1] as usize;
+    for (polygon_start, polygon_end) in spans(chunk, feature, 1) {
+        scratch.rings.clear();
+        for (number, &(start, end)) in
+            ring_spans[polygon_start - first_ring..polygon_end - first_ring].iter().enumerate()
+        {
+            let mut ring = &chunk.points[start..end];
+            if ring.len() > 1 && ring[0] == ring[ring.len() - 1] {
+                ring = &ring[..ring.len() - 1];
+            }
+            if ring.len() < 3 {
+                if number == 0 {
+                    break; // no outer ring: the whole polygon is left out
+                }
+                continue;
+            }
+            let first = out.points.len();
+            out.points.extend(ring.iter().map(|&point| project(point, out.origin)));
+            scratch.rings.push([len32(first), len32(out.points.len())]);
+        }
+        if scratch.rings.is_empty() {
+            continue;
+        }
+        triangulate(&out.points, &scratch.rings, &mut out.triangles);
+        out.rings.extend_from_slice(&scratch.rings);
+    }
+    out.rings.len() > before
+}
+
+/// Appends the triangles of one polygon (outer ring first, then holes) to `triangles`.
+fn triangulate(points: &[[f32; 2]], rings: &[[u32; 2]], triangles: &mut Vec<u32>) {
+    let outer = rings[0];
+    let base = outer[0];
+    let count = outer[1] - outer[0];
+    if rings.len() == 1 && is_convex(&points[outer[0] as usize..outer[1] as usize]) {
+        for i in 1..count - 1 {
+            triangles.extend_from_slice(&[base, base + i, base + i + 1]);
+        }
+        return;
+    }
+    let ring_of = |ring: &[u32; 2]| {
+        LineString::new(
+            points[ring[0] as usize..ring[1] as usize]
+                .iter()
+                .map(|point| Coord { x: f64::from(point[0]), y: f64::from(point[1]) })
+                .collect(),
+        )
+    };
+    let polygon = Polygon::new(ring_of(&outer), rings[1..].iter().map(ring_of).collect());
+    let total: u32 = rings.iter().map(|ring| ring[1] - ring[0]).sum();
+    let raw = polygon.earcut_triangles_raw();
+    if raw.vertices.len() != total as usize {
+        return; // a ring that repeats its first point: outline only
+    }
+    triangles.extend(raw.triangle_indices.iter().map(|&index| base + len32(index)));
+}
+
+/// Whether a ring (stored open) turns the same way at every vertex.
+fn is_convex(ring: &[[f32; 2]]) -> bool {
+    let count = ring.len();
+    if count == 3 {
+        return true;
+    }
+    let mut sign = 0.0f32;
+    for i in 0..count {
+        let a = ring[i];
+        let b = ring[(i + 1) % count];
+        let c = ring[(i + 2) % count];
+        let cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]);
+        if cross != 0.0 {
+            if sign == 0.0 {
+                sign = cross.signum();
+            } else if cross.signum() != sign {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Puts the prepared chunks back together in file order, numbers the classes in legend order
+/// and builds the R-tree.
+fn merge(mut chunks: Vec<PreparedChunk>, mut skipped: SkippedFeatures) -> ResultLayer {
+    chunks.sort_by_key(|chunk| chunk.index);
+    let origin = chunks.first().map_or([0.5, 0.5], |chunk| chunk.origin);
+
+    let mut class_counts: HashMap<String, [usize; 2]> = HashMap::new();
+    for chunk in &chunks {
+        for (key, counts) in &chunk.classes {
+            let total = class_counts.entry(key.clone()).or_default();
+            total[0] += counts[0];
+            total[1] += counts[1];
+        }
+    }
+    let mut keys: Vec<String> = class_counts.keys().cloned().collect();
+    keys.sort_by(|a, b| style::legend_rank(a).cmp(&style::legend_rank(b)));
+    let class_index: HashMap<&str, u32> =
+        keys.iter().enumerate().map(|(index, key)| (key.as_str(), len32(index))).collect();
+    let legend = keys
+        .iter()
+        .map(|key| {
+            let [polygons, lines] = class_counts.get(key).copied().unwrap_or_default();
+            LegendEntry {
+                key: key.clone(),
+                label: style::class_label(key),
+                color: style::class_color(key),
+                count: polygons + lines,
+                is_line: lines > polygons,
+            }
+        })
+        .collect();
+
+    let total = |count: fn(&PreparedChunk) -> usize| chunks.iter().map(count).sum::<usize>();
+    let mut layer = ResultLayer {
+        id: next_layer_id(),
+        origin,
+        points: Vec::with_capacity(total(|chunk| chunk.points.len())),
+        rings: Vec::with_capacity(total(|chunk| chunk.rings.len())),
+        triangles: Vec::with_capacity(total(|chunk| chunk.triangles.len())),
+        features: Vec::with_capacity(total(|chunk| chunk.features.len())),
+        index: RTree::new(),
+        typical_size: 0.0,
+        extent: None,
+        attributes: Vec::with_capacity(total(|chunk| chunk.features.len())),
+        legend,
+        skipped: SkippedFeatures::default(),
+    };
+    for chunk in chunks {
+        skipped.broken_geometry += chunk.broken;
+        let point_base = len32(layer.points.len());
+        let ring_base = len32(layer.rings.len());
+        let triangle_base = len32(layer.triangles.len());
+        // Chunks carry the same origin unless the first features had no usable position.
+        let shift = [
+            ((chunk.origin[0] - origin[0]) * WORLD_METERS) as f32,
+            ((chunk.origin[1] - origin[1]) * WORLD_METERS) as f32,
+        ];
+        let shifted = shift != [0.0, 0.0];
+        if shifted {
+            layer.points.extend(chunk.points.iter().map(|point| [point[0] + shift[0], point[1] + shift[1]]));
+        } else {
+            layer.points.extend_from_slice(&chunk.points);
+        }
+        layer.rings.extend(chunk.rings.iter().map(|ring| [ring[0] + point_base, ring[1] + point_base]));
+        layer.triangles.extend(chunk.triangles.iter().map(|index| index + point_base));
+        let remap: Vec<u32> =
+            chunk.classes.iter().map(|(key, _)| class_index.get(key.as_str()).copied().unwrap_or(0)).collect();
+        layer.features.extend(chunk.features.iter().map(|feature| {
+            let mut bbox = feature.bbox;
+            if shifted {
+                bbox = [bbox[0] + shift[0], bbox[1] + shift[1], bbox[2] + shift[0], bbox[3] + shift[1]];
+            }
+            FeatureGeom {
+                rings: [feature.rings[0] + ring_base, feature.rings[1] + ring_base],
+                triangles: [feature.triangles[0] + triangle_base, feature.triangles[1] + triangle_base],
+                bbox,
+                class: remap.get(feature.class as usize).copied().unwrap_or(0),
+                is_line: feature.is_line,
+            }
+        }));
+        layer.attributes.extend(chunk.attributes);
+    }
+    layer.skipped = skipped;
+
+    let mut sizes = Vec::with_capacity(layer.features.len());
+    let mut extent: Option<[f32; 4]> = None;
+    let boxes: Vec<IndexedBox> = layer
+        .features
+        .iter()
+        .enumerate()
+        .map(|(number, feature)| {
+            let [min_x, min_y, max_x, max_y] = feature.bbox;
+            sizes.push((max_x - min_x).max(max_y - min_y));
+            extent = Some(match extent {
+                None => feature.bbox,
+                Some(e) => [e[0].min(min_x), e[1].min(min_y), e[2].max(max_x), e[3].max(max_y)],
+            });
+            IndexedBox { envelope: AABB::from_corners([min_x, min_y], [max_x, max_y]), feature: len32(number) }
+        })
+        .collect();
+    layer.extent = extent;
+    if !sizes.is_empty() {
+        let middle = sizes.len() / 2;
+        let (_, median, _) = sizes.select_nth_unstable_by(middle, f32::total_cmp);
+        layer.typical_size = *median;
+    }
+    layer.index = RTree::bulk_load(boxes);
+    layer
+}
+
+fn next_layer_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

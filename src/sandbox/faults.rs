@@ -1,0 +1,231 @@
+//! Fault injection and request recording.
+//!
+//! Both run in one middleware wrapped around everything else (before auth and
+//! routing), so any route, even an unknown one, can be faulted and every request is
+//! counted by method and path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::state::Shared;
+
+/// What a faulted request gets instead of (or before) the normal answer.
+#[derive(Clone, Debug)]
+pub enum FaultAction {
+    /// The route behaves normally (with [`Fault::delay`], it is only delayed).
+    Pass,
+    /// This status with a JSON error body in the API shape.
+    Status(u16),
+    /// This status with an nginx-like HTML error page, as a proxy in front would send.
+    Html(u16),
+    /// 200 with a truncated, invalid JSON body.
+    MalformedJson,
+    /// This status with exactly this JSON body.
+    Json(u16, serde_json::Value),
+}
+
+/// A fault for the requests matching a method and a path.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// `"GET"`, `"POST"`, … or `"*"` for any method.
+    pub method: String,
+    /// An exact path like `"/rest/user/status"`, or a prefix ending with `*`
+    /// (`"/rest/projects/*"`).
+    pub path: String,
+    /// What to answer.
+    pub action: FaultAction,
+    /// `None`: every matching request; `Some(n)`: the next `n`, then the route behaves
+    /// normally again.
+    pub times: Option<usize>,
+    /// Applied before the action.
+    pub delay: Option<Duration>,
+}
+
+impl Fault {
+    /// A fault applied to every matching request, without delay.
+    pub fn new(method: &str, path: &str, action: FaultAction) -> Self {
+        Self { method: method.to_owned(), path: path.to_owned(), action, times: None, delay: None }
+    }
+
+    /// Applies only to the next `n` matching requests.
+    pub fn times(self, n: usize) -> Self {
+        Self { times: Some(n), ..self }
+    }
+
+    /// Waits `d` before the action.
+    pub fn delay(self, d: Duration) -> Self {
+        Self { delay: Some(d), ..self }
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok = self.method == "*" || self.method.eq_ignore_ascii_case(method);
+        let path_ok = match self.path.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => self.path == path,
+        };
+        method_ok && path_ok
+    }
+}
+
+/// The faults injected into one sandbox; cheap to clone (shared inside).
+#[derive(Clone, Default)]
+pub struct Faults {
+    inner: Arc<Mutex<Vec<Fault>>>,
+}
+
+impl Faults {
+    /// Adds a fault. Faults are tried in the order they were injected; the first one
+    /// that matches a request (and has uses left) applies.
+    pub fn inject(&self, fault: Fault) {
+        self.lock().push(fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The fault that applies to this request, using up one of its `times`.
+    fn take(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut faults = self.lock();
+        let index = faults.iter().position(|f| f.matches(method, path) && f.times != Some(0))?;
+        let fault = &mut faults[index];
+        let taken = fault.clone();
+        if let Some(n) = fault.times.as_mut() {
+            *n -= 1;
+            if *n == 0 {
+                faults.remove(index);
+            }
+        }
+        Some(taken)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Fault>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Faults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.lock().iter()).finish()
+    }
+}
+
+/// Counts of requests by method and path, and the requests no route matched.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    hits: Mutex<HashMap<(String, String), usize>>,
+    unexpected: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    fn hit(&self, method: &str, path: &str) {
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        *hits.entry((method.to_ascii_uppercase(), path.to_owned())).or_default() += 1;
+    }
+
+    /// How many requests reached (method, path).
+    pub(crate) fn hits(&self, method: &str, path: &str) -> usize {
+        let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        hits.get(&(method.to_ascii_uppercase(), path.to_owned())).copied().unwrap_or(0)
+    }
+
+    /// Records a request that matched no route.
+    pub(crate) fn record_unexpected(&self, request: String) {
+        self.unexpected.lock().unwrap_or_else(|e| e.into_inner()).push(request);
+    }
+
+    /// The requests that matched no route, oldest first.
+    pub(crate) fn unexpected(&self) -> Vec<String> {
+        self.unexpected.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The outermost middleware: counts the request, then applies the first matching fault.
+pub(crate) async fn middleware(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    shared.recorder.hit(&method, &path);
+    let Some(fault) = shared.faults.take(&method, &path) else {
+        return next.run(request).await;
+    };
+    tracing::debug!("sandbox: fault {:?} on {method} {path}", fault.action);
+    if let Some(delay) = fault.delay {
+        tokio::time::sleep(delay).await;
+    }
+    match fault.action {
+        FaultAction::Pass => next.run(request).await,
+        FaultAction::Status(code) => {
+            let status = status_or_500(code);
+            ApiError::new(status, &status_code_name(status), &format!("Injected fault: HTTP {code}")).into_response()
+        }
+        FaultAction::Html(code) => html_error(status_or_500(code)),
+        FaultAction::MalformedJson => {
+            let mut response =
+                Response::new(Body::from(r#"{"id": "0b7e5c1a-7f1e-4c55-9d0b-2a1c3e4f5a6b", "name": "Trunc"#));
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        FaultAction::Json(code, body) => (status_or_500(code), axum::Json(body)).into_response(),
+    }
+}
+
+fn status_or_500(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `BAD_GATEWAY` for 502: the status's reason in the API's code style.
+fn status_code_name(status: StatusCode) -> String {
+    status
+        .canonical_reason()
+        .map(|r| r.to_ascii_uppercase().replace([' ', '-'], "_").replace('\'', ""))
+        .unwrap_or_else(|| format!("HTTP_{}", status.as_u16()))
+}
+
+/// The error page nginx sends when the service behind it is down.
+fn html_error(status: StatusCode) -> Response {
+    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
+    let body = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    response.headers_mut().insert(header::SERVER, HeaderValue::from_static("nginx"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_and_times() {
+        let faults = Faults::default();
+        faults.inject(Fault::new("GET", "/rest/projects/*", FaultAction::Status(500)).times(2));
+        assert!(faults.take("POST", "/rest/projects/1").is_none());
+        assert!(faults.take("GET", "/rest/projects").is_none());
+        assert!(faults.take("get", "/rest/projects/1").is_some());
+        assert!(faults.take("GET", "/rest/projects/2").is_some());
+        assert!(faults.take("GET", "/rest/projects/3").is_none());
+        faults.inject(Fault::new("*", "/rest/user/status", FaultAction::Pass));
+        assert!(faults.take("DELETE", "/rest/user/status").is_some());
+        assert!(faults.take("DELETE", "/rest/user/status").is_some());
+        faults.clear();
+        assert!(faults.take("DELETE", "/rest/user/status").is_none());
+    }
+
+    #[test]
+    fn code_names() {
+        assert_eq!(status_code_name(StatusCode::BAD_GATEWAY), "BAD_GATEWAY");
+        assert_eq!(status_code_name(StatusCode::INTERNAL_SERVER_ERROR), "INTERNAL_SERVER_ERROR");
+    }
+}

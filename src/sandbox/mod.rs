@@ -1,0 +1,193 @@
+//! The sandbox: a local server that speaks the Mapflow API.
+//!
+//! It is the app's embedded default (with no token the app starts against it) and the
+//! test double every test uses, so it is shaped exactly like the real service: the same
+//! paths under `/rest`, field names, error bodies and status codes. State lives in memory
+//! and, with a data directory, in `<data_dir>/sandbox-state.json`.
+//!
+//! Layout: [`state`] holds the shared and persisted state, [`seed`] the fixed account
+//! data (models, providers), [`routes`] one module per resource group, [`faults`] the
+//! fault injection and request recording, [`error`] the API error bodies, [`imagery`]
+//! the synthetic imagery and [`tiles`] its cache.
+
+mod error;
+mod faults;
+mod imagery;
+mod routes;
+pub mod seed;
+mod state;
+mod tiles;
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use faults::{Fault, FaultAction, Faults};
+pub use state::STATE_FILE;
+
+use state::Shared;
+
+/// The email of the sandbox's demo account.
+pub const DEMO_EMAIL: &str = "demo@sandbox.mapflow.local";
+/// The API key of the sandbox's demo account.
+pub const DEMO_KEY: &str = "sandbox-demo-key";
+
+/// The token of the demo account, the one a default sandbox accepts.
+pub fn demo_token() -> crate::api::Token {
+    crate::api::Token::from_parts(DEMO_EMAIL, DEMO_KEY)
+}
+
+/// How to run a sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Where to listen; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub addr: SocketAddr,
+    /// The one accepted token; its email is the account's. Default [`demo_token`].
+    pub token: crate::api::Token,
+    /// `None` keeps the state in memory only (tests); `Some` persists it there.
+    pub data_dir: Option<PathBuf>,
+    /// How long a simulated processing takes, in seconds.
+    pub processing_seconds: f64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            token: demo_token(),
+            data_dir: None,
+            processing_seconds: 5.0,
+        }
+    }
+}
+
+/// How long in-flight requests may take to finish once a sandbox is asked to stop.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A running sandbox on its own named thread ("sandbox") with its own tokio runtime;
+/// stops (and joins) on drop.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Loads (or seeds) the state, binds the socket and starts serving. Returns once the
+    /// socket is bound, so a port-0 address is usable right away.
+    pub fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = std::net::TcpListener::bind(config.addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config, addr)?);
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sandbox-worker")
+            .enable_all()
+            .build()?;
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let app_state = shared.clone();
+        let thread = std::thread::Builder::new().name("sandbox".to_owned()).spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!("sandbox: cannot use the bound socket: {e}");
+                        return;
+                    }
+                };
+                let mut signal = stop_rx.clone();
+                let server = tokio::spawn(run(listener, app_state, async move {
+                    let _ = signal.wait_for(|stop| *stop).await;
+                }));
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+                if tokio::time::timeout(DRAIN_TIMEOUT, server).await.is_err() {
+                    tracing::warn!("sandbox: requests still running at shutdown were dropped");
+                }
+            });
+            runtime.shutdown_timeout(Duration::from_millis(200));
+        })?;
+        tracing::info!("sandbox listening on http://{addr}/rest");
+        Ok(Sandbox { addr, shared, stop: Some(stop_tx), thread: Some(thread) })
+    }
+
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API base URL, `http://127.0.0.1:PORT/rest`: every API route lives under it.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The token this sandbox accepts.
+    pub fn token(&self) -> &crate::api::Token {
+        &self.shared.config.token
+    }
+
+    /// The fault injection of this sandbox.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// How many requests reached (method, path), e.g. `("POST", "/rest/projects")`,
+    /// counting faulted and refused ones.
+    pub fn hits(&self, method: &str, path: &str) -> usize {
+        self.shared.recorder.hits(method, path)
+    }
+
+    /// Requests that matched no route, as `"METHOD PATH"`.
+    pub fn unexpected_requests(&self) -> Vec<String> {
+        self.shared.recorder.unexpected()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("sandbox: the server thread panicked");
+        }
+    }
+}
+
+/// Runs a sandbox on the current tokio runtime until ctrl-c: the headless CLI's entry
+/// point. `ready` is called with the bound address once the socket is listening.
+pub async fn serve(config: SandboxConfig, ready: impl FnOnce(SocketAddr) + Send) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(config, addr)?);
+    ready(addr);
+    run(listener, shared, async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("sandbox: cannot wait for ctrl-c: {e}");
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("sandbox: stopping");
+    })
+    .await
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+async fn run(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = routes::router(shared);
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    if let Err(e) = &result {
+        tracing::error!("sandbox: server error: {e}");
+    }
+    result
+}

@@ -1,0 +1,100 @@
+//! The HTTP routes, one module per resource group, and what they share: auth, JSON
+//! bodies and the answer to unknown routes.
+//!
+//! Layers, outermost first: fault injection and request counting (every request, even an
+//! unknown one), then auth (only on matched, non-public routes), then the handler.
+
+mod projects;
+mod tiles;
+mod user;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, OriginalUri, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ApiResult};
+use super::faults;
+use super::state::Shared;
+
+/// All API routes live under this prefix, as on the real service.
+pub(crate) const PREFIX: &str = "/rest";
+
+/// The whole sandbox app.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    // Routes that need the token.
+    let private = Router::new()
+        .merge(user::routes())
+        .merge(projects::routes())
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(middleware::from_fn_with_state(shared.clone(), auth));
+    // Routes a map tile loader fetches without headers.
+    let public = Router::new().merge(tiles::routes()).method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest(PREFIX, private.merge(public))
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(shared.clone(), faults::middleware))
+        .with_state(shared)
+}
+
+/// Accepts only `Authorization: Basic <the configured token>`.
+async fn auth(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let expected = shared.config.token.expose();
+    let authorized = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("basic") && token.trim() == expected);
+    if authorized { next.run(request).await } else { ApiError::unauthorized().into_response() }
+}
+
+/// A request no route matched: logged, recorded for tests, and answered 404.
+async fn no_route(State(shared): State<Arc<Shared>>, method: Method, OriginalUri(uri): OriginalUri) -> Response {
+    let request = format!("{method} {}", uri.path());
+    tracing::warn!("sandbox: unexpected request {request}");
+    shared.recorder.record_unexpected(request.clone());
+    ApiError::not_found(format!("No such route: {request}")).into_response()
+}
+
+/// A known path with a method it does not answer: logged, recorded, and answered 405.
+async fn method_not_allowed(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let request = format!("{method} {}", uri.path());
+    tracing::warn!("sandbox: unexpected method in {request}");
+    shared.recorder.record_unexpected(request.clone());
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", &format!("Method not allowed: {request}"))
+        .into_response()
+}
+
+/// A JSON request body, whatever its content type; an empty body reads as `{}`. A body
+/// that does not parse is a 400 `BAD_REQUEST` in the API shape (axum's own rejection
+/// would be plain text).
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| ApiError::bad_request(e.body_text()))?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses a request body; an empty one reads as `{}`.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))
+}

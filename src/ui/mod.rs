@@ -1,0 +1,110 @@
+//! The panels and dialogs. Each draws from `AppState` and pushes `Command`s; none does I/O.
+
+mod account;
+mod projects;
+mod sign_in;
+mod top_bar;
+
+use crate::app::AppState;
+use crate::map::MapView;
+use crate::worker::Command;
+
+pub use projects::ProjectsUi;
+
+/// UI-only state: open dialogs and half-typed fields, never remote data.
+#[derive(Debug, Default)]
+pub struct UiState {
+    pub projects: ProjectsUi,
+    pub settings_open: bool,
+}
+
+/// The whole window: top bar, side panel with account and projects, the map.
+pub fn app_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    ui_state: &mut UiState,
+    map: &mut MapView,
+    out: &mut Vec<Command>,
+) {
+    egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, state, ui_state, map, out));
+    notices_ui(ui, state);
+    egui::Panel::left("side_panel").resizable(true).default_size(320.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            account::account_ui(ui, state);
+            ui.separator();
+            projects::projects_ui(ui, state, &mut ui_state.projects, out);
+        });
+    });
+    egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+        map.show(ui, Vec::new());
+    });
+    sign_in::sign_in_ui(ui.ctx(), state, out);
+    top_bar::settings_ui(ui.ctx(), state, ui_state, map);
+}
+
+/// Messages for the user, newest last, each dismissable.
+fn notices_ui(ui: &mut egui::Ui, state: &mut AppState) {
+    if state.notices.is_empty() {
+        return;
+    }
+    egui::Panel::top("notices").show(ui, |ui| {
+        let mut dismiss = None;
+        for (i, notice) in state.notices.iter().enumerate().rev().take(3) {
+            ui.horizontal(|ui| {
+                let color = if notice.is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                ui.colored_label(color, &notice.text);
+                if ui.small_button(rust_i18n::t!("common.dismiss")).clicked() {
+                    dismiss = Some(i);
+                }
+            });
+        }
+        if let Some(i) = dismiss {
+            state.notices.remove(i);
+        }
+    });
+}
+
+/// An error shown where a value would be, with a retry button; true when retry was clicked.
+pub(crate) fn error_box(ui: &mut egui::Ui, error: &crate::api::ApiError) -> bool {
+    let mut retry = false;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.colored_label(ui.visuals().error_fg_color, crate::app::messages::error_text(error));
+        retry = ui.button(rust_i18n::t!("common.retry")).clicked();
+    });
+    retry
+}
+
+/// Formats an area in m² as km² for display.
+pub fn km2(m2: i64) -> String {
+    let km2 = m2 as f64 / 1e6;
+    if km2 >= 100.0 { format!("{km2:.0} km²") } else { format!("{km2:.2} km²") }
+}
+
+/// An API timestamp in the user's local time; one without a zone is UTC.
+pub fn local_time(iso: &str) -> String {
+    use chrono::{DateTime, Local, NaiveDateTime, Utc};
+    let parsed = DateTime::parse_from_rfc3339(iso)
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(iso, "%Y-%m-%dT%H:%M:%S%.f").map(|n| n.and_utc()));
+    match parsed {
+        Ok(utc) => utc.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => iso.to_owned(),
+    }
+}
+
+/// Server text as the fonts can draw it: emoji variation selectors and characters no
+/// bundled font has are dropped, so a model named "🏗️ Construction" never shows boxes.
+pub fn drawable(ctx: &egui::Context, s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_owned();
+    }
+    let font = egui::FontId::proportional(14.0);
+    ctx.fonts_mut(|f| {
+        s.chars()
+            .filter(|c| !matches!(c, '\u{FE0E}' | '\u{FE0F}' | '\u{200D}'))
+            .filter(|c| c.is_ascii() || c.is_whitespace() || f.has_glyph(&font, *c))
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    })
+}

@@ -1,0 +1,210 @@
+//! The projects panel: filter, sort, page, create, open, rename, delete.
+
+use crate::api::{Project, ProjectId, ProjectSortBy, SortOrder};
+use crate::app::AppState;
+use crate::worker::Command;
+use rust_i18n::t;
+
+/// Half-typed fields and open dialogs of the projects panel.
+#[derive(Debug, Default)]
+pub struct ProjectsUi {
+    pub new_name: String,
+    pub filter: String,
+    /// The project being renamed and the name typed so far.
+    pub renaming: Option<(ProjectId, String)>,
+    /// The project waiting for a delete confirmation, with its name.
+    pub deleting: Option<(ProjectId, String)>,
+}
+
+pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.heading(t!("projects.title"));
+        if state.projects.is_pending() {
+            ui.spinner();
+        } else if ui.small_button(t!("common.refresh")).clicked() {
+            out.push(state.reload_projects());
+        }
+    });
+    if state.session.is_none() {
+        ui.label(t!("projects.not_signed_in"));
+        return;
+    }
+
+    ui.horizontal(|ui| {
+        let l = ui.label(t!("projects.new_name"));
+        let edit = ui.add(egui::TextEdit::singleline(&mut pui.new_name).desired_width(150.0)).labelled_by(l.id);
+        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let can = !pui.new_name.trim().is_empty();
+        if (ui.add_enabled(can, egui::Button::new(t!("projects.create"))).clicked() || enter) && can {
+            out.push(Command::CreateProject { name: pui.new_name.trim().to_owned(), description: None });
+            pui.new_name.clear();
+        }
+    });
+
+    let mut requery = false;
+    ui.horizontal(|ui| {
+        let l = ui.label(t!("projects.filter"));
+        if ui.add(egui::TextEdit::singleline(&mut pui.filter).desired_width(110.0)).labelled_by(l.id).changed() {
+            let f = pui.filter.trim();
+            state.project_query.filter = (!f.is_empty()).then(|| f.to_owned());
+            requery = true;
+        }
+        let q = &mut state.project_query;
+        let sort_label = |s: ProjectSortBy| match s {
+            ProjectSortBy::Name => t!("projects.sort_name"),
+            ProjectSortBy::Created => t!("projects.sort_created"),
+            ProjectSortBy::Updated => t!("projects.sort_updated"),
+        };
+        egui::ComboBox::from_label(t!("projects.sort_by")).selected_text(sort_label(q.sort_by)).show_ui(ui, |ui| {
+            for s in [ProjectSortBy::Name, ProjectSortBy::Created, ProjectSortBy::Updated] {
+                if ui.selectable_value(&mut q.sort_by, s, sort_label(s)).changed() {
+                    requery = true;
+                }
+            }
+        });
+        let (arrow, hint) = match q.sort_order {
+            SortOrder::Asc => ("⬆", t!("projects.ascending")),
+            SortOrder::Desc => ("⬇", t!("projects.descending")),
+        };
+        if ui.small_button(arrow).on_hover_text(hint).clicked() {
+            q.sort_order = if q.sort_order == SortOrder::Asc { SortOrder::Desc } else { SortOrder::Asc };
+            requery = true;
+        }
+    });
+    if requery {
+        state.project_query.offset = 0;
+        out.push(state.reload_projects());
+    }
+
+    // The last good list stays below the error, marked as possibly stale.
+    if let Some(error) = state.projects.error().cloned()
+        && super::error_box(ui, &error)
+    {
+        out.push(state.reload_projects());
+    }
+    let Some(page) = state.projects.value() else {
+        if !state.projects.is_pending() && state.projects.error().is_none() {
+            out.push(state.reload_projects());
+        }
+        return;
+    };
+    if page.results.is_empty() {
+        ui.label(if state.project_query.filter.is_some() { t!("projects.none_match") } else { t!("projects.none") });
+    }
+    let open_id = state.open_project_id().cloned();
+    let mut open = None;
+    for p in &page.results {
+        ui.horizontal(|ui| {
+            let selected = open_id.as_ref() == Some(&p.id);
+            let mut text = egui::RichText::new(super::drawable(ui.ctx(), &p.name));
+            if selected {
+                text = text.strong();
+            }
+            if ui.selectable_label(selected, text).on_hover_text(project_tooltip(p)).clicked() && !selected {
+                open = Some(p.id.clone());
+            }
+            if p.is_default {
+                ui.weak(t!("projects.default"));
+            }
+        });
+    }
+    let (offset, limit, total) = (state.project_query.offset, state.project_query.limit, page.total);
+    if total > limit {
+        ui.horizontal(|ui| {
+            if ui.add_enabled(offset > 0, egui::Button::new(t!("common.previous"))).clicked() {
+                state.project_query.offset = (offset - limit).max(0);
+                out.push(state.reload_projects());
+            }
+            ui.label(t!("common.range", from = offset + 1, to = (offset + limit).min(total), total = total));
+            if ui.add_enabled(offset + limit < total, egui::Button::new(t!("common.next"))).clicked() {
+                state.project_query.offset = offset + limit;
+                out.push(state.reload_projects());
+            }
+        });
+    }
+    if let Some(id) = open {
+        state.open_project.start();
+        out.push(Command::OpenProject { id });
+    }
+
+    open_project_ui(ui, state, pui);
+    rename_dialog(ui.ctx(), pui, out);
+    delete_dialog(ui.ctx(), pui, out);
+}
+
+fn project_tooltip(p: &Project) -> String {
+    let mut s = p.description.clone().unwrap_or_default();
+    if let Some(created) = &p.created {
+        s = format!("{s}\n{} {}", t!("projects.created_at"), crate::ui::local_time(created));
+    }
+    s.trim().to_owned()
+}
+
+/// The open project and its actions.
+fn open_project_ui(ui: &mut egui::Ui, state: &AppState, pui: &mut ProjectsUi) {
+    ui.separator();
+    if state.open_project.is_pending() {
+        ui.spinner();
+    }
+    let Some(project) = state.open_project.value() else {
+        ui.weak(t!("projects.pick_one"));
+        return;
+    };
+    ui.label(t!("projects.open", name = super::drawable(ui.ctx(), &project.name)));
+    let succeeded = project.processing_counts.get("succeeded").copied().unwrap_or(0);
+    let failed = project.processing_counts.get("failed").copied().unwrap_or(0);
+    ui.weak(t!("projects.counts", ok = succeeded, failed = failed));
+    ui.horizontal(|ui| {
+        if ui.button(t!("projects.rename")).clicked() {
+            pui.renaming = Some((project.id.clone(), project.name.clone()));
+        }
+        let delete = ui.add_enabled(!project.is_default, egui::Button::new(t!("projects.delete")));
+        let delete =
+            if project.is_default { delete.on_disabled_hover_text(t!("projects.default_kept")) } else { delete };
+        if delete.clicked() {
+            pui.deleting = Some((project.id.clone(), project.name.clone()));
+        }
+    });
+}
+
+fn rename_dialog(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
+    let Some((id, name)) = &mut pui.renaming else { return };
+    let mut keep = true;
+    let mut done = false;
+    egui::Window::new(t!("projects.rename_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+        let l = ui.label(t!("projects.name"));
+        ui.add(egui::TextEdit::singleline(name)).labelled_by(l.id);
+        ui.horizontal(|ui| {
+            if ui.add_enabled(!name.trim().is_empty(), egui::Button::new(t!("common.save"))).clicked() {
+                out.push(Command::RenameProject { id: id.clone(), name: name.trim().to_owned() });
+                done = true;
+            }
+            if ui.button(t!("common.cancel")).clicked() {
+                keep = false;
+            }
+        });
+    });
+    if done || !keep {
+        pui.renaming = None;
+    }
+}
+
+fn delete_dialog(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
+    let Some((id, name)) = &pui.deleting else { return };
+    let mut close = false;
+    egui::Window::new(t!("projects.delete_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+        ui.label(t!("projects.delete_confirm", name = name));
+        ui.horizontal(|ui| {
+            if ui.button(t!("projects.delete_confirm_button")).clicked() {
+                out.push(Command::DeleteProject { id: id.clone() });
+                close = true;
+            }
+            if ui.button(t!("common.cancel")).clicked() {
+                close = true;
+            }
+        });
+    });
+    if close {
+        pui.deleting = None;
+    }
+}

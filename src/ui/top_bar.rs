@@ -1,0 +1,119 @@
+//! The top bar: session badge, account, balance, sign in/out, settings; and the settings window.
+
+use crate::api::BillingType;
+use crate::app::{AppState, Language};
+use crate::map::MapView;
+use crate::worker::{Command, SessionKind};
+use rust_i18n::t;
+
+pub fn top_bar_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    ui_state: &mut super::UiState,
+    map: &mut MapView,
+    out: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        ui.strong(t!("app_name"));
+        ui.separator();
+        match &state.session {
+            None if state.connecting => {
+                ui.spinner();
+                ui.label(t!("session.connecting"));
+            }
+            None => {
+                ui.label(t!("session.none"));
+            }
+            Some(session) => {
+                let (badge, color) = match session.kind {
+                    SessionKind::Sandbox => (t!("session.sandbox").into_owned(), egui::Color32::from_rgb(230, 150, 30)),
+                    SessionKind::Remote => {
+                        let host = reqwest::Url::parse(&session.server)
+                            .ok()
+                            .and_then(|u| u.host_str().map(str::to_owned))
+                            .unwrap_or_else(|| session.server.clone());
+                        (host, egui::Color32::from_rgb(40, 140, 90))
+                    }
+                };
+                egui::Frame::new().fill(color).corner_radius(4.0).inner_margin(egui::Margin::symmetric(6, 2)).show(
+                    ui,
+                    |ui| {
+                        ui.colored_label(egui::Color32::WHITE, badge).on_hover_text(&session.server);
+                    },
+                );
+                ui.label(&session.email);
+                balance_ui(ui, state);
+            }
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button(t!("settings.open")).clicked() {
+                ui_state.settings_open = true;
+            }
+            let signed_in_remote = state.session.as_ref().is_some_and(|s| s.kind == SessionKind::Remote);
+            if signed_in_remote {
+                if ui.button(t!("signin.sign_out")).clicked() {
+                    out.push(Command::SignOut);
+                }
+            } else if ui.button(t!("signin.open")).clicked() {
+                state.sign_in.open = true;
+                state.sign_in.error = None;
+            }
+            crate::map::basemap_ui(ui, map);
+        });
+    });
+}
+
+fn balance_ui(ui: &mut egui::Ui, state: &AppState) {
+    if let Some(e) = state.status.error() {
+        ui.colored_label(ui.visuals().error_fg_color, t!("account.status_failed"))
+            .on_hover_text(crate::app::messages::error_text(e));
+    }
+    let Some(status) = state.status.value() else { return };
+    let text = match status.billing_type {
+        BillingType::Credits => t!("account.credits", n = status.remaining_credits).into_owned(),
+        BillingType::Area => match status.remaining_area {
+            Some(a) => t!("account.area_left", area = super::km2(a)).into_owned(),
+            None => t!("account.area_unlimited").into_owned(),
+        },
+        BillingType::None => return,
+    };
+    ui.label(text);
+}
+
+/// Language and where the token is kept.
+pub fn settings_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &mut super::UiState, _map: &mut MapView) {
+    let mut open = ui_state.settings_open;
+    egui::Window::new(t!("settings.title")).open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+        egui::Grid::new("settings_grid").num_columns(2).show(ui, |ui| {
+            ui.label(t!("settings.language"));
+            let current = state.settings.language;
+            egui::ComboBox::from_id_salt("language").selected_text(current.native_name()).show_ui(ui, |ui| {
+                for lang in Language::ALL {
+                    if ui.selectable_label(lang == current, lang.native_name()).clicked() {
+                        state.settings.language = lang;
+                        lang.activate();
+                    }
+                }
+            });
+            ui.end_row();
+            ui.label(t!("settings.token_kept"));
+            let where_text = match (&state.session, &state.credentials) {
+                (Some(s), _) if s.kind == SessionKind::Sandbox => t!("settings.token_sandbox").into_owned(),
+                (_, Some(Err(e))) => t!("signin.store_failed", reason = e).into_owned(),
+                (Some(s), _) => match &s.stored {
+                    Some(crate::app::credentials::StoreLocation::Keychain) => {
+                        t!("settings.token_keychain").into_owned()
+                    }
+                    Some(crate::app::credentials::StoreLocation::File(p)) => {
+                        t!("settings.token_file", path = p.display().to_string()).into_owned()
+                    }
+                    None => t!("settings.token_not_saved").into_owned(),
+                },
+                (None, _) => t!("settings.token_not_saved").into_owned(),
+            };
+            ui.label(where_text);
+            ui.end_row();
+        });
+    });
+    ui_state.settings_open = open;
+}

@@ -1,0 +1,239 @@
+//! The background worker: a tokio runtime on a named thread that runs every request.
+//!
+//! The UI sends [`Command`]s (user intents) and receives [`Event`]s (results) over
+//! channels; the worker asks egui to repaint after each event it sends.
+
+mod session;
+
+use crate::api::{ApiError, ErrorKind, Page, Project, ProjectEdit, ProjectId, ProjectPageQuery, Token, UserStatus};
+use crate::app::credentials::{CredentialStore, StoreLocation};
+use crate::sandbox::SandboxConfig;
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::mpsc as tmpsc;
+
+pub use session::{Session, SessionKind};
+
+/// A user intent, sent by the UI. `Debug` never prints a token.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Sign in with the saved token, or start the embedded sandbox when there is none. Handler: `session::startup`.
+    Startup,
+    /// Check `token` against `server` and, on success, make it the session. Handler: `session::sign_in`.
+    SignIn { server: String, token: Token, remember: bool },
+    /// Forget the saved token and go back to the sandbox. Handler: `session::sign_out`.
+    SignOut,
+    /// Refresh the account (balance, models, providers). Handler: `Worker::refresh_status`.
+    RefreshStatus,
+    /// Load one page of projects. Handler: `Worker::spawn_call`.
+    LoadProjects { query: ProjectPageQuery },
+    /// Create a project. Handler: `Worker::spawn_call`.
+    CreateProject { name: String, description: Option<String> },
+    /// Rename a project. Handler: `Worker::spawn_call`.
+    RenameProject { id: ProjectId, name: String },
+    /// Delete a project. Handler: `Worker::spawn_call`.
+    DeleteProject { id: ProjectId },
+    /// Load a project to work in (its models become the ones offered). Handler: `Worker::spawn_call`.
+    OpenProject { id: ProjectId },
+}
+
+/// A result, sent by the worker and applied to `AppState` in one place.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A session began (after startup, sign-in or sign-out) with the account as it answered.
+    SignedIn {
+        session: Session,
+        status: UserStatus,
+    },
+    /// A sign-in attempt failed; the previous session, if any, goes on.
+    SignInFailed {
+        server: String,
+        error: ApiError,
+    },
+    /// The saved token was stored (or could not be).
+    CredentialsStored(Result<StoreLocation, String>),
+    /// The embedded sandbox could not start.
+    SandboxFailed(String),
+    /// A fresh `/user/status`.
+    Status(Result<UserStatus, ApiError>),
+    /// A page of projects for `query`.
+    Projects {
+        query: ProjectPageQuery,
+        result: Result<Page<Project>, ApiError>,
+    },
+    ProjectCreated(Result<Project, ApiError>),
+    ProjectRenamed {
+        id: ProjectId,
+        result: Result<Project, ApiError>,
+    },
+    ProjectDeleted {
+        id: ProjectId,
+        result: Result<(), ApiError>,
+    },
+    ProjectOpened {
+        id: ProjectId,
+        result: Result<Project, ApiError>,
+    },
+}
+
+/// How the worker is set up: where tokens are kept and how the embedded sandbox runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub credentials: CredentialStore,
+    pub sandbox: SandboxConfig,
+    pub retry: crate::api::RetryPolicy,
+    /// How often the account is refreshed while signed in.
+    pub status_interval: Duration,
+}
+
+impl WorkerConfig {
+    /// The user's own setup: keychain, sandbox state in the user's data dir.
+    pub fn user_default() -> Self {
+        let data_dir = crate::app::project_dirs().map(|d| d.data_dir().join("sandbox"));
+        Self {
+            credentials: CredentialStore::user_default(),
+            sandbox: SandboxConfig { data_dir, ..SandboxConfig::default() },
+            retry: crate::api::RetryPolicy::default(),
+            status_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The UI's end of the worker: send commands, drain events.
+pub struct WorkerHandle {
+    commands: tmpsc::UnboundedSender<Command>,
+    events: mpsc::Receiver<Event>,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Starts the worker thread. `repaint` is called after every event (egui's `request_repaint`).
+    pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + Sync + 'static) -> std::io::Result<Self> {
+        let (cmd_tx, cmd_rx) = tmpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::channel();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("mapflow-io")
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new().name("mapflow-worker".into()).spawn(move || {
+            let sink = EventSink { tx: ev_tx, repaint: std::sync::Arc::new(repaint) };
+            runtime.block_on(Worker::new(config, sink).run(cmd_rx));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?;
+        Ok(Self { commands: cmd_tx, events: ev_rx, _thread: thread })
+    }
+
+    /// Sends a command; never blocks. A worker that has stopped is logged, not fatal.
+    pub fn send(&self, command: Command) {
+        if self.commands.send(command).is_err() {
+            tracing::error!("the worker has stopped; the command was dropped");
+        }
+    }
+
+    /// Every event that has arrived, without waiting.
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+}
+
+/// Sends events to the UI and wakes it.
+#[derive(Clone)]
+pub(crate) struct EventSink {
+    tx: mpsc::Sender<Event>,
+    repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+impl EventSink {
+    pub(crate) fn send(&self, event: Event) {
+        if self.tx.send(event).is_ok() {
+            (self.repaint)();
+        }
+    }
+}
+
+/// The worker's state, owned by its thread.
+pub(crate) struct Worker {
+    config: WorkerConfig,
+    sink: EventSink,
+    client: Option<crate::api::Client>,
+    sandbox: Option<crate::sandbox::Sandbox>,
+    status_timer: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Worker {
+    fn new(config: WorkerConfig, sink: EventSink) -> Self {
+        Self { config, sink, client: None, sandbox: None, status_timer: None }
+    }
+
+    async fn run(mut self, mut commands: tmpsc::UnboundedReceiver<Command>) {
+        while let Some(command) = commands.recv().await {
+            tracing::debug!(?command, "command");
+            self.handle(command).await;
+        }
+        if let Some(t) = self.status_timer.take() {
+            t.abort();
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Startup => self.startup().await,
+            Command::SignIn { server, token, remember } => self.sign_in(server, token, remember).await,
+            Command::SignOut => self.sign_out().await,
+            Command::RefreshStatus => self.spawn_call(|c| async move { c.user_status().await }, Event::Status),
+            Command::LoadProjects { query } => {
+                let q = query.clone();
+                self.spawn_call(
+                    move |c| async move { c.projects_page(&q).await },
+                    move |result| Event::Projects { query, result },
+                )
+            }
+            Command::CreateProject { name, description } => self.spawn_call(
+                move |c| async move { c.create_project(&name, description.as_deref()).await },
+                Event::ProjectCreated,
+            ),
+            Command::RenameProject { id, name } => {
+                let id2 = id.clone();
+                self.spawn_call(
+                    move |c| async move {
+                        c.update_project(&id2, &ProjectEdit { name: Some(name), description: None }).await
+                    },
+                    move |result| Event::ProjectRenamed { id, result },
+                )
+            }
+            Command::DeleteProject { id } => {
+                let id2 = id.clone();
+                self.spawn_call(
+                    move |c| async move { c.delete_project(&id2).await },
+                    move |result| Event::ProjectDeleted { id, result },
+                )
+            }
+            Command::OpenProject { id } => {
+                let id2 = id.clone();
+                self.spawn_call(
+                    move |c| async move { c.project(&id2).await },
+                    move |result| Event::ProjectOpened { id, result },
+                )
+            }
+        }
+    }
+
+    /// Runs `call` with the current client on its own task and sends its result as an event.
+    fn spawn_call<T, F, Fut>(&self, call: F, event: impl FnOnce(Result<T, ApiError>) -> Event + Send + 'static)
+    where
+        T: Send + 'static,
+        F: FnOnce(crate::api::Client) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        let sink = self.sink.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let result = match client {
+                Some(c) => call(c).await,
+                None => Err(ApiError::new(ErrorKind::InvalidArgument("not signed in".into()))),
+            };
+            sink.send(event(result));
+        });
+    }
+}
