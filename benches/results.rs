@@ -160,16 +160,40 @@ impl Frames {
         (median(samples), worst)
     }
 
-    /// Draws until every tile in view is rasterized; returns the frames and the slowest one.
-    fn settle(&mut self, layer: &ResultLayer) -> (usize, Duration) {
-        let mut worst = Duration::ZERO;
+    /// Draws until every tile in view is rasterized.
+    fn settle(&mut self, layer: &ResultLayer) -> Settled {
+        let mut settled = Settled::default();
         for n in 1..=300 {
-            worst = worst.max(self.frame(Some(layer)));
-            if self.cache.stats().tiles_pending == 0 && n >= 3 {
-                return (n, worst);
+            settled.worst = settled.worst.max(self.frame(Some(layer)));
+            let stats = self.cache.stats();
+            settled.frames = n;
+            settled.tiles += stats.tiles_rendered;
+            settled.raster_time += stats.raster_time;
+            if stats.tiles_pending == 0 && n >= 3 {
+                break;
             }
         }
-        (300, worst)
+        settled
+    }
+}
+
+/// How the first frames of a new view went.
+#[derive(Default)]
+struct Settled {
+    frames: usize,
+    worst: Duration,
+    tiles: usize,
+    raster_time: Duration,
+}
+
+impl Settled {
+    fn describe(&self) -> String {
+        let mut text = format!("first view: {} frames, worst {}", self.frames, ms(self.worst));
+        if self.tiles > 0 {
+            let per_tile = self.raster_time / u32::try_from(self.tiles).unwrap();
+            write!(text, ", {} tiles rasterized, {} each", self.tiles, ms(per_tile)).unwrap();
+        }
+        text
     }
 }
 
@@ -245,13 +269,13 @@ fn main() {
 
     let mut rows: Vec<(String, Duration, Duration, String)> = Vec::new();
     let mut all_ok = true;
-    let mut scenario = |frames: &mut Frames,
-                        name: String,
-                        zoom: f64,
-                        pan: bool,
-                        rows: &mut Vec<(String, Duration, Duration, String)>| {
+    let scenario = |frames: &mut Frames,
+                    name: String,
+                    zoom: f64,
+                    pan: bool,
+                    rows: &mut Vec<(String, Duration, Duration, String)>| {
         frames.look_at(center, zoom);
-        let (settle_frames, settle_worst) = frames.settle(&layer);
+        let settled = frames.settle(&layer);
         let step = pan_step(zoom);
         let (median, worst) = frames.measure(Some(&layer), |frames, n| {
             if pan {
@@ -273,6 +297,8 @@ fn main() {
     scenario(&mut frames, "whole result, panning 40 px/frame".to_owned(), whole_zoom, true, &mut rows);
     scenario(&mut frames, "zoom 14".to_owned(), 14.0, false, &mut rows);
     scenario(&mut frames, "zoom 14, panning".to_owned(), 14.0, true, &mut rows);
+    scenario(&mut frames, "zoom 15".to_owned(), 15.0, false, &mut rows);
+    scenario(&mut frames, "zoom 15, panning".to_owned(), 15.0, true, &mut rows);
     scenario(&mut frames, "zoom 16".to_owned(), 16.0, false, &mut rows);
     scenario(&mut frames, "zoom 16, panning".to_owned(), 16.0, true, &mut rows);
     scenario(&mut frames, "zoom 18".to_owned(), 18.0, false, &mut rows);

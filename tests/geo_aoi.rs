@@ -500,3 +500,38 @@ fn wkt_errors_are_reported() {
     assert!(parse_wkt_polygons("POLYGON ((1 2, 3 4").is_err());
     assert!(parse_wkt_polygons("POLYGON ((1 2, 3 4, 5 6))garbage").is_err());
 }
+
+// ---- performance --------------------------------------------------------------------------
+
+/// A wavy ring of `n` vertices around (37, 55), ~0.1° across: like a detailed field boundary.
+fn wavy_ring(n: usize) -> Polygon<f64> {
+    let ring: Vec<(f64, f64)> = (0..n)
+        .map(|i| {
+            let a = i as f64 / n as f64 * std::f64::consts::TAU;
+            let r = 0.1 + 0.01 * (a * 50.0).sin();
+            (37.0 + r * a.cos(), 55.0 + r * a.sin())
+        })
+        .collect();
+    Polygon::new(LineString::from(ring), vec![])
+}
+
+#[test]
+fn validating_a_detailed_outline_is_fast() {
+    // geo's own Validation compares every segment with every other: ~2 minutes for this ring.
+    let detailed = aoi(vec![wavy_ring(20_000)]);
+    let started = std::time::Instant::now();
+    let (fixed, issues) = validate(&detailed, &generous());
+    assert_eq!(issues, vec![]);
+    assert_eq!(fixed, detailed);
+
+    // A local self-intersection (two neighbouring vertices swapped) is found and repaired.
+    let mut crossed = detailed.polygons[0].clone();
+    crossed.exterior_mut(|r| r.0.swap(10, 11));
+    let (fixed, issues) = validate(&aoi(vec![crossed]), &generous());
+    assert_eq!(issues, vec![AoiIssue::Repaired { polygon: 0 }]);
+    assert_eq!(fixed.polygons.len(), 1, "the crossing's sliver is dropped");
+    let (before, after) = (detailed.total_area_m2(), fixed.total_area_m2());
+    assert!((after - before).abs() / before < 1e-3, "{before} m² became {after} m²");
+    let elapsed = started.elapsed();
+    assert!(elapsed.as_secs_f64() < 10.0, "took {elapsed:?}");
+}

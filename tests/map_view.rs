@@ -57,6 +57,8 @@ fn bad_templates_are_rejected() {
         assert!(result.is_err(), "{template:?} was accepted");
         assert!(!result.err().unwrap().is_empty());
     }
+    let unknown = TemplateSource::parse("https://t.example.com/{z}/{x}/{y}?k={apikey}", "");
+    assert!(unknown.err().unwrap().contains("{apikey}"));
     assert!(TemplateSource::parse("https://{s}.tile.example.com/{z}/{x}/{y}.png", "").is_ok());
 }
 
@@ -103,7 +105,7 @@ fn invalid_custom_template_leaves_the_offline_world() {
 fn map_harness(view: MapView) -> Harness<'static, MapView> {
     Harness::builder().with_size(vec2(900.0, 600.0)).build_ui_state(
         |ui, view: &mut MapView| {
-            egui::CentralPanel::default().show_inside(ui, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
                 view.show(ui, Vec::new());
             });
         },
@@ -291,7 +293,7 @@ fn type_into(harness: &mut Harness<'_, MapView>, label: &str, text: &str) {
 fn custom_basemap_needs_a_valid_template() {
     let mut harness = Harness::builder().with_size(vec2(700.0, 200.0)).build_ui_state(
         |ui, view: &mut MapView| {
-            egui::CentralPanel::default().show_inside(ui, |ui| basemap_ui(ui, view));
+            egui::CentralPanel::default().show(ui, |ui| basemap_ui(ui, view));
         },
         offline_view(),
     );

@@ -15,7 +15,7 @@ fn starts_signed_in_to_the_sandbox_without_a_token() {
     h.get_by_label("Sandbox");
     h.get_by_label("Sign in to Mapflow…");
     h.get_by_label(mapflow_desktop::sandbox::DEMO_EMAIL);
-    h.get_by_label_contains("credits");
+    h.get_by_label("5000 credits");
     h.get_by_label("Default project");
     h.get_by_label_contains("Made with Natural Earth");
 }

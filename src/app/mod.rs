@@ -1,7 +1,10 @@
 //! The application: state, settings, credentials and the eframe `App`.
 
+pub mod aoi;
 pub mod credentials;
+pub mod form;
 pub mod messages;
+pub mod processings;
 pub mod remote;
 pub mod settings;
 mod shell;

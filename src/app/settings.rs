@@ -38,7 +38,7 @@ impl Language {
 }
 
 /// Settings kept between runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     pub language: Language,
@@ -46,6 +46,10 @@ pub struct Settings {
     pub server_url: String,
     pub map: MapSettings,
     pub last_project: Option<ProjectId>,
+    /// The AOI being drawn, so a restart loses nothing.
+    pub aoi: crate::app::aoi::AoiDraft,
+    /// The new-processing form as last filled in (never the custom source's password).
+    pub form: crate::app::form::ProcessingForm,
 }
 
 impl Default for Settings {
@@ -55,6 +59,8 @@ impl Default for Settings {
             server_url: crate::api::client::DEFAULT_BASE_URL.to_owned(),
             map: MapSettings::default(),
             last_project: None,
+            aoi: Default::default(),
+            form: Default::default(),
         }
     }
 }

@@ -1,10 +1,15 @@
 //! `AppState`: everything the UI draws, and the one place events change it.
 
+use super::processings::ResultView;
 use super::remote::Remote;
 use super::settings::Settings;
-use crate::api::{ApiError, Page, Project, ProjectId, ProjectPageQuery, UserStatus};
+use crate::api::{
+    ApiError, Page, Processing, ProcessingId, ProcessingPageQuery, ProcessingRequest, ProcessingStatus, Project,
+    ProjectId, ProjectPageQuery, UserStatus,
+};
 use crate::app::credentials::StoreLocation;
 use crate::worker::{Command, Event, Session};
+use std::collections::{BTreeMap, HashMap};
 
 /// A message for the user, shown until dismissed.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +31,7 @@ pub struct SignInForm {
 }
 
 /// Plain data drawn by the UI. Remote values change only in [`AppState::apply`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct AppState {
     pub settings: Settings,
     pub session: Option<Session>,
@@ -41,6 +46,29 @@ pub struct AppState {
     pub notices: Vec<Notice>,
     /// Commands produced while applying events (follow-up loads), sent by the app.
     pub follow_up: Vec<Command>,
+    /// The open project's processings, polled while any is unfinished.
+    pub processings: Remote<Page<Processing>>,
+    pub processing_query: ProcessingPageQuery,
+    pub selected_processing: Option<ProcessingId>,
+    /// The estimate of the request last sent for estimation.
+    pub cost: Remote<f64>,
+    pub cost_request: Option<ProcessingRequest>,
+    /// A create request is on its way.
+    pub creating: bool,
+    /// Why the last start failed, shown in the form.
+    pub create_error: Option<String>,
+    /// Result layers on the map, by processing.
+    pub results: BTreeMap<ProcessingId, ResultView>,
+    /// The AOIs of processings the user asked to see.
+    pub processing_aois: BTreeMap<ProcessingId, crate::geo::Aoi>,
+    /// Last known status of each processing, to announce finishes once.
+    pub known_status: HashMap<ProcessingId, ProcessingStatus>,
+    /// Why the last AOI file was refused (the AOI itself is untouched).
+    pub aoi_import_error: Option<String>,
+    /// A lon/lat bbox the map should zoom to on its next frame.
+    pub zoom_request: Option<[f64; 4]>,
+    /// The processing whose AOI becomes the draft once loaded (a duplicate).
+    pub duplicate_aoi_of: Option<ProcessingId>,
 }
 
 impl AppState {
@@ -170,9 +198,20 @@ impl AppState {
                     self.open_project = Remote::NotRequested;
                     return;
                 }
+                let changed = self.open_project_id() != Some(&id);
                 self.settings.last_project = Some(id);
                 self.open_project.finish(result);
+                if changed {
+                    self.processings = Remote::NotRequested;
+                    self.processing_query.offset = 0;
+                    self.selected_processing = None;
+                    self.cost_request = None;
+                }
+                if let Some(cmd) = self.watch_processings() {
+                    self.follow_up.push(cmd);
+                }
             }
+            processing_event => self.apply_processing_event(processing_event),
         }
     }
 

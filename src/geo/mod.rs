@@ -9,6 +9,7 @@
 
 mod import;
 mod validate;
+mod validity;
 mod wkt;
 
 use ::geo::{BoundingRect, GeodesicArea, TriangulateEarcut};

@@ -5,10 +5,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use ::geo::validation::InvalidPolygon;
-use ::geo::{Area, BooleanOps, MakeValid, Validation};
+use ::geo::{BooleanOps, MakeValid};
 use geo_types::{MultiPolygon, Polygon};
 
+use super::validity::{distinct_points, invalidity};
 use super::{Aoi, polygon_area_m2};
 
 /// Repaired parts smaller than this (m²) are slivers left by the repair and are dropped.
@@ -110,17 +110,6 @@ fn reason_text(reason: &str) -> String {
     }
 }
 
-/// The reason code of geo's validation error.
-fn reason_code(error: &InvalidPolygon) -> &'static str {
-    match error {
-        InvalidPolygon::TooFewPointsInRing(_) => "too_few_points",
-        InvalidPolygon::SelfIntersection(_) => "self_intersection",
-        InvalidPolygon::NonFiniteCoord(..) => "not_finite",
-        InvalidPolygon::InteriorRingNotContainedInExteriorRing(_) => "hole_outside",
-        InvalidPolygon::IntersectingRingsOnALine(..) | InvalidPolygon::IntersectingRingsOnAnArea(..) => "rings_cross",
-    }
-}
-
 /// What became of one input polygon.
 enum Checked {
     /// Valid as it is.
@@ -206,6 +195,10 @@ pub fn validate(aoi: &Aoi, limits: &AoiLimits) -> (Aoi, Vec<AoiIssue>) {
 }
 
 /// Checks one polygon, repairing it when it is invalid.
+///
+/// The checks and repairs are third-party geometry code fed with whatever a file held: they run
+/// inside `catch_unwind`, and a panic there makes the polygon "could not be checked", not a
+/// crash of the app.
 fn check(polygon: &Polygon<f64>) -> Checked {
     let coords = || polygon.exterior().coords().chain(polygon.interiors().iter().flat_map(|r| r.coords()));
     if coords().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
@@ -214,23 +207,25 @@ fn check(polygon: &Polygon<f64>) -> Checked {
     if coords().any(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y)) {
         return Checked::OutOfRange;
     }
-    match polygon.check_validation() {
-        Ok(()) if polygon.unsigned_area() > 0.0 => Checked::Valid,
-        Ok(()) => Checked::Invalid("no_area"),
-        Err(InvalidPolygon::TooFewPointsInRing(_)) => Checked::Invalid("too_few_points"),
-        Err(error) => match repair(polygon) {
+    // Nothing can be made of an outline with fewer than three points.
+    if distinct_points(polygon.exterior()).len() < 3 {
+        return Checked::Invalid("too_few_points");
+    }
+    let problem = catch_unwind(AssertUnwindSafe(|| invalidity(polygon)));
+    match problem {
+        Err(_) => Checked::Invalid("repair_failed"),
+        Ok(None) if polygon_area_m2(polygon) >= MIN_PART_AREA_M2 => Checked::Valid,
+        Ok(None) => Checked::Invalid("no_area"),
+        Ok(Some(reason)) => match repair(polygon) {
             Some(parts) if parts.is_empty() => Checked::Invalid("no_area"),
             Some(parts) => Checked::Repaired(parts),
-            None => Checked::Invalid(reason_code(&error)),
+            None => Checked::Invalid(reason),
         },
     }
 }
 
 /// Repairs an invalid polygon into valid parts (possibly none, when it has no area), or `None`
-/// when neither method gives a valid result.
-///
-/// Both run inside `catch_unwind`: they are third-party code fed with whatever a file held,
-/// and a panic there must become "could not be repaired", not a crash of the app.
+/// when neither method gives a valid result (or one panics).
 fn repair(polygon: &Polygon<f64>) -> Option<Vec<Polygon<f64>>> {
     let by_union = catch_unwind(AssertUnwindSafe(|| polygon.union(&MultiPolygon::<f64>::new(Vec::new()))));
     if let Some(parts) = by_union.ok().and_then(valid_parts) {
@@ -243,7 +238,8 @@ fn repair(polygon: &Polygon<f64>) -> Option<Vec<Polygon<f64>>> {
 /// The parts larger than a sliver, if every one of them is valid.
 fn valid_parts(repaired: MultiPolygon<f64>) -> Option<Vec<Polygon<f64>>> {
     let parts: Vec<Polygon<f64>> = repaired.0.into_iter().filter(|p| polygon_area_m2(p) >= MIN_PART_AREA_M2).collect();
-    parts.iter().all(Validation::is_valid).then_some(parts)
+    let checked = catch_unwind(AssertUnwindSafe(|| parts.iter().all(|p| invalidity(p).is_none())));
+    matches!(checked, Ok(true)).then_some(parts)
 }
 
 #[cfg(test)]
@@ -282,7 +278,7 @@ mod tests {
         assert_eq!(issues, vec![AoiIssue::Repaired { polygon: 0 }]);
         assert_eq!(fixed.polygons.len(), 3);
         assert_eq!(fixed.polygons[2], square);
-        assert!(fixed.polygons.iter().all(Validation::is_valid));
+        assert!(fixed.polygons.iter().all(|p| invalidity(p).is_none()));
     }
 
     #[test]

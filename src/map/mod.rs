@@ -5,6 +5,7 @@
 //! `HttpTiles` of the current basemap, the world's paint buffers); the walkers `Map` widget is
 //! rebuilt on every [`MapView::show`], with the caller's overlays as plugins on top.
 
+mod aoi_editor;
 mod source;
 mod world;
 
@@ -21,6 +22,7 @@ use walkers::{
     lon_lat,
 };
 
+pub use aoi_editor::{AoiEditor, AoiEditorState, OutlinePlugin};
 pub use source::TemplateSource;
 pub use world::{CITY_MIN_ZOOM, OfflineWorld};
 use world::{MAX_LATITUDE, WORLD_SIZE_AT_ZOOM_0, WorldPainter, WorldSlots};
@@ -263,13 +265,12 @@ impl MapView {
 
         let world = &self.world;
         let world_painter = &mut self.world_painter;
-        let InnerResponse { inner: cursor, response } = map.show(ui, |_ui, response, projector, _memory| {
+        let paint_world = |_ui: &mut Ui, response: &Response, projector: &Projector, _: &MapMemory| {
             world_painter.paint(world, &painter, slots, projector, dark_mode);
-            response
-                .hover_pos()
-                .map(|pos| projector.unproject(pos.to_vec2()))
-                .filter(|at| (-180.0..=180.0).contains(&at.x()) && at.y().abs() <= MAX_LATITUDE)
-        });
+            let on_world = |at: &Position| at.x().abs() <= 180.0 && at.y().abs() <= MAX_LATITUDE;
+            response.hover_pos().map(|pos| projector.unproject(pos.to_vec2())).filter(on_world)
+        };
+        let InnerResponse { inner: cursor, response } = map.show(ui, paint_world);
 
         self.cursor = cursor;
         self.last_rect = Some(response.rect);

@@ -32,7 +32,9 @@ const TILE_SIZE: usize = 256;
 /// Deepest zoom level tiles are rasterized at.
 const MAX_TILE_ZOOM: f64 = 24.0;
 
-/// Time a frame may spend rasterizing tiles; the rest wait for the next frames.
+/// Time a frame may spend rasterizing tiles; the rest wait for the next frames. A tile is
+/// started only if the time it is expected to take (the average of the last ones) still fits,
+/// but at least one tile is rasterized per frame.
 const RASTER_BUDGET: Duration = Duration::from_millis(4);
 
 /// Tiles kept as textures (256 KiB each), least recently drawn dropped first.
@@ -117,6 +119,8 @@ pub struct DrawStats {
     pub tiles_rendered: usize,
     /// Tiles still to rasterize in later frames.
     pub tiles_pending: usize,
+    /// Time spent rasterizing tiles this frame.
+    pub raster_time: Duration,
 }
 
 /// A tile of the Web Mercator grid: zoom, x, y.
@@ -160,6 +164,10 @@ pub struct DrawCache {
     dense: Option<[f32; 4]>,
     mesh_key: Option<MeshKey>,
     mesh: Arc<Mesh>,
+    /// Features in `mesh`.
+    mesh_features: usize,
+    /// Running average of the time a tile takes to rasterize.
+    tile_cost: Duration,
     scratch: Vec<Pos2>,
     stats: DrawStats,
 }
@@ -288,12 +296,13 @@ impl DrawCache {
                 &self.candidates,
                 &self.hidden_flags,
             );
-            self.stats.features = features;
+            self.mesh_features = features;
             self.mesh = Arc::new(mesh);
             self.mesh_key = Some(key);
         }
         self.stats.mode = DrawMode::Meshes;
         self.stats.rebuilt = rebuilt;
+        self.stats.features = self.mesh_features;
         self.stats.vertices = self.mesh.vertices.len();
         if !self.mesh.is_empty() {
             painter.add(Shape::Mesh(Arc::clone(&self.mesh)));
@@ -341,7 +350,9 @@ impl DrawCache {
                 }
                 continue;
             }
-            if self.stats.tiles_rendered == 0 || started.elapsed() < RASTER_BUDGET {
+            let elapsed = started.elapsed();
+            if self.stats.tiles_rendered == 0 || elapsed + self.tile_cost <= RASTER_BUDGET {
+                let tile_started = Instant::now();
                 let rasterizer = self.rasterizer.get_or_insert_with(|| Rasterizer::new(TILE_SIZE, TILE_SIZE));
                 let image = render_tile(layer, key, &self.hidden_flags, rasterizer, &mut self.ids);
                 let texture = image.map(|image| {
@@ -349,6 +360,9 @@ impl DrawCache {
                     ui.ctx().load_texture(format!("result-{}-{zoom}-{x}-{y}", layer.id), image, TextureOptions::LINEAR)
                 });
                 self.stats.tiles_rendered += 1;
+                let cost = tile_started.elapsed();
+                self.tile_cost = (self.tile_cost * 3 + cost) / 4;
+                self.stats.raster_time += cost;
                 if let Some(texture) = &texture {
                     shapes.push(Shape::image(texture.id(), view.tile_rect(layer, key), FULL_UV, tint));
                     self.stats.tiles += 1;

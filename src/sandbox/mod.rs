@@ -6,13 +6,17 @@
 //! and, with a data directory, in `<data_dir>/sandbox-state.json`.
 //!
 //! Layout: [`state`] holds the shared and persisted state, [`seed`] the fixed account
-//! data (models, providers), [`routes`] one module per resource group, [`faults`] the
-//! fault injection and request recording, [`error`] the API error bodies, [`imagery`]
-//! the synthetic imagery and [`tiles`] its cache.
+//! data (models, providers), [`routes`] one module per resource group, [`processing`]
+//! the rules of processings (checks, billing, progress with time), [`results`] their
+//! deterministic results, [`faults`] the fault injection and request recording,
+//! [`error`] the API error bodies, [`imagery`] the synthetic imagery and [`tiles`] its
+//! cache.
 
 mod error;
 mod faults;
 mod imagery;
+mod processing;
+mod results;
 mod routes;
 pub mod seed;
 mod state;

@@ -159,6 +159,30 @@ pub fn models() -> Vec<WorkflowDef> {
     ]
 }
 
+/// The lowest imagery zoom a model accepts: zoom 17 (about 1 m per pixel at the equator,
+/// 0.5 m at mid latitudes) for the satellite models, zoom 19 for the aerial one. A
+/// processing with less is accepted and then fails with `source-validator.TooLowZoom`.
+pub fn min_zoom(model_id: &str) -> i64 {
+    if model_id == BUILDINGS_AERIAL_ID { 19 } else { 17 }
+}
+
+/// The model with this id.
+pub fn model_by_id(id: &str) -> Option<WorkflowDef> {
+    models().into_iter().find(|m| m.id.0 == id)
+}
+
+/// The model with this name: exactly, else ignoring case, else ignoring the leading
+/// emoji (`"Buildings"` finds "🏠 Buildings"), as scripts often spell it.
+pub fn model_by_name(name: &str) -> Option<WorkflowDef> {
+    let name = name.trim();
+    let bare = |n: &str| n.split_once(' ').filter(|(head, _)| !head.is_ascii()).map_or(n, |(_, rest)| rest).to_owned();
+    let models = models();
+    let exact = models.iter().position(|m| m.name == name);
+    let folded = || models.iter().position(|m| m.name.to_lowercase() == name.to_lowercase());
+    let bared = || models.iter().position(|m| bare(&m.name).to_lowercase() == bare(name).to_lowercase());
+    exact.or_else(folded).or_else(bared).map(|i| models[i].clone())
+}
+
 /// The preview tile template of a provider served by this sandbox, without auth.
 pub fn preview_url(base_url: &str, provider: &str) -> String {
     format!("{base_url}/sandbox/tiles/{provider}/{{z}}/{{x}}/{{y}}.png")

@@ -1,9 +1,14 @@
 //! The sandbox's state: what routes share, and what survives a restart.
 //!
-//! [`PersistedState`] is everything the account owns (balance, projects; later
-//! processings, mosaics, images). It is one JSON document, `sandbox-state.json` in the
-//! data directory, read at start and rewritten atomically after every change. New
-//! fields must carry `#[serde(default)]` so older files still load.
+//! [`PersistedState`] is everything the account owns (balance, projects, processings;
+//! later mosaics, images). It is one JSON document, `sandbox-state.json` in the data
+//! directory, read at start and rewritten atomically after every change. New fields must
+//! carry `#[serde(default)]` so older files still load.
+//!
+//! A processing's progress is not stored: it is computed from its start time whenever it
+//! is read (see [`super::processing`]), so it keeps running across a restart. The one
+//! side effect of time passing, the refund of a failed run, is applied by [`Shared`]
+//! before every read or write ("settling"), and saved.
 
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -16,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::SandboxConfig;
 use super::error::ApiResult;
 use super::faults::{Faults, Recorder};
+use super::processing::{self, ProcessingRecord};
 use super::seed;
 use super::tiles::TileCache;
 
@@ -77,11 +83,13 @@ pub(crate) struct PersistedState {
     pub version: u32,
     pub account: Account,
     pub projects: Vec<ProjectRecord>,
+    /// Every processing of every project, oldest first.
+    pub processings: Vec<ProcessingRecord>,
 }
 
 impl Default for PersistedState {
     fn default() -> Self {
-        Self { version: STATE_VERSION, account: Account::default(), projects: Vec::new() }
+        Self { version: STATE_VERSION, account: Account::default(), projects: Vec::new(), processings: Vec::new() }
     }
 }
 
@@ -129,6 +137,16 @@ impl PersistedState {
     /// The default project (there is always one after loading).
     pub fn default_project(&self) -> Option<&ProjectRecord> {
         self.projects.iter().find(|p| p.is_default)
+    }
+
+    /// The processing with this id.
+    pub fn processing(&self, id: &str) -> Option<&ProcessingRecord> {
+        self.processings.iter().find(|p| p.id == id)
+    }
+
+    /// The processing with this id, to change it.
+    pub fn processing_mut(&mut self, id: &str) -> Option<&mut ProcessingRecord> {
+        self.processings.iter_mut().find(|p| p.id == id)
     }
 }
 
@@ -234,23 +252,36 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads the state.
+    /// Reads the state, once time has been settled (see [`processing::settle`]).
     pub fn read<R>(&self, f: impl FnOnce(&PersistedState) -> R) -> R {
-        f(&self.lock())
+        let mut state = self.lock();
+        if processing::settle(&mut state, Utc::now()) {
+            self.save(&state);
+        }
+        f(&state)
     }
 
-    /// Changes the state and, when `f` succeeds, saves it. `f` must check everything
-    /// before it changes anything, so an error leaves the state untouched.
+    /// Changes the state, once time has been settled, and saves it when `f` succeeds. `f`
+    /// must check everything before it changes anything, so an error leaves the state as
+    /// it was.
     pub fn write<R>(&self, f: impl FnOnce(&mut PersistedState) -> ApiResult<R>) -> ApiResult<R> {
         let mut state = self.lock();
-        let result = f(&mut state)?;
-        // Saved under the lock so concurrent writes reach the file in order.
+        let settled = processing::settle(&mut state, Utc::now());
+        let result = f(&mut state);
+        if settled || result.is_ok() {
+            self.save(&state);
+        }
+        result
+    }
+
+    /// Saves the state, if there is a data directory. Called under the lock, so
+    /// concurrent writes reach the file in order.
+    fn save(&self, state: &PersistedState) {
         if let Some(store) = &self.store
-            && let Err(e) = store.save(&state)
+            && let Err(e) = store.save(state)
         {
             tracing::error!("sandbox: could not save the state to {}: {e}", store.path.display());
         }
-        Ok(result)
     }
 }
 

@@ -1,6 +1,9 @@
 //! The panels and dialogs. Each draws from `AppState` and pushes `Command`s; none does I/O.
 
 mod account;
+mod layers;
+pub mod new_processing;
+pub mod processings;
 mod projects;
 mod sign_in;
 mod top_bar;
@@ -12,10 +15,13 @@ use crate::worker::Command;
 pub use projects::ProjectsUi;
 
 /// UI-only state: open dialogs and half-typed fields, never remote data.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct UiState {
     pub projects: ProjectsUi,
     pub settings_open: bool,
+    pub new_processing: new_processing::NewProcessingUi,
+    pub processings: processings::ProcessingsUi,
+    pub aoi_editor: crate::map::AoiEditorState,
 }
 
 /// The whole window: top bar, side panel with account and projects, the map.
@@ -35,9 +41,31 @@ pub fn app_ui(
             projects::projects_ui(ui, state, &mut ui_state.projects, out);
         });
     });
-    egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
-        map.show(ui, Vec::new());
+    egui::Panel::right("new_processing").resizable(true).default_size(340.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            new_processing::new_processing_ui(ui, state, &mut ui_state.new_processing, map, out);
+        });
     });
+    egui::Panel::bottom("processings").resizable(true).default_size(230.0).show(ui, |ui| {
+        ui.columns(2, |cols| {
+            processings::processings_ui(&mut cols[0], state, &mut ui_state.processings, out);
+            egui::ScrollArea::vertical().id_salt("details").show(&mut cols[1], |ui| {
+                processings::details_ui(ui, state, &mut ui_state.processings, out);
+            });
+        });
+    });
+    if let Some(bbox) = state.zoom_request.take() {
+        map.zoom_to_bbox(bbox);
+    }
+    let map_rect = egui::CentralPanel::default()
+        .frame(egui::Frame::NONE)
+        .show(ui, |ui| map_with_overlays(ui, state, &mut ui_state.aoi_editor, map).rect)
+        .inner;
+    layers::layers_ui(ui.ctx(), state, map_rect);
+    handle_dropped_files(ui.ctx(), out);
+    if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z)) {
+        state.settings.aoi.undo();
+    }
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);
 }
@@ -107,4 +135,41 @@ pub fn drawable(ctx: &egui::Context, s: &str) -> String {
             .trim()
             .to_owned()
     })
+}
+
+/// The map with every overlay: results under the processings' AOIs under the AOI draft.
+fn map_with_overlays(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    editor: &mut crate::map::AoiEditorState,
+    map: &mut MapView,
+) -> egui::Response {
+    let AppState { results, processing_aois, settings, .. } = state;
+    let mut overlays: Vec<Box<dyn walkers::Plugin + '_>> = Vec::new();
+    for view in results.values_mut() {
+        let crate::app::processings::ResultView { state, style, cache, hovered, .. } = view;
+        if let crate::app::processings::ResultState::Ready(layer) = state
+            && style.visible
+        {
+            overlays.push(Box::new(crate::results::ResultPlugin::new(layer, style, cache, hovered)));
+        }
+    }
+    for aoi in processing_aois.values() {
+        overlays.push(Box::new(crate::map::OutlinePlugin { aoi, color: egui::Color32::from_rgb(250, 200, 40) }));
+    }
+    overlays.push(Box::new(crate::map::AoiEditor {
+        draft: &mut settings.aoi,
+        state: editor,
+        editable: true,
+        color: egui::Color32::from_rgb(40, 170, 250),
+    }));
+    map.show(ui, overlays)
+}
+
+/// A GeoJSON dropped on the window becomes the AOI (through the worker, which reads it).
+fn handle_dropped_files(ctx: &egui::Context, out: &mut Vec<Command>) {
+    let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+    for file in dropped {
+        out.push(Command::ImportAoi { path: Some(file.path().to_owned()) });
+    }
 }

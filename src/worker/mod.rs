@@ -3,11 +3,17 @@
 //! The UI sends [`Command`]s (user intents) and receives [`Event`]s (results) over
 //! channels; the worker asks egui to repaint after each event it sends.
 
+mod processings;
 mod session;
 
-use crate::api::{ApiError, ErrorKind, Page, Project, ProjectEdit, ProjectId, ProjectPageQuery, Token, UserStatus};
+use crate::api::{
+    ApiError, Page, Processing, ProcessingAoi, ProcessingEdit, ProcessingId, ProcessingPageQuery, ProcessingRequest,
+    Project, ProjectEdit, ProjectId, ProjectPageQuery, Token, UserStatus,
+};
 use crate::app::credentials::{CredentialStore, StoreLocation};
 use crate::sandbox::SandboxConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc as tmpsc;
@@ -35,6 +41,28 @@ pub enum Command {
     DeleteProject { id: ProjectId },
     /// Load a project to work in (its models become the ones offered). Handler: `Worker::spawn_call`.
     OpenProject { id: ProjectId },
+    /// Show a project's processings and poll them while any is unfinished. Handler: `Worker::watch_processings`.
+    WatchProcessings { project: ProjectId, query: ProcessingPageQuery },
+    /// Estimate the cost of a processing. Handler: `Worker::spawn_call`.
+    EstimateCost { request: ProcessingRequest },
+    /// Start a processing (sent once, never repeated on its own). Handler: `Worker::spawn_call`.
+    CreateProcessing { request: ProcessingRequest },
+    /// Rename or move a processing. Handler: `Worker::spawn_call`.
+    UpdateProcessing { id: ProcessingId, edit: ProcessingEdit },
+    /// Delete a processing. Handler: `Worker::spawn_call`.
+    DeleteProcessing { id: ProcessingId },
+    /// Re-run the failed parts of a processing. Handler: `Worker::spawn_call`.
+    RestartProcessing { id: ProcessingId },
+    /// Rate a finished processing. Handler: `Worker::spawn_call`.
+    RateProcessing { id: ProcessingId, rating: u8, feedback: String },
+    /// Load the AOIs of a processing. Handler: `Worker::spawn_call`.
+    LoadProcessingAois { id: ProcessingId },
+    /// Download and prepare a result for the map. Handler: `Worker::load_result`.
+    LoadResult { id: ProcessingId },
+    /// Save a result as GeoJSON; with no path, ask for one. Handler: `Worker::save_result`.
+    SaveResult { id: ProcessingId, name: String, path: Option<PathBuf> },
+    /// Read an AOI from a GeoJSON file; with no path, ask for one. Handler: `Worker::import_aoi`.
+    ImportAoi { path: Option<PathBuf> },
 }
 
 /// A result, sent by the worker and applied to `AppState` in one place.
@@ -74,6 +102,53 @@ pub enum Event {
         id: ProjectId,
         result: Result<Project, ApiError>,
     },
+    /// A page of a project's processings (a poll or a reload).
+    Processings {
+        project: ProjectId,
+        query: ProcessingPageQuery,
+        result: Result<Page<Processing>, ApiError>,
+    },
+    /// A cost estimate for `request`, in credits.
+    Cost {
+        request: Box<ProcessingRequest>,
+        result: Result<f64, ApiError>,
+    },
+    ProcessingCreated(Result<Processing, ApiError>),
+    ProcessingUpdated {
+        id: ProcessingId,
+        result: Result<Processing, ApiError>,
+    },
+    ProcessingDeleted {
+        id: ProcessingId,
+        result: Result<(), ApiError>,
+    },
+    ProcessingRestarted {
+        id: ProcessingId,
+        result: Result<(), ApiError>,
+    },
+    ProcessingRated {
+        id: ProcessingId,
+        result: Result<(), ApiError>,
+    },
+    ProcessingAois {
+        id: ProcessingId,
+        result: Result<Vec<ProcessingAoi>, ApiError>,
+    },
+    /// A result ready to draw, or why not (in the user's language).
+    ResultLoaded {
+        id: ProcessingId,
+        result: Result<Arc<crate::results::ResultLayer>, String>,
+    },
+    ResultSaved {
+        id: ProcessingId,
+        path: PathBuf,
+        result: Result<u64, String>,
+    },
+    /// An AOI read from a file, or why it was refused (the current AOI is untouched).
+    AoiImported {
+        path: PathBuf,
+        result: Result<crate::geo::Aoi, String>,
+    },
 }
 
 /// How the worker is set up: where tokens are kept and how the embedded sandbox runs.
@@ -84,6 +159,8 @@ pub struct WorkerConfig {
     pub retry: crate::api::RetryPolicy,
     /// How often the account is refreshed while signed in.
     pub status_interval: Duration,
+    /// How often unfinished processings are polled.
+    pub processing_poll: Duration,
 }
 
 impl WorkerConfig {
@@ -95,6 +172,7 @@ impl WorkerConfig {
             sandbox: SandboxConfig { data_dir, ..SandboxConfig::default() },
             retry: crate::api::RetryPolicy::default(),
             status_interval: Duration::from_secs(30),
+            processing_poll: Duration::from_secs(6),
         }
     }
 }
@@ -159,11 +237,12 @@ pub(crate) struct Worker {
     client: Option<crate::api::Client>,
     sandbox: Option<crate::sandbox::Sandbox>,
     status_timer: Option<tokio::task::JoinHandle<()>>,
+    processing_poll: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Worker {
     fn new(config: WorkerConfig, sink: EventSink) -> Self {
-        Self { config, sink, client: None, sandbox: None, status_timer: None }
+        Self { config, sink, client: None, sandbox: None, status_timer: None, processing_poll: None }
     }
 
     async fn run(mut self, mut commands: tmpsc::UnboundedReceiver<Command>) {
@@ -171,7 +250,7 @@ impl Worker {
             tracing::debug!(?command, "command");
             self.handle(command).await;
         }
-        if let Some(t) = self.status_timer.take() {
+        for t in [self.status_timer.take(), self.processing_poll.take()].into_iter().flatten() {
             t.abort();
         }
     }
@@ -193,30 +272,77 @@ impl Worker {
                 move |c| async move { c.create_project(&name, description.as_deref()).await },
                 Event::ProjectCreated,
             ),
-            Command::RenameProject { id, name } => {
-                let id2 = id.clone();
-                self.spawn_call(
-                    move |c| async move {
-                        c.update_project(&id2, &ProjectEdit { name: Some(name), description: None }).await
-                    },
-                    move |result| Event::ProjectRenamed { id, result },
-                )
+            Command::RenameProject { id, name } => self.spawn_keyed(
+                id,
+                move |c, id| async move {
+                    c.update_project(&id, &ProjectEdit { name: Some(name), description: None }).await
+                },
+                |id, result| Event::ProjectRenamed { id, result },
+            ),
+            Command::DeleteProject { id } => self.spawn_keyed(
+                id,
+                |c, id| async move { c.delete_project(&id).await },
+                |id, result| Event::ProjectDeleted { id, result },
+            ),
+            Command::OpenProject { id } => self.spawn_keyed(
+                id,
+                |c, id| async move { c.project(&id).await },
+                |id, result| Event::ProjectOpened { id, result },
+            ),
+            Command::WatchProcessings { project, query } => self.watch_processings(project, query),
+            Command::EstimateCost { request } => self.spawn_keyed(
+                request,
+                |c, r| async move { c.processing_cost(&r).await },
+                |r, result| Event::Cost { request: Box::new(r), result },
+            ),
+            Command::CreateProcessing { request } => {
+                self.spawn_call(move |c| async move { c.create_processing(&request).await }, Event::ProcessingCreated)
             }
-            Command::DeleteProject { id } => {
-                let id2 = id.clone();
-                self.spawn_call(
-                    move |c| async move { c.delete_project(&id2).await },
-                    move |result| Event::ProjectDeleted { id, result },
-                )
-            }
-            Command::OpenProject { id } => {
-                let id2 = id.clone();
-                self.spawn_call(
-                    move |c| async move { c.project(&id2).await },
-                    move |result| Event::ProjectOpened { id, result },
-                )
-            }
+            Command::UpdateProcessing { id, edit } => self.spawn_keyed(
+                id,
+                move |c, id| async move { c.update_processing(&id, &edit).await },
+                |id, result| Event::ProcessingUpdated { id, result },
+            ),
+            Command::DeleteProcessing { id } => self.spawn_keyed(
+                id,
+                |c, id| async move { c.delete_processing(&id).await },
+                |id, result| Event::ProcessingDeleted { id, result },
+            ),
+            Command::RestartProcessing { id } => self.spawn_keyed(
+                id,
+                |c, id| async move { c.restart_processing(&id).await },
+                |id, result| Event::ProcessingRestarted { id, result },
+            ),
+            Command::RateProcessing { id, rating, feedback } => self.spawn_keyed(
+                id,
+                move |c, id| async move { c.rate_processing(&id, rating, &feedback).await },
+                |id, result| Event::ProcessingRated { id, result },
+            ),
+            Command::LoadProcessingAois { id } => self.spawn_keyed(
+                id,
+                |c, id| async move { c.processing_aois(&id).await },
+                |id, result| Event::ProcessingAois { id, result },
+            ),
+            Command::LoadResult { id } => self.load_result(id),
+            Command::SaveResult { id, name, path } => self.save_result(id, name, path),
+            Command::ImportAoi { path } => self.import_aoi(path),
         }
+    }
+
+    /// Like [`Self::spawn_call`], for a call about one object (`key`) that its event names too.
+    fn spawn_keyed<K, T, F, Fut>(
+        &self,
+        key: K,
+        call: F,
+        event: impl FnOnce(K, Result<T, ApiError>) -> Event + Send + 'static,
+    ) where
+        K: Clone + Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(crate::api::Client, K) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        let for_event = key.clone();
+        self.spawn_call(move |c| call(c, key), move |result| event(for_event, result));
     }
 
     /// Runs `call` with the current client on its own task and sends its result as an event.
@@ -231,7 +357,7 @@ impl Worker {
         tokio::spawn(async move {
             let result = match client {
                 Some(c) => call(c).await,
-                None => Err(ApiError::new(ErrorKind::InvalidArgument("not signed in".into()))),
+                None => Err(processings::not_signed_in()),
             };
             sink.send(event(result));
         });

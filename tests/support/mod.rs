@@ -20,21 +20,31 @@ pub fn options(dir: &std::path::Path) -> AppOptions {
     AppOptions {
         worker: WorkerConfig {
             credentials: CredentialStore::file_only(dir.join("credentials.json")),
-            sandbox: SandboxConfig { data_dir: Some(dir.join("sandbox")), ..SandboxConfig::default() },
+            sandbox: SandboxConfig {
+                data_dir: Some(dir.join("sandbox")),
+                processing_seconds: 1.5,
+                ..SandboxConfig::default()
+            },
             retry: RetryPolicy {
                 attempts: 2,
                 base_delay: Duration::from_millis(5),
                 max_delay: Duration::from_millis(10),
             },
             status_interval: Duration::from_secs(60),
+            processing_poll: Duration::from_millis(200),
         },
         online_tiles: false,
     }
 }
 
 pub fn harness() -> Harness<'static, TestApp> {
+    harness_with(Settings::default())
+}
+
+/// The app in a harness, starting from `settings` (as if restored from a previous run).
+pub fn harness_with(settings: Settings) -> Harness<'static, TestApp> {
     let dir = tempfile::tempdir().unwrap();
-    let state = TestApp { app: None, options: options(dir.path()), settings: Settings::default(), dir };
+    let state = TestApp { app: None, options: options(dir.path()), settings, dir };
     Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_ui_state(
         |ui, t: &mut TestApp| {
             let app =
@@ -46,6 +56,10 @@ pub fn harness() -> Harness<'static, TestApp> {
     )
 }
 
+pub fn app_mut<'a>(h: &'a mut Harness<'_, TestApp>) -> &'a mut MapflowApp {
+    h.state_mut().app.as_mut().unwrap()
+}
+
 pub fn app<'a>(h: &'a Harness<'_, TestApp>) -> &'a MapflowApp {
     h.state().app.as_ref().unwrap()
 }
@@ -53,13 +67,23 @@ pub fn app<'a>(h: &'a Harness<'_, TestApp>) -> &'a MapflowApp {
 /// Steps the UI until `what` holds, failing with its name after a few seconds.
 pub fn wait_for(h: &mut Harness<'_, TestApp>, what: &str, cond: impl Fn(&Harness<'_, TestApp>) -> bool) {
     let start = Instant::now();
+    let limit = Duration::from_secs(if cfg!(debug_assertions) { 30 } else { 15 });
     loop {
         h.step();
         if h.state().app.is_some() && cond(h) {
             h.run_steps(2);
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "timed out waiting for: {what}");
+        if start.elapsed() > limit {
+            let state = &h.state().app.as_ref().unwrap().state;
+            let notices: Vec<_> = state.notices.iter().map(|n| n.text.clone()).collect();
+            panic!(
+                "timed out waiting for: {what}\nnotices: {notices:?}\ncost: {:?} for {:?}\ncreate error: {:?}",
+                state.cost,
+                state.cost_request.as_ref().map(|r| &r.name),
+                state.create_error
+            );
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -73,4 +97,55 @@ pub fn signed_in_to_sandbox(h: &mut Harness<'_, TestApp>) {
         app(h).state.session.as_ref().is_some_and(|s| s.kind == SessionKind::Sandbox)
     });
     wait_for(h, "the projects list", |h| project_names(h).iter().any(|n| n == "Default project"));
+}
+
+/// Opens the project named `name` by clicking it in the list.
+pub fn open_project(h: &mut Harness<'_, TestApp>, name: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label(name).click();
+    let name = name.to_owned();
+    wait_for(h, "the project to open", |h| app(h).state.open_project.value().is_some_and(|p| p.name == name));
+    wait_for(h, "its processings", |h| app(h).state.processings.value().is_some());
+}
+
+/// A file dropped onto the window.
+#[derive(Debug)]
+pub struct Dropped(pub std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Drops `path` onto the window.
+pub fn drop_file(h: &mut Harness<'_, TestApp>, path: &std::path::Path) {
+    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(path.to_owned())));
+    h.step();
+}
+
+/// Clicks the map at a fraction of its rect (0..1 on each axis).
+pub fn click_map(h: &mut Harness<'_, TestApp>, fx: f32, fy: f32) {
+    use egui_kittest::kittest::Queryable;
+    let rect = h.get_by_label("Map").rect();
+    let pos = rect.lerp_inside(egui::vec2(fx, fy));
+    h.hover_at(pos);
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(2);
 }

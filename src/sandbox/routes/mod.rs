@@ -4,6 +4,7 @@
 //! Layers, outermost first: fault injection and request counting (every request, even an
 //! unknown one), then auth (only on matched, non-public routes), then the handler.
 
+mod processings;
 mod projects;
 mod tiles;
 mod user;
@@ -31,6 +32,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let private = Router::new()
         .merge(user::routes())
         .merge(projects::routes())
+        .merge(processings::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(shared.clone(), auth));
     // Routes a map tile loader fetches without headers.

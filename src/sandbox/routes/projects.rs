@@ -1,4 +1,4 @@
-//! Projects: list, page, get, create, rename, delete.
+//! Projects: list, page, get, create, rename, delete (with their processings).
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use crate::api::{
     ShareProject, SortOrder,
 };
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::processing;
 use crate::sandbox::seed;
 use crate::sandbox::state::{PersistedState, ProjectRecord, Shared, iso};
 
@@ -162,7 +163,8 @@ async fn update(
     })
 }
 
-/// `DELETE /projects/{id}`: 200 with an empty body; the default project cannot go.
+/// `DELETE /projects/{id}`: 200 with an empty body; the default project cannot go. Its
+/// processings go with it.
 async fn remove(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<()> {
     shared.write(|s| {
         let index = s.projects.iter().position(|p| p.id == id).ok_or_else(|| not_found(&id))?;
@@ -170,6 +172,7 @@ async fn remove(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Ap
             return Err(ApiError::bad_request("The default project cannot be deleted"));
         }
         s.projects.remove(index);
+        s.processings.retain(|p| p.project_id != id);
         Ok(())
     })
 }
@@ -178,9 +181,9 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Project {id} not found"))
 }
 
-/// A project's processings by status; zero until processings exist.
-fn processing_counts(_state: &PersistedState, _project: &ProjectRecord) -> ProcessingCounts {
-    ["succeeded", "failed", "inProgress", "unprocessed", "total"].into_iter().map(|k| (k.to_owned(), 0)).collect()
+/// A project's processings by status, as they are now.
+fn processing_counts(state: &PersistedState, project: &ProjectRecord) -> ProcessingCounts {
+    processing::counts(state, &project.id, Utc::now())
 }
 
 /// The API shape of a stored project, with every documented key.

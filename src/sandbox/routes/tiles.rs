@@ -1,22 +1,42 @@
-//! The providers' preview tiles: `GET /sandbox/tiles/{provider}/{z}/{x}/{y}.png`.
+//! The providers' preview tiles, `GET /sandbox/tiles/{provider}/{z}/{x}/{y}.png`, which
+//! also show the imagery of a processing (its `rasterLayer`), and that layer's TileJSON,
+//! `GET /sandbox/tilejson/{rasterId}.json`.
 //!
 //! Public (no auth), because map tile loaders cannot send headers; the real service's
 //! preview URLs point at third-party hosts that need none either.
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
+
+use serde_json::Value;
 
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::processing;
 use crate::sandbox::state::Shared;
 use crate::sandbox::tiles::parse_tile;
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
-    Router::new().route("/sandbox/tiles/{provider}/{z}/{x}/{y}", get(tile))
+    Router::new()
+        .route("/sandbox/tiles/{provider}/{z}/{x}/{y}", get(tile))
+        .route("/sandbox/tilejson/{file}", get(tile_json))
+}
+
+/// The TileJSON of a processing's raster layer: its tile template and the AOI's bounds.
+async fn tile_json(State(shared): State<Arc<Shared>>, Path(file): Path<String>) -> ApiResult<Json<Value>> {
+    let raster_id = file.strip_suffix(".json").unwrap_or(&file);
+    shared.read(|s| {
+        let p = s
+            .processings
+            .iter()
+            .find(|p| p.raster_id == raster_id)
+            .ok_or_else(|| ApiError::not_found(format!("No such raster layer: {raster_id}")))?;
+        Ok(Json(processing::tile_json(&shared.base_url, p)))
+    })
 }
 
 /// A 256×256 PNG of synthetic imagery; the same address always gives the same picture.

@@ -1,0 +1,324 @@
+//! The new-processing form: what the user picked, and the request it becomes.
+
+use crate::api::{
+    BlockToggle, ProcessingParams, ProcessingRequest, ProjectId, Provider, SourceParams, UserSourceType, WorkflowDef,
+    WorkflowDefId, app_meta,
+};
+use crate::geo::Aoi;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Which kind of imagery the processing uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceKind {
+    #[default]
+    Provider,
+    MyImagery,
+    Catalog,
+    Custom,
+}
+
+/// A user-defined tile service. The password is never written to disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomSource {
+    pub source_type: UserSourceType,
+    pub url: String,
+    pub zoom: u8,
+    /// `epsg:3857` or `epsg:3395`.
+    pub crs: String,
+    pub login: String,
+    #[serde(skip)]
+    pub password: String,
+}
+
+impl Default for CustomSource {
+    fn default() -> Self {
+        Self {
+            source_type: UserSourceType::Xyz,
+            url: String::new(),
+            zoom: 18,
+            crs: "epsg:3857".into(),
+            login: String::new(),
+            password: String::new(),
+        }
+    }
+}
+
+/// The user's own imagery: a whole mosaic or some of its images.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MyImagerySource {
+    pub mosaic_id: Option<String>,
+    pub image_ids: Vec<String>,
+    /// What to show for the choice (the mosaic's name, file names).
+    pub label: String,
+}
+
+/// Images picked from a catalog search.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CatalogSource {
+    pub provider: String,
+    pub image_ids: Vec<String>,
+    pub zoom: Option<u8>,
+}
+
+/// What the form holds; it persists with the settings (the custom password excepted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProcessingForm {
+    pub name: String,
+    pub model: Option<WorkflowDefId>,
+    /// Optional blocks switched on.
+    pub enabled_blocks: BTreeSet<String>,
+    pub source: SourceKind,
+    pub provider: String,
+    pub provider_zoom: u8,
+    pub my_imagery: MyImagerySource,
+    pub catalog: CatalogSource,
+    pub custom: CustomSource,
+}
+
+impl Default for ProcessingForm {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            model: None,
+            enabled_blocks: BTreeSet::new(),
+            source: SourceKind::default(),
+            provider: String::new(),
+            provider_zoom: 18,
+            my_imagery: MyImagerySource::default(),
+            catalog: CatalogSource::default(),
+            custom: CustomSource::default(),
+        }
+    }
+}
+
+/// Why the form cannot become a request yet; each names the field to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormProblem {
+    NoProject,
+    NoName,
+    NoModel,
+    NoProvider,
+    NoImagery,
+    NoCatalogImages,
+    BadUrl,
+    NoAoi,
+}
+
+impl FormProblem {
+    pub fn message(&self) -> String {
+        use rust_i18n::t;
+        match self {
+            Self::NoProject => t!("form.problem.no_project"),
+            Self::NoName => t!("form.problem.no_name"),
+            Self::NoModel => t!("form.problem.no_model"),
+            Self::NoProvider => t!("form.problem.no_provider"),
+            Self::NoImagery => t!("form.problem.no_imagery"),
+            Self::NoCatalogImages => t!("form.problem.no_catalog"),
+            Self::BadUrl => t!("form.problem.bad_url"),
+            Self::NoAoi => t!("form.problem.no_aoi"),
+        }
+        .into_owned()
+    }
+}
+
+impl ProcessingForm {
+    /// The chosen model among `models`, if it is still offered.
+    pub fn model<'a>(&self, models: &'a [WorkflowDef]) -> Option<&'a WorkflowDef> {
+        self.model.as_ref().and_then(|id| models.iter().find(|m| &m.id == id))
+    }
+
+    /// Price per km² of the chosen model with the enabled optional blocks.
+    pub fn price_per_km2(&self, models: &[WorkflowDef]) -> Option<f64> {
+        let model = self.model(models)?;
+        let enabled: Vec<&str> = self.enabled_blocks.iter().map(String::as_str).collect();
+        Some(model.price_with(&enabled))
+    }
+
+    /// Picks sensible defaults for what is unset: the first model and provider.
+    pub fn fill_defaults(&mut self, models: &[WorkflowDef], providers: &[Provider]) {
+        if self.model(models).is_none()
+            && let Some(m) = models.first()
+        {
+            self.model = Some(m.id.clone());
+            self.enabled_blocks = m.blocks.iter().filter(|b| b.optional).map(|b| b.name.clone()).collect();
+        }
+        if !providers.iter().any(|p| p.name == self.provider)
+            && let Some(p) = providers.first()
+        {
+            self.provider = p.name.clone();
+        }
+    }
+
+    fn source_params(&self) -> Result<SourceParams, FormProblem> {
+        Ok(match self.source {
+            SourceKind::Provider => {
+                if self.provider.is_empty() {
+                    return Err(FormProblem::NoProvider);
+                }
+                SourceParams::DataProvider { provider_name: self.provider.clone(), zoom: Some(self.provider_zoom) }
+            }
+            SourceKind::MyImagery => match (&self.my_imagery.mosaic_id, self.my_imagery.image_ids.is_empty()) {
+                (_, false) => {
+                    SourceParams::MyImagery { image_ids: Some(self.my_imagery.image_ids.clone()), mosaic_id: None }
+                }
+                (Some(m), true) => SourceParams::MyImagery { image_ids: None, mosaic_id: Some(m.clone()) },
+                (None, true) => return Err(FormProblem::NoImagery),
+            },
+            SourceKind::Catalog => {
+                if self.catalog.image_ids.is_empty() || self.catalog.provider.is_empty() {
+                    return Err(FormProblem::NoCatalogImages);
+                }
+                SourceParams::ImagerySearch {
+                    data_provider: self.catalog.provider.clone(),
+                    image_ids: self.catalog.image_ids.clone(),
+                    zoom: self.catalog.zoom,
+                }
+            }
+            SourceKind::Custom => {
+                let c = &self.custom;
+                if !custom_url_ok(c.source_type, &c.url) {
+                    return Err(FormProblem::BadUrl);
+                }
+                let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+                SourceParams::UserDefined {
+                    source_type: c.source_type,
+                    url: c.url.trim().to_owned(),
+                    zoom: Some(c.zoom),
+                    crs: c.crs.clone(),
+                    raster_login: nonempty(&c.login),
+                    raster_password: nonempty(&c.password),
+                }
+            }
+        })
+    }
+
+    /// The request to create (or, with `for_cost`, estimate) the processing over `aoi`.
+    pub fn request(
+        &self,
+        project: Option<&ProjectId>,
+        models: &[WorkflowDef],
+        aoi: &Aoi,
+        for_cost: bool,
+    ) -> Result<ProcessingRequest, FormProblem> {
+        let project = project.ok_or(FormProblem::NoProject)?;
+        if !for_cost && self.name.trim().is_empty() {
+            return Err(FormProblem::NoName);
+        }
+        let model = self.model(models).ok_or(FormProblem::NoModel)?;
+        if aoi.is_empty() {
+            return Err(FormProblem::NoAoi);
+        }
+        let source_params = self.source_params()?;
+        let blocks = model
+            .blocks
+            .iter()
+            .filter(|b| b.optional)
+            .map(|b| BlockToggle { name: b.name.clone(), enabled: self.enabled_blocks.contains(&b.name) })
+            .collect();
+        let geometry = serde_json::to_value(aoi.to_geometry()).map_err(|_| FormProblem::NoAoi)?;
+        Ok(ProcessingRequest {
+            name: if for_cost && self.name.trim().is_empty() { "estimate".into() } else { self.name.trim().to_owned() },
+            description: None,
+            project_id: project.clone(),
+            wd_id: Some(model.id.clone()),
+            wd_name: None,
+            geometry: Some(geometry),
+            area_sq_km: None,
+            params: ProcessingParams { source_params, inference_params: None },
+            blocks,
+            meta: Some(app_meta()),
+        })
+    }
+}
+
+/// Whether a custom imagery URL has the placeholders its type needs.
+pub fn custom_url_ok(kind: UserSourceType, url: &str) -> bool {
+    let url = url.trim();
+    let http = url.starts_with("http://") || url.starts_with("https://");
+    match kind {
+        UserSourceType::Xyz => http && url.contains("{z}") && url.contains("{x}") && url.contains("{y}"),
+        UserSourceType::Tms => {
+            http && url.contains("{z}") && url.contains("{x}") && (url.contains("{y}") || url.contains("{-y}"))
+        }
+        UserSourceType::Quadkey => http && url.contains("{q}"),
+        UserSourceType::SentinelL2a | UserSourceType::Local => !url.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Block;
+
+    fn model() -> WorkflowDef {
+        WorkflowDef {
+            id: WorkflowDefId("m1".into()),
+            name: "Buildings".into(),
+            blocks: vec![
+                Block { name: "Segmentation".into(), price: 5.0, optional: false, ..Block::default() },
+                Block { name: "Classification".into(), price: 2.0, optional: true, ..Block::default() },
+                Block { name: "Heights".into(), price: 3.0, optional: true, ..Block::default() },
+            ],
+            ..WorkflowDef::default()
+        }
+    }
+
+    #[test]
+    fn builds_a_provider_request_with_block_toggles() {
+        let models = vec![model()];
+        let providers = vec![Provider { name: "Mapbox".into(), ..Provider::default() }];
+        let mut form = ProcessingForm { name: "Run".into(), ..ProcessingForm::default() };
+        form.fill_defaults(&models, &providers);
+        form.enabled_blocks.remove("Heights");
+        assert_eq!(form.price_per_km2(&models), Some(7.0));
+        let aoi = Aoi::from_bbox([0.0, 0.0, 0.01, 0.01]);
+        let req = form.request(Some(&ProjectId("p".into())), &models, &aoi, false).unwrap();
+        let json = serde_json::to_value(&req).unwrap();
+        assert_eq!(json["params"]["sourceParams"]["dataProvider"]["providerName"], "Mapbox");
+        assert_eq!(json["params"]["sourceParams"]["dataProvider"]["zoom"], 18);
+        assert_eq!(json["wdId"], "m1");
+        assert_eq!(json["geometry"]["type"], "Polygon");
+        assert_eq!(
+            json["blocks"],
+            serde_json::json!([{"name": "Classification", "enabled": true}, {"name": "Heights", "enabled": false}])
+        );
+        assert!(json.get("description").is_none(), "nulls are omitted");
+        assert_eq!(json["meta"]["source-app"], "mapflow-desktop");
+    }
+
+    #[test]
+    fn each_missing_piece_is_named() {
+        let models = vec![model()];
+        let aoi = Aoi::from_bbox([0.0, 0.0, 0.01, 0.01]);
+        let p = ProjectId("p".into());
+        let mut form = ProcessingForm::default();
+        assert_eq!(form.request(None, &models, &aoi, false), Err(FormProblem::NoProject));
+        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoName));
+        form.name = "x".into();
+        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoModel));
+        form.model = Some(WorkflowDefId("m1".into()));
+        assert_eq!(form.request(Some(&p), &models, &Aoi::default(), false), Err(FormProblem::NoAoi));
+        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoProvider));
+        form.source = SourceKind::Custom;
+        form.custom.url = "https://tiles.example/{z}/{x}.png".into();
+        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::BadUrl));
+        form.custom.url = "https://tiles.example/{z}/{x}/{y}.png".into();
+        form.custom.password = "secret".into();
+        let req = form.request(Some(&p), &models, &aoi, false).unwrap();
+        let json = serde_json::to_value(&req).unwrap();
+        assert_eq!(json["params"]["sourceParams"]["userDefined"]["sourceType"], "XYZ");
+        assert_eq!(json["params"]["sourceParams"]["userDefined"]["rasterPassword"], "secret");
+        let saved = serde_json::to_string(&form).unwrap();
+        assert!(!saved.contains("secret"), "the password is never saved");
+        form.source = SourceKind::MyImagery;
+        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoImagery));
+        form.my_imagery.mosaic_id = Some("mo".into());
+        let json = serde_json::to_value(form.request(Some(&p), &models, &aoi, false).unwrap()).unwrap();
+        assert_eq!(json["params"]["sourceParams"]["myImagery"], serde_json::json!({"mosaicId": "mo"}));
+    }
+}

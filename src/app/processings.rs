@@ -1,0 +1,237 @@
+//! The processings half of `AppState`: the table, the form's cost, results and AOI files.
+
+use super::state::AppState;
+use crate::api::{ApiError, Processing, ProcessingId, ProcessingRequest, ProcessingStatus};
+use crate::results::{DrawCache, ResultLayer, ResultStyle};
+use crate::worker::{Command, Event};
+use rust_i18n::t;
+use std::sync::Arc;
+
+/// A result on the map: loading, ready, or why it is not there.
+pub enum ResultState {
+    Loading,
+    Ready(Arc<ResultLayer>),
+    Failed(String),
+}
+
+/// One processing's result layer with its display options and draw cache.
+pub struct ResultView {
+    pub state: ResultState,
+    pub style: ResultStyle,
+    pub cache: DrawCache,
+    pub hovered: Option<usize>,
+    /// Name shown in the layer list.
+    pub name: String,
+}
+
+impl ResultView {
+    pub fn layer(&self) -> Option<&Arc<ResultLayer>> {
+        match &self.state {
+            ResultState::Ready(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+impl AppState {
+    /// Starts (or restarts) watching the open project's processings.
+    pub fn watch_processings(&mut self) -> Option<Command> {
+        let project = self.open_project_id()?.clone();
+        self.processings.start();
+        Some(Command::WatchProcessings { project, query: self.processing_query.clone() })
+    }
+
+    fn rewatch(&mut self) {
+        if let Some(cmd) = self.watch_processings() {
+            self.follow_up.push(cmd);
+        }
+    }
+
+    /// The processing with `id` in the current page.
+    pub fn processing(&self, id: &ProcessingId) -> Option<&Processing> {
+        self.processings.value().and_then(|p| p.results.iter().find(|x| &x.id == id))
+    }
+
+    /// Asks for a cost estimate of `request` unless that exact request is already estimated.
+    pub fn estimate(&mut self, request: ProcessingRequest) -> Option<Command> {
+        if self.cost_request.as_ref() == Some(&request) {
+            return None;
+        }
+        self.cost_request = Some(request.clone());
+        self.cost.start();
+        Some(Command::EstimateCost { request })
+    }
+
+    /// Shows the result of `id` on the map, loading it first.
+    pub fn show_result(&mut self, id: &ProcessingId) -> Option<Command> {
+        if let Some(view) = self.results.get_mut(id) {
+            view.style.visible = true;
+            if !matches!(view.state, ResultState::Failed(_)) {
+                return None;
+            }
+            view.state = ResultState::Loading;
+        } else {
+            let name = self.processing(id).map(|p| p.name.clone()).unwrap_or_else(|| id.0.clone());
+            self.results.insert(
+                id.clone(),
+                ResultView {
+                    state: ResultState::Loading,
+                    style: ResultStyle::default(),
+                    cache: DrawCache::default(),
+                    hovered: None,
+                    name,
+                },
+            );
+        }
+        Some(Command::LoadResult { id: id.clone() })
+    }
+
+    /// Applies the events about processings, results and AOI files.
+    pub(super) fn apply_processing_event(&mut self, event: Event) {
+        match event {
+            Event::Processings { project, query, result } => {
+                if Some(&project) != self.open_project_id() || query != self.processing_query {
+                    return;
+                }
+                if let Ok(page) = &result {
+                    self.announce_changes(page.results.as_slice());
+                }
+                self.processings.finish(result);
+            }
+            Event::Cost { request, result } => {
+                if self.cost_request.as_ref() == Some(&*request) {
+                    self.cost.finish(result);
+                }
+            }
+            Event::ProcessingCreated(result) => {
+                self.creating = false;
+                match result {
+                    Ok(p) => {
+                        self.notify(t!("processings.started", name = p.name));
+                        self.known_status.insert(p.id.clone(), p.status.clone());
+                        self.selected_processing = Some(p.id.clone());
+                        self.settings.form.name.clear();
+                        self.cost_request = None;
+                        self.follow_up.push(Command::RefreshStatus);
+                        self.rewatch();
+                    }
+                    Err(e) => self.create_error = Some(super::messages::error_text(&e)),
+                }
+            }
+            Event::ProcessingUpdated { id, result } => match result {
+                Ok(p) => {
+                    if let Some(view) = self.results.get_mut(&id) {
+                        view.name = p.name.clone();
+                    }
+                    self.rewatch();
+                }
+                Err(e) => self.notify_processing_error(&e),
+            },
+            Event::ProcessingDeleted { id, result } => match result {
+                Ok(()) => {
+                    self.results.remove(&id);
+                    if self.selected_processing.as_ref() == Some(&id) {
+                        self.selected_processing = None;
+                    }
+                    self.rewatch();
+                }
+                Err(e) => self.notify_processing_error(&e),
+            },
+            Event::ProcessingRestarted { id, result } => match result {
+                Ok(()) => {
+                    self.known_status.insert(id, ProcessingStatus::InProgress);
+                    self.follow_up.push(Command::RefreshStatus);
+                    self.rewatch();
+                }
+                Err(e) => self.notify_processing_error(&e),
+            },
+            Event::ProcessingRated { id: _, result } => match result {
+                Ok(()) => {
+                    self.notify(t!("processings.rated"));
+                    self.rewatch();
+                }
+                Err(e) => self.notify_processing_error(&e),
+            },
+            Event::ProcessingAois { id, result } => {
+                if let Ok(aois) = &result {
+                    let polygons = aois
+                        .iter()
+                        .filter_map(|a| a.geometry.as_ref())
+                        .filter_map(|g| crate::geo::parse_geojson(&g.to_string()).ok())
+                        .flat_map(|a| a.polygons)
+                        .collect();
+                    let aoi = crate::geo::Aoi { polygons };
+                    self.zoom_request = aoi.bbox();
+                    if self.duplicate_aoi_of.as_ref() == Some(&id) {
+                        self.duplicate_aoi_of = None;
+                        self.settings.aoi.replace(aoi);
+                    } else {
+                        self.processing_aois.insert(id, aoi);
+                    }
+                } else if let Err(e) = &result {
+                    self.notify_processing_error(e);
+                }
+            }
+            Event::ResultLoaded { id, result } => {
+                if let Some(view) = self.results.get_mut(&id) {
+                    match result {
+                        Ok(layer) => {
+                            if view.style.visible {
+                                self.zoom_request = layer.bbox();
+                            }
+                            view.state = ResultState::Ready(layer);
+                        }
+                        Err(e) => view.state = ResultState::Failed(e),
+                    }
+                }
+            }
+            Event::ResultSaved { id: _, path, result } => match result {
+                Ok(bytes) => self.notify(t!(
+                    "processings.saved",
+                    path = path.display().to_string(),
+                    size = format!("{:.1}", bytes as f64 / 1_048_576.0)
+                )),
+                Err(e) => self.notify_error(t!("processings.save_failed", reason = e)),
+            },
+            Event::AoiImported { path, result } => match result {
+                Ok(aoi) => {
+                    self.aoi_import_error = None;
+                    self.zoom_request = aoi.bbox();
+                    self.settings.aoi.replace(aoi);
+                    self.notify(t!("aoi.imported", file = file_name(&path)));
+                }
+                Err(e) => {
+                    self.aoi_import_error =
+                        Some(t!("aoi.import_failed", file = file_name(&path), reason = e).into_owned())
+                }
+            },
+            other => tracing::error!("event not handled here: {other:?}"),
+        }
+    }
+
+    /// Tells the user, once, that a processing finished or failed.
+    fn announce_changes(&mut self, processings: &[Processing]) {
+        for p in processings {
+            let before = self.known_status.insert(p.id.clone(), p.status.clone());
+            let was_running = before.as_ref().is_some_and(|s| !s.is_terminal());
+            if was_running && p.status.is_terminal() {
+                match p.status {
+                    ProcessingStatus::Ok => self.notify(t!("processings.finished", name = p.name)),
+                    ProcessingStatus::Failed => self.notify_error(t!("processings.failed", name = p.name)),
+                    _ => self.notify(t!("processings.ended", name = p.name, status = p.status.as_str())),
+                }
+            }
+        }
+    }
+
+    fn notify_processing_error(&mut self, error: &ApiError) {
+        if error.is_unauthorized() {
+            self.sign_in.open = true;
+        }
+        self.notify_error(super::messages::error_text(error));
+    }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}

@@ -1,0 +1,439 @@
+//! The new-processing panel: the AOI tools and the form, the cost, and Start.
+
+use crate::api::{BillingType, ProcessingRequest, UserSourceType, WorkflowDef};
+use crate::app::AppState;
+use crate::app::form::{FormProblem, SourceKind};
+use crate::geo::{AoiIssue, AoiLimits};
+use crate::map::MapView;
+use crate::worker::Command;
+use rust_i18n::t;
+use std::time::{Duration, Instant};
+
+/// How long the form must stay unchanged before the cost is estimated.
+const COST_DEBOUNCE: Duration = Duration::from_millis(600);
+
+/// UI-only state of the panel: the request built from the form (rebuilt only when the form
+/// or the AOI changes), when it last changed, and the confirmation dialog.
+#[derive(Default)]
+pub struct NewProcessingUi {
+    key: Option<(u64, crate::app::form::ProcessingForm, Option<crate::api::ProjectId>, AoiLimits)>,
+    request: Option<Result<ProcessingRequest, FormProblem>>,
+    changed_at: Option<Instant>,
+    pub confirming: bool,
+}
+
+/// The models offered: the open project's, else the account's.
+pub fn models(state: &AppState) -> Vec<WorkflowDef> {
+    match state.open_project.value() {
+        Some(p) if !p.workflow_defs.is_empty() => p.workflow_defs.clone(),
+        _ => state.status.value().map(|s| s.models.clone()).unwrap_or_default(),
+    }
+}
+
+/// The limits that apply to the AOI: the project's (the owner's, when shared), the account's
+/// and the chosen provider's minimum.
+pub fn aoi_limits(state: &AppState) -> AoiLimits {
+    let status = state.status.value();
+    let project_limit = state.open_project.value().and_then(|p| p.user.as_ref()).and_then(|u| u.aoi_area_limit);
+    let provider_min = match state.settings.form.source {
+        SourceKind::Provider => status
+            .and_then(|s| s.data_providers.iter().find(|p| p.name == state.settings.form.provider))
+            .and_then(|p| p.min_area_sq_km),
+        _ => None,
+    };
+    AoiLimits {
+        aoi_area_limit_m2: project_limit.or(status.and_then(|s| s.aoi_area_limit)).map(|v| v as f64),
+        max_aois: status.and_then(|s| s.max_aois_per_processing).map(|v| v.max(0) as usize),
+        provider_min_area_km2: provider_min,
+    }
+}
+
+pub fn new_processing_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    pui: &mut NewProcessingUi,
+    map: &MapView,
+    out: &mut Vec<Command>,
+) {
+    ui.heading(t!("form.title"));
+    aoi_section(ui, state, map, out);
+    ui.separator();
+
+    let models = models(state);
+    let providers = state.status.value().map(|s| s.data_providers.clone()).unwrap_or_default();
+    state.settings.form.fill_defaults(&models, &providers);
+    let form = &mut state.settings.form;
+
+    egui::Grid::new("form_grid").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+        let l = ui.label(t!("form.name"));
+        ui.add(egui::TextEdit::singleline(&mut form.name).desired_width(200.0)).labelled_by(l.id);
+        ui.end_row();
+
+        let l = ui.label(t!("form.model"));
+        let current = form.model(&models).map(|m| super::drawable(ui.ctx(), &m.name)).unwrap_or_default();
+        egui::ComboBox::from_id_salt("model")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for m in &models {
+                    let selected = form.model.as_ref() == Some(&m.id);
+                    if ui.selectable_label(selected, super::drawable(ui.ctx(), &m.name)).clicked() && !selected {
+                        form.model = Some(m.id.clone());
+                        form.enabled_blocks = m.blocks.iter().filter(|b| b.optional).map(|b| b.name.clone()).collect();
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        ui.end_row();
+    });
+    if let Some(model) = form.model(&models).cloned() {
+        for block in model.blocks.iter().filter(|b| b.optional) {
+            let mut on = form.enabled_blocks.contains(&block.name);
+            let label = if block.display_name.is_empty() { &block.name } else { &block.display_name };
+            let text = format!("{} (+{})", super::drawable(ui.ctx(), label), price_text(block.price));
+            if ui.checkbox(&mut on, text).changed() {
+                if on {
+                    form.enabled_blocks.insert(block.name.clone());
+                } else {
+                    form.enabled_blocks.remove(&block.name);
+                }
+            }
+        }
+        if let Some(price) = form.price_per_km2(&models) {
+            ui.label(t!("form.price", price = price_text(price)));
+        }
+    }
+    ui.separator();
+    source_ui(ui, state);
+    ui.separator();
+    cost_and_start(ui, state, pui, &models, out);
+}
+
+fn price_text(price: f64) -> String {
+    if price.fract() == 0.0 { format!("{price:.0}") } else { format!("{price:.2}") }
+}
+
+fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, map: &MapView, out: &mut Vec<Command>) {
+    ui.strong(t!("aoi.title"));
+    let drawing = state.settings.aoi.is_drawing();
+    ui.horizontal_wrapped(|ui| {
+        if drawing {
+            let points = state.settings.aoi.drawing.as_ref().map_or(0, Vec::len);
+            if ui.add_enabled(points >= 3, egui::Button::new(t!("aoi.finish"))).clicked() {
+                state.settings.aoi.finish_ring();
+            }
+            if ui.button(t!("aoi.cancel_drawing")).clicked() {
+                state.settings.aoi.cancel_drawing();
+            }
+        } else if ui.button(t!("aoi.draw")).clicked() {
+            state.settings.aoi.start_drawing();
+        }
+        if ui.add_enabled(state.settings.aoi.can_undo(), egui::Button::new(t!("aoi.undo"))).clicked() {
+            state.settings.aoi.undo();
+        }
+        if ui.add_enabled(!state.settings.aoi.aoi.is_empty() || drawing, egui::Button::new(t!("aoi.clear"))).clicked() {
+            state.settings.aoi.clear();
+        }
+        if ui.button(t!("aoi.import")).clicked() {
+            out.push(Command::ImportAoi { path: None });
+        }
+        if ui.add_enabled(map.visible_bbox().is_some(), egui::Button::new(t!("aoi.use_extent"))).clicked()
+            && let Some(bbox) = map.visible_bbox()
+        {
+            state.settings.aoi.replace(crate::geo::Aoi::from_bbox(bbox));
+        }
+    });
+    if drawing {
+        ui.weak(t!("aoi.drawing_hint"));
+    }
+    if let Some(e) = &state.aoi_import_error {
+        ui.colored_label(ui.visuals().error_fg_color, e);
+    }
+    let limits = aoi_limits(state);
+    let (aoi, issues) = state.settings.aoi.checked(&limits);
+    if !aoi.is_empty() {
+        let areas = aoi.areas_m2();
+        let total: f64 = areas.iter().sum();
+        let text = if areas.len() == 1 {
+            t!("aoi.area_one", area = km2_text(total))
+        } else {
+            t!("aoi.area_many", area = km2_text(total), n = areas.len())
+        };
+        ui.label(text);
+    }
+    for issue in issues {
+        if matches!(issue, AoiIssue::Empty) && drawing {
+            continue;
+        }
+        let color = if issue.blocks_start() { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
+        ui.colored_label(color, issue.message());
+    }
+}
+
+/// An area in m² as km² text.
+pub fn km2_text(m2: f64) -> String {
+    format!("{:.2} km²", m2 / 1e6)
+}
+
+fn source_ui(ui: &mut egui::Ui, state: &mut AppState) {
+    ui.strong(t!("form.source"));
+    let providers = state.status.value().map(|s| s.data_providers.clone()).unwrap_or_default();
+    let form = &mut state.settings.form;
+    ui.horizontal_wrapped(|ui| {
+        ui.radio_value(&mut form.source, SourceKind::Provider, t!("form.source_provider"));
+        ui.radio_value(&mut form.source, SourceKind::MyImagery, t!("form.source_my"));
+        ui.radio_value(&mut form.source, SourceKind::Catalog, t!("form.source_catalog"));
+        ui.radio_value(&mut form.source, SourceKind::Custom, t!("form.source_custom"));
+    });
+    match form.source {
+        SourceKind::Provider => {
+            egui::Grid::new("provider_grid").num_columns(2).show(ui, |ui| {
+                let l = ui.label(t!("form.provider"));
+                let current = providers.iter().find(|p| p.name == form.provider).map(|p| p.label().to_owned());
+                egui::ComboBox::from_id_salt("provider")
+                    .selected_text(current.unwrap_or_default())
+                    .show_ui(ui, |ui| {
+                        for p in &providers {
+                            ui.selectable_value(
+                                &mut form.provider,
+                                p.name.clone(),
+                                super::drawable(ui.ctx(), p.label()),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label(t!("form.zoom"));
+                ui.add(egui::DragValue::new(&mut form.provider_zoom).range(10..=22)).labelled_by(l.id);
+                ui.end_row();
+            });
+        }
+        SourceKind::MyImagery => {
+            if form.my_imagery.mosaic_id.is_none() && form.my_imagery.image_ids.is_empty() {
+                ui.weak(t!("form.my_imagery_hint"));
+            } else {
+                ui.label(&form.my_imagery.label);
+            }
+        }
+        SourceKind::Catalog => {
+            if form.catalog.image_ids.is_empty() {
+                ui.weak(t!("form.catalog_hint"));
+            } else {
+                ui.label(t!("form.catalog_chosen", n = form.catalog.image_ids.len(), provider = form.catalog.provider));
+            }
+        }
+        SourceKind::Custom => custom_source_ui(ui, &mut form.custom),
+    }
+}
+
+fn custom_source_ui(ui: &mut egui::Ui, c: &mut crate::app::form::CustomSource) {
+    egui::Grid::new("custom_grid").num_columns(2).show(ui, |ui| {
+        let l = ui.label(t!("form.custom_type"));
+        let name = |k: UserSourceType| match k {
+            UserSourceType::Xyz => "XYZ",
+            UserSourceType::Tms => "TMS",
+            UserSourceType::Quadkey => "Quadkey",
+            UserSourceType::SentinelL2a => "Sentinel-2 L2A",
+            UserSourceType::Local => "Local",
+        };
+        egui::ComboBox::from_id_salt("custom_type")
+            .selected_text(name(c.source_type))
+            .show_ui(ui, |ui| {
+                for k in
+                    [UserSourceType::Xyz, UserSourceType::Tms, UserSourceType::Quadkey, UserSourceType::SentinelL2a]
+                {
+                    ui.selectable_value(&mut c.source_type, k, name(k));
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label(t!("form.custom_url"));
+        ui.add(egui::TextEdit::singleline(&mut c.url).desired_width(220.0).hint_text("https://…/{z}/{x}/{y}.png"))
+            .labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label(t!("form.zoom"));
+        ui.add(egui::DragValue::new(&mut c.zoom).range(10..=22)).labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label(t!("form.crs"));
+        egui::ComboBox::from_id_salt("custom_crs")
+            .selected_text(c.crs.to_uppercase())
+            .show_ui(ui, |ui| {
+                for crs in ["epsg:3857", "epsg:3395"] {
+                    ui.selectable_value(&mut c.crs, crs.to_owned(), crs.to_uppercase());
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label(t!("form.login"));
+        ui.add(egui::TextEdit::singleline(&mut c.login).desired_width(160.0)).labelled_by(l.id);
+        ui.end_row();
+        let l = ui.label(t!("form.password"));
+        ui.add(egui::TextEdit::singleline(&mut c.password).password(true).desired_width(160.0)).labelled_by(l.id);
+        ui.end_row();
+    });
+    if !c.url.is_empty() && !crate::app::form::custom_url_ok(c.source_type, &c.url) {
+        ui.colored_label(ui.visuals().error_fg_color, t!("form.problem.bad_url"));
+    }
+    ui.weak(t!("form.password_note"));
+}
+
+fn cost_and_start(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    pui: &mut NewProcessingUi,
+    models: &[WorkflowDef],
+    out: &mut Vec<Command>,
+) {
+    let limits = aoi_limits(state);
+    let generation = state.settings.aoi.generation;
+    let key = (generation, state.settings.form.clone(), state.open_project_id().cloned(), limits.clone());
+    if pui.key.as_ref() != Some(&key) {
+        let project = state.open_project_id().cloned();
+        let (aoi, issues) = state.settings.aoi.checked(&limits);
+        let blocked = issues.iter().any(AoiIssue::blocks_start);
+        pui.request = Some(if blocked {
+            Err(FormProblem::NoAoi)
+        } else {
+            state.settings.form.request(project.as_ref(), models, aoi, false)
+        });
+        pui.key = Some(key);
+        pui.changed_at = Some(Instant::now());
+    }
+    let aoi_blocked = state.settings.aoi.checked(&limits).1.iter().any(AoiIssue::blocks_start);
+    let billing = state.status.value().map(|s| s.billing_type).unwrap_or_default();
+
+    // The estimate, once the form has settled.
+    if billing == BillingType::Credits
+        && let Some(Ok(request)) = &pui.request
+        && let Some(at) = pui.changed_at
+    {
+        let waited = at.elapsed();
+        if waited >= COST_DEBOUNCE {
+            if let Some(cmd) = state.estimate(request.clone()) {
+                out.push(cmd);
+            }
+        } else {
+            ui.ctx().request_repaint_after(COST_DEBOUNCE - waited);
+        }
+    }
+    let current_estimate = matches!(&pui.request, Some(Ok(r)) if state.cost_request.as_ref() == Some(r));
+
+    let mut balance_ok = true;
+    match billing {
+        BillingType::Credits => {
+            let balance = state.status.value().map_or(0, |s| s.remaining_credits);
+            ui.horizontal(|ui| {
+                ui.label(t!("form.cost"));
+                if !current_estimate {
+                    ui.weak("—");
+                } else if state.cost.is_pending() {
+                    ui.spinner();
+                } else if let Some(e) = state.cost.error() {
+                    ui.colored_label(ui.visuals().error_fg_color, crate::app::messages::error_text(e));
+                } else if let Some(cost) = state.cost.value() {
+                    ui.strong(t!("form.credits", n = price_text(*cost)));
+                }
+            });
+            if current_estimate && let Some(cost) = state.cost.value() {
+                balance_ok = *cost <= balance as f64;
+                if !balance_ok {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        t!("form.not_enough_credits", cost = price_text(*cost), balance = balance),
+                    );
+                }
+            }
+        }
+        BillingType::Area => {
+            let total = state.settings.aoi.aoi.total_area_m2();
+            if let Some(remaining) = state.status.value().and_then(|s| s.remaining_area) {
+                balance_ok = total <= remaining as f64;
+                if !balance_ok {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        t!("form.not_enough_area", area = km2_text(total), left = km2_text(remaining as f64)),
+                    );
+                }
+            }
+        }
+        BillingType::None => {}
+    }
+
+    let problem = match &pui.request {
+        Some(Err(p)) if !(aoi_blocked && *p == FormProblem::NoAoi) => Some(p.message()),
+        _ => None,
+    };
+    if let Some(p) = &problem {
+        ui.weak(p);
+    }
+    let cost_known = billing != BillingType::Credits
+        || (current_estimate && state.cost.value().is_some() && !state.cost.is_pending());
+    let ready = matches!(pui.request, Some(Ok(_))) && balance_ok && cost_known && !state.creating;
+    let start = ui.add_enabled(ready, egui::Button::new(t!("form.start")));
+    if start.clicked() {
+        pui.confirming = true;
+        state.create_error = None;
+    }
+    if state.creating {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(t!("form.starting"));
+        });
+    }
+    if let Some(e) = &state.create_error {
+        ui.colored_label(ui.visuals().error_fg_color, e);
+    }
+    if pui.confirming {
+        confirm_dialog(ui.ctx(), state, pui, models, out);
+    }
+}
+
+fn confirm_dialog(
+    ctx: &egui::Context,
+    state: &mut AppState,
+    pui: &mut NewProcessingUi,
+    models: &[WorkflowDef],
+    out: &mut Vec<Command>,
+) {
+    let Some(Ok(request)) = pui.request.clone() else {
+        pui.confirming = false;
+        return;
+    };
+    let mut close = false;
+    egui::Window::new(t!("form.confirm_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+        let form = &state.settings.form;
+        egui::Grid::new("confirm_grid").num_columns(2).show(ui, |ui| {
+            ui.label(t!("form.name"));
+            ui.label(&form.name);
+            ui.end_row();
+            ui.label(t!("form.model"));
+            ui.label(form.model(models).map(|m| super::drawable(ui.ctx(), &m.name)).unwrap_or_default());
+            ui.end_row();
+            ui.label(t!("aoi.title"));
+            ui.label(km2_text(state.settings.aoi.aoi.total_area_m2()));
+            ui.end_row();
+            if let Some(cost) = state.cost.value() {
+                ui.label(t!("form.cost"));
+                ui.label(t!("form.credits", n = price_text(*cost)));
+                ui.end_row();
+            }
+        });
+        ui.horizontal(|ui| {
+            if ui.button(t!("form.confirm_start")).clicked() {
+                state.creating = true;
+                state.create_error = None;
+                out.push(Command::CreateProcessing { request: request.clone() });
+                close = true;
+            }
+            if ui.button(t!("common.cancel")).clicked() {
+                close = true;
+            }
+        });
+    });
+    if close {
+        pui.confirming = false;
+    }
+}

@@ -1,0 +1,476 @@
+//! The processings table of the open project, and the selected processing's details.
+
+use crate::api::{Processing, ProcessingEdit, ProcessingId, ProcessingSortBy, ProcessingStatus, ProjectId, SortOrder};
+use crate::app::AppState;
+use crate::app::processings::ResultState;
+use crate::worker::Command;
+use rust_i18n::t;
+
+/// Dialog state of the table.
+#[derive(Debug, Default)]
+pub struct ProcessingsUi {
+    pub filter: String,
+    pub renaming: Option<(ProcessingId, String)>,
+    pub moving: Option<(ProcessingId, Option<ProjectId>)>,
+    pub deleting: Option<(ProcessingId, String)>,
+    pub rating: Option<(ProcessingId, u8, String)>,
+}
+
+/// The status the user cares about: the review status when there is one.
+pub fn status_text(p: &Processing) -> String {
+    if let Some(review) = p.review_status.as_ref().and_then(|r| r.review_status.as_deref()) {
+        return match review {
+            "IN_REVIEW" => t!("status.in_review"),
+            "NOT_ACCEPTED" => t!("status.not_accepted"),
+            "ACCEPTED" => t!("status.accepted"),
+            "REFUNDED" => t!("status.refunded"),
+            other => return other.to_owned(),
+        }
+        .into_owned();
+    }
+    match &p.status {
+        ProcessingStatus::Unprocessed => t!("status.unprocessed"),
+        ProcessingStatus::InProgress => t!("status.in_progress"),
+        ProcessingStatus::Awaiting => t!("status.awaiting"),
+        ProcessingStatus::Ok => t!("status.ok"),
+        ProcessingStatus::Failed => t!("status.failed"),
+        ProcessingStatus::Cancelled => t!("status.cancelled"),
+        ProcessingStatus::Refunded => t!("status.refunded"),
+        ProcessingStatus::Other(s) => return s.clone(),
+    }
+    .into_owned()
+}
+
+pub fn processings_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
+    let Some(project) = state.open_project.value() else {
+        ui.weak(t!("processings.no_project"));
+        return;
+    };
+    let project_name = super::drawable(ui.ctx(), &project.name);
+    let mut requery = false;
+    ui.horizontal(|ui| {
+        ui.strong(t!("processings.title", project = project_name));
+        if state.processings.is_pending() {
+            ui.spinner();
+        }
+        if ui.small_button(t!("common.refresh")).clicked() {
+            requery = true;
+        }
+        let l = ui.label(t!("processings.filter"));
+        if ui.add(egui::TextEdit::singleline(&mut pui.filter).desired_width(140.0)).labelled_by(l.id).changed() {
+            let f = pui.filter.trim();
+            state.processing_query.terms = (!f.is_empty()).then(|| f.to_owned());
+            state.processing_query.offset = 0;
+            requery = true;
+        }
+    });
+    if let Some(e) = state.processings.error().cloned()
+        && super::error_box(ui, &e)
+    {
+        requery = true;
+    }
+
+    let Some(page) = state.processings.value().cloned() else {
+        if requery && let Some(cmd) = state.watch_processings() {
+            out.push(cmd);
+        }
+        return;
+    };
+    egui::ScrollArea::vertical().id_salt("processings_table").max_height(ui.available_height() - 4.0).show(ui, |ui| {
+        egui::Grid::new("processings_grid").striped(true).num_columns(6).spacing([12.0, 4.0]).show(ui, |ui| {
+            let headers = [
+                (t!("processings.col_name"), Some(ProcessingSortBy::Name)),
+                (t!("processings.col_status"), Some(ProcessingSortBy::Status)),
+                (t!("processings.col_area"), Some(ProcessingSortBy::Area)),
+                (t!("processings.col_cost"), Some(ProcessingSortBy::Cost)),
+                (t!("processings.col_created"), Some(ProcessingSortBy::Created)),
+            ];
+            for (label, sort) in headers {
+                let q = &mut state.processing_query;
+                let active = sort.is_some() && q.sort_by == sort;
+                let arrow = match (active, q.sort_order) {
+                    (true, Some(SortOrder::Asc)) => " ⬆",
+                    (true, _) => " ⬇",
+                    _ => "",
+                };
+                if ui
+                    .add(egui::Button::new(egui::RichText::new(format!("{label}{arrow}")).strong()).frame(false))
+                    .clicked()
+                {
+                    if active {
+                        q.sort_order =
+                            Some(if q.sort_order == Some(SortOrder::Asc) { SortOrder::Desc } else { SortOrder::Asc });
+                    } else {
+                        q.sort_by = sort;
+                        q.sort_order = Some(SortOrder::Desc);
+                    }
+                    q.offset = 0;
+                    requery = true;
+                }
+            }
+            ui.label("");
+            ui.end_row();
+            if page.results.is_empty() {
+                ui.weak(if state.processing_query.terms.is_some() {
+                    t!("processings.none_match")
+                } else {
+                    t!("processings.none")
+                });
+                ui.end_row();
+            }
+            for p in &page.results {
+                let selected = state.selected_processing.as_ref() == Some(&p.id);
+                if ui.selectable_label(selected, super::drawable(ui.ctx(), &p.name)).clicked() {
+                    state.selected_processing = if selected { None } else { Some(p.id.clone()) };
+                }
+                ui.horizontal(|ui| {
+                    if p.status.is_terminal() {
+                        let color = match p.status {
+                            ProcessingStatus::Failed => ui.visuals().error_fg_color,
+                            ProcessingStatus::Ok => egui::Color32::from_rgb(60, 160, 90),
+                            _ => ui.visuals().text_color(),
+                        };
+                        ui.colored_label(color, status_text(p));
+                    } else {
+                        ui.add(
+                            egui::ProgressBar::new(p.percent_completed.clamp(0, 100) as f32 / 100.0)
+                                .desired_width(110.0)
+                                .text(format!("{} {}%", status_text(p), p.percent_completed)),
+                        );
+                    }
+                });
+                ui.label(super::new_processing::km2_text(p.aoi_area as f64));
+                ui.label(p.cost.to_string());
+                ui.label(p.created.as_deref().map(super::local_time).unwrap_or_default());
+                ui.horizontal(|ui| {
+                    if p.status == ProcessingStatus::Ok {
+                        let shown = state.results.get(&p.id).is_some_and(|v| v.style.visible);
+                        if !shown
+                            && ui.small_button(t!("processings.show_result")).clicked()
+                            && let Some(cmd) = state.show_result(&p.id)
+                        {
+                            out.push(cmd);
+                        }
+                    }
+                });
+                ui.end_row();
+            }
+        });
+        let q = &mut state.processing_query;
+        if page.total > q.limit {
+            ui.horizontal(|ui| {
+                if ui.add_enabled(q.offset > 0, egui::Button::new(t!("common.previous"))).clicked() {
+                    q.offset = (q.offset - q.limit).max(0);
+                    requery = true;
+                }
+                ui.label(t!(
+                    "common.range",
+                    from = q.offset + 1,
+                    to = (q.offset + q.limit).min(page.total),
+                    total = page.total
+                ));
+                if ui.add_enabled(q.offset + q.limit < page.total, egui::Button::new(t!("common.next"))).clicked() {
+                    q.offset += q.limit;
+                    requery = true;
+                }
+            });
+        }
+    });
+    if requery && let Some(cmd) = state.watch_processings() {
+        out.push(cmd);
+    }
+}
+
+/// The selected processing: source, model, blocks, messages, and what can be done with it.
+pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
+    let Some(p) = state.selected_processing.as_ref().and_then(|id| state.processing(id)).cloned() else {
+        return;
+    };
+    ui.strong(super::drawable(ui.ctx(), &p.name));
+    egui::Grid::new("details_grid").num_columns(2).spacing([8.0, 2.0]).show(ui, |ui| {
+        ui.label(t!("details.status"));
+        ui.label(format!("{} ({}%)", status_text(&p), p.percent_completed));
+        ui.end_row();
+        ui.label(t!("form.model"));
+        ui.label(p.workflow_def.as_ref().map(|w| super::drawable(ui.ctx(), &w.name)).unwrap_or_default());
+        ui.end_row();
+        ui.label(t!("form.source"));
+        ui.label(source_text(&p.params));
+        ui.end_row();
+        if let Some(zoom) = source_zoom(&p.params) {
+            ui.label(t!("form.zoom"));
+            ui.label(zoom);
+            ui.end_row();
+        }
+        let blocks: Vec<String> = p
+            .blocks
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} {}",
+                    if b.enabled { "☑" } else { "☐" },
+                    b.display_name.clone().unwrap_or_else(|| b.name.clone())
+                )
+            })
+            .collect();
+        if !blocks.is_empty() {
+            ui.label(t!("details.blocks"));
+            ui.label(blocks.join(", "));
+            ui.end_row();
+        }
+        ui.label(t!("processings.col_area"));
+        ui.label(super::new_processing::km2_text(p.aoi_area as f64));
+        ui.end_row();
+        ui.label(t!("processings.col_cost"));
+        ui.label(p.cost.to_string());
+        ui.end_row();
+        if let Some(r) = p.rating.as_ref().and_then(|r| r.rating) {
+            ui.label(t!("details.rating"));
+            ui.label("★".repeat(r.clamp(0, 5) as usize));
+            ui.end_row();
+        }
+    });
+    for m in &p.messages {
+        let text = crate::app::messages::code_text(&m.code, &m.parameters, "");
+        ui.colored_label(ui.visuals().error_fg_color, text).on_hover_text(&m.code);
+    }
+    if let Some(view) = state.results.get(&p.id) {
+        match &view.state {
+            ResultState::Loading => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(t!("details.result_loading"));
+                });
+            }
+            ResultState::Failed(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, t!("details.result_failed", reason = e));
+            }
+            ResultState::Ready(layer) => {
+                ui.label(t!("details.features", n = layer.feature_count()));
+            }
+        }
+    }
+    ui.horizontal_wrapped(|ui| {
+        if p.status == ProcessingStatus::Ok {
+            if ui.button(t!("processings.show_result")).clicked()
+                && let Some(cmd) = state.show_result(&p.id)
+            {
+                out.push(cmd);
+            }
+            if ui.button(t!("details.save_result")).clicked() {
+                out.push(Command::SaveResult { id: p.id.clone(), name: p.name.clone(), path: None });
+            }
+            if ui.button(t!("details.rate")).clicked() {
+                let current = p.rating.as_ref().and_then(|r| r.rating).unwrap_or(5).clamp(1, 5) as u8;
+                pui.rating = Some((p.id.clone(), current, String::new()));
+            }
+        }
+        if ui.button(t!("details.show_aois")).clicked() {
+            out.push(Command::LoadProcessingAois { id: p.id.clone() });
+        }
+        if p.status == ProcessingStatus::Failed && ui.button(t!("details.restart")).clicked() {
+            out.push(Command::RestartProcessing { id: p.id.clone() });
+        }
+        if ui.button(t!("details.duplicate")).clicked() {
+            duplicate(state, &p);
+        }
+        if ui.button(t!("projects.rename")).clicked() {
+            pui.renaming = Some((p.id.clone(), p.name.clone()));
+        }
+        if ui.button(t!("details.move")).clicked() {
+            pui.moving = Some((p.id.clone(), None));
+        }
+        if ui.button(t!("projects.delete")).clicked() {
+            pui.deleting = Some((p.id.clone(), p.name.clone()));
+        }
+    });
+    dialogs(ui.ctx(), state, pui, out);
+}
+
+/// "Imagery: provider Mapbox" and the like, from the processing's `params`.
+fn source_text(params: &serde_json::Value) -> String {
+    let sp = &params["sourceParams"];
+    if let Some(p) = sp.get("dataProvider") {
+        return t!("details.src_provider", name = p["providerName"].as_str().unwrap_or("?")).into_owned();
+    }
+    if let Some(m) = sp.get("myImagery") {
+        return match m.get("mosaicId").and_then(|v| v.as_str()) {
+            Some(id) => t!("details.src_mosaic", id = id).into_owned(),
+            None => t!("details.src_images", n = m["imageIds"].as_array().map_or(0, Vec::len)).into_owned(),
+        };
+    }
+    if let Some(s) = sp.get("imagerySearch") {
+        return t!(
+            "details.src_search",
+            provider = s["dataProvider"].as_str().unwrap_or("?"),
+            n = s["imageIds"].as_array().map_or(0, Vec::len)
+        )
+        .into_owned();
+    }
+    if let Some(u) = sp.get("userDefined") {
+        return format!("{} {}", u["sourceType"].as_str().unwrap_or(""), u["url"].as_str().unwrap_or(""));
+    }
+    "—".into()
+}
+
+fn source_zoom(params: &serde_json::Value) -> Option<String> {
+    let sp = params.get("sourceParams")?.as_object()?;
+    let inner = sp.values().next()?;
+    match inner.get("zoom")? {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Refills the form and the AOI from a processing, to run it again with changes.
+fn duplicate(state: &mut AppState, p: &Processing) {
+    let form = &mut state.settings.form;
+    form.name = format!("{} (2)", p.name);
+    if let Some(w) = &p.workflow_def {
+        form.model = Some(w.id.clone());
+        form.enabled_blocks = p.blocks.iter().filter(|b| b.enabled).map(|b| b.name.clone()).collect();
+    }
+    if let Ok(params) = serde_json::from_value::<crate::api::ProcessingParams>(p.params.clone()) {
+        use crate::api::SourceParams as S;
+        use crate::app::form::SourceKind as K;
+        match params.source_params {
+            S::DataProvider { provider_name, zoom } => {
+                form.source = K::Provider;
+                form.provider = provider_name;
+                if let Some(z) = zoom {
+                    form.provider_zoom = z;
+                }
+            }
+            S::MyImagery { image_ids, mosaic_id } => {
+                form.source = K::MyImagery;
+                form.my_imagery.image_ids = image_ids.unwrap_or_default();
+                form.my_imagery.mosaic_id = mosaic_id;
+                form.my_imagery.label = p.name.clone();
+            }
+            S::ImagerySearch { data_provider, image_ids, zoom } => {
+                form.source = K::Catalog;
+                form.catalog = crate::app::form::CatalogSource { provider: data_provider, image_ids, zoom };
+            }
+            S::UserDefined { source_type, url, zoom, crs, raster_login, .. } => {
+                form.source = K::Custom;
+                form.custom.source_type = source_type;
+                form.custom.url = url;
+                form.custom.zoom = zoom.unwrap_or(18);
+                form.custom.crs = crs;
+                form.custom.login = raster_login.unwrap_or_default();
+            }
+        }
+    }
+    // The AOIs come from the processing's own geometry, once loaded.
+    if let Some(aoi) = state.processing_aois.get(&p.id).cloned() {
+        state.settings.aoi.replace(aoi);
+    } else {
+        state.follow_up.push(Command::LoadProcessingAois { id: p.id.clone() });
+        state.duplicate_aoi_of = Some(p.id.clone());
+    }
+}
+
+fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
+    if let Some((id, name)) = &mut pui.renaming {
+        let mut close = false;
+        egui::Window::new(t!("details.rename_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+            let l = ui.label(t!("details.name"));
+            ui.add(egui::TextEdit::singleline(name)).labelled_by(l.id);
+            ui.horizontal(|ui| {
+                if ui.add_enabled(!name.trim().is_empty(), egui::Button::new(t!("common.save"))).clicked() {
+                    out.push(Command::UpdateProcessing {
+                        id: id.clone(),
+                        edit: ProcessingEdit { name: Some(name.trim().to_owned()), ..ProcessingEdit::default() },
+                    });
+                    close = true;
+                }
+                if ui.button(t!("common.cancel")).clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            pui.renaming = None;
+        }
+    }
+    if let Some((id, target)) = &mut pui.moving {
+        let mut close = false;
+        let projects: Vec<(ProjectId, String)> = state
+            .projects
+            .value()
+            .map(|p| {
+                p.results
+                    .iter()
+                    .filter(|x| Some(&x.id) != state.open_project_id())
+                    .map(|x| (x.id.clone(), x.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        egui::Window::new(t!("details.move_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+            for (pid, name) in &projects {
+                ui.radio_value(target, Some(pid.clone()), super::drawable(ui.ctx(), name));
+            }
+            ui.horizontal(|ui| {
+                if ui.add_enabled(target.is_some(), egui::Button::new(t!("details.move_confirm"))).clicked() {
+                    out.push(Command::UpdateProcessing {
+                        id: id.clone(),
+                        edit: ProcessingEdit { project_id: target.clone(), ..ProcessingEdit::default() },
+                    });
+                    close = true;
+                }
+                if ui.button(t!("common.cancel")).clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            pui.moving = None;
+        }
+    }
+    if let Some((id, name)) = &pui.deleting {
+        let mut close = false;
+        egui::Window::new(t!("details.delete_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+            ui.label(t!("details.delete_confirm", name = name));
+            ui.horizontal(|ui| {
+                if ui.button(t!("projects.delete_confirm_button")).clicked() {
+                    out.push(Command::DeleteProcessing { id: id.clone() });
+                    close = true;
+                }
+                if ui.button(t!("common.cancel")).clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            pui.deleting = None;
+        }
+    }
+    if let Some((id, stars, feedback)) = &mut pui.rating {
+        let mut close = false;
+        egui::Window::new(t!("details.rate_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+            ui.horizontal(|ui| {
+                for n in 1..=5u8 {
+                    let label = if n <= *stars { "★" } else { "☆" };
+                    if ui.button(label).on_hover_text(n.to_string()).clicked() {
+                        *stars = n;
+                    }
+                }
+            });
+            let l = ui.label(t!("details.feedback"));
+            ui.add(egui::TextEdit::multiline(feedback).desired_rows(3)).labelled_by(l.id);
+            ui.horizontal(|ui| {
+                if ui.button(t!("details.send_rating")).clicked() {
+                    out.push(Command::RateProcessing { id: id.clone(), rating: *stars, feedback: feedback.clone() });
+                    close = true;
+                }
+                if ui.button(t!("common.cancel")).clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            pui.rating = None;
+        }
+    }
+}
