@@ -290,7 +290,7 @@ fn main() {
             DrawMode::Meshes => format!("{} features, {} vertices", stats.features, stats.vertices),
             DrawMode::Nothing => "nothing".to_owned(),
         };
-        let detail = format!("{detail}; first view: {settle_frames} frames, worst {}", ms(settle_worst));
+        let detail = format!("{detail}; {}", settled.describe());
         rows.push((name, median, worst, detail));
     };
     scenario(&mut frames, format!("whole result in view (zoom {whole_zoom:.1})"), whole_zoom, false, &mut rows);

@@ -12,7 +12,7 @@ fn switching_to_russian_translates_the_ui() {
     signed_in_to_sandbox(&mut h);
     h.get_by_label("Settings…").click();
     h.run_steps(2);
-    h.get_by_label("English").click();
+    h.get_by_label("Language").click();
     h.run_steps(2);
     h.get_by_label("Русский").click();
     h.run_steps(3);

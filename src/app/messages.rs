@@ -28,6 +28,9 @@ pub fn error_text(error: &ApiError) -> String {
     }
 }
 
+/// Codes that name a kind of failure, not the failure: their message text is shown too.
+const GENERIC_CODES: [&str; 4] = ["BAD_REQUEST", "API_ERROR", "NOT_FOUND", "METHOD_NOT_ALLOWED"];
+
 /// The sentence for an API code with its parameters filled in; an unknown code shows the
 /// code, the server's message and the raw parameters.
 pub fn code_text(code: &str, params: &BTreeMap<String, String>, message: &str) -> String {
@@ -37,6 +40,10 @@ pub fn code_text(code: &str, params: &BTreeMap<String, String>, message: &str) -
         let mut text = template.into_owned();
         for (name, value) in params {
             text = text.replace(&format!("%{{{name}}}"), value);
+        }
+        // A generic code says little; the server's message is what tells one case from another.
+        if GENERIC_CODES.contains(&code) && !message.trim().is_empty() {
+            text = format!("{text} ({})", message.trim());
         }
         return text;
     }
@@ -49,4 +56,19 @@ pub fn code_text(code: &str, params: &BTreeMap<String, String>, message: &str) -
         text = format!("{text} ({raw})");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_codes_keep_the_server_message() {
+        let text = code_text("BAD_REQUEST", &BTreeMap::new(), "Processing is not finished yet");
+        assert!(text.contains("Processing is not finished yet"), "{text}");
+        let params =
+            BTreeMap::from([("aoiAreaLimit".to_owned(), "100".to_owned()), ("area".to_owned(), "200".to_owned())]);
+        let text = code_text("TOO_LARGE_PROCESSING", &params, "ignored english text");
+        assert!(text.contains("100") && text.contains("200") && !text.contains("ignored"), "{text}");
+    }
 }

@@ -22,6 +22,8 @@ pub struct ResultView {
     pub hovered: Option<usize>,
     /// Name shown in the layer list.
     pub name: String,
+    /// The imagery the processing used, as an XYZ template drawn under the result.
+    pub raster_url: Option<String>,
 }
 
 impl ResultView {
@@ -71,7 +73,10 @@ impl AppState {
             }
             view.state = ResultState::Loading;
         } else {
-            let name = self.processing(id).map(|p| p.name.clone()).unwrap_or_else(|| id.0.clone());
+            let processing = self.processing(id);
+            let name = processing.map(|p| p.name.clone()).unwrap_or_else(|| id.0.clone());
+            let raster_url =
+                processing.and_then(|p| p.raster_layer.as_ref()).map(|r| r.tile_url.clone()).filter(|u| !u.is_empty());
             self.results.insert(
                 id.clone(),
                 ResultView {
@@ -80,6 +85,7 @@ impl AppState {
                     cache: DrawCache::default(),
                     hovered: None,
                     name,
+                    raster_url,
                 },
             );
         }

@@ -156,12 +156,11 @@ fn edit_handles(
             draft.begin_edit();
             state.dragging = Some((pi, vi));
         }
-        Some(Action::Move(pi, vi, at)) => {
-            if state.dragging == Some((pi, vi)) {
-                let p = projector.unproject(at.to_vec2());
-                draft.move_vertex(pi, vi, p.x(), p.y());
-            }
+        Some(Action::Move(pi, vi, at)) if state.dragging == Some((pi, vi)) => {
+            let p = projector.unproject(at.to_vec2());
+            draft.move_vertex(pi, vi, p.x(), p.y());
         }
+        Some(Action::Move(..)) => {}
         Some(Action::EndDrag) => state.dragging = None,
         Some(Action::Delete(pi, vi)) => draft.delete_vertex(pi, vi),
         Some(Action::Insert(pi, vi, p)) => draft.insert_vertex(pi, vi, p[0], p[1]),

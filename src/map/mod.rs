@@ -140,6 +140,11 @@ pub struct MapView {
     world_painter: WorldPainter,
     last_rect: Option<Rect>,
     chooser: Chooser,
+    /// Imagery over the basemap and under the overlays (a provider's preview, a processing's
+    /// imagery): URL template, its tiles, opacity. Kept across frames like the basemap's.
+    imagery: Vec<(String, HttpTiles, f32)>,
+    /// Whether the double-click zoom is on (off while the user draws).
+    pub double_click_zoom: bool,
 }
 
 impl MapView {
@@ -174,6 +179,8 @@ impl MapView {
             world_painter: WorldPainter::default(),
             last_rect: None,
             chooser: Chooser { choice: settings.basemap.clone(), draft: settings.custom_url.clone(), error: None },
+            imagery: Vec::new(),
+            double_click_zoom: true,
         };
         view.rebuild_tiles(ctx);
         view
@@ -258,7 +265,10 @@ impl MapView {
         let dark_mode = ui.visuals().dark_mode;
 
         let tiles = self.tiles.as_mut().map(|tiles| tiles as &mut dyn Tiles);
-        let mut map = Map::new(tiles, &mut self.memory, self.home);
+        let mut map = Map::new(tiles, &mut self.memory, self.home).double_click_to_zoom(self.double_click_zoom);
+        for (_, tiles, opacity) in &mut self.imagery {
+            map = map.with_layer(tiles, *opacity);
+        }
         for overlay in overlays {
             map = map.with_plugin(Overlay(overlay));
         }
@@ -305,6 +315,38 @@ impl MapView {
         self.memory.center_at(lon_lat(lon, lat));
         if let Err(err) = self.memory.set_zoom(zoom) {
             tracing::warn!("zoom {zoom} rejected while fitting {bbox:?}: {err}");
+        }
+    }
+
+    /// Sets the imagery layers drawn over the basemap: `(URL template, opacity)`, bottom first.
+    /// Layers already shown keep their tiles; only new URLs start a tile loader. Offline
+    /// (`online == false`) nothing is loaded. A template that does not parse is skipped.
+    pub fn set_imagery(&mut self, ctx: &egui::Context, wanted: &[(String, f32)]) {
+        if !self.online {
+            return;
+        }
+        let same = self.imagery.len() == wanted.len()
+            && self.imagery.iter().zip(wanted).all(|((url, _, _), (want, _))| url == want);
+        if same {
+            for ((_, _, opacity), (_, want)) in self.imagery.iter_mut().zip(wanted) {
+                *opacity = *want;
+            }
+            return;
+        }
+        let mut old = std::mem::take(&mut self.imagery);
+        for (url, opacity) in wanted {
+            if let Some(i) = old.iter().position(|(u, _, _)| u == url) {
+                let (u, tiles, _) = old.remove(i);
+                self.imagery.push((u, tiles, *opacity));
+                continue;
+            }
+            match TemplateSource::parse(url, &t!("map.attribution_custom")) {
+                Ok(source) => {
+                    let tiles = HttpTiles::with_options(source, http_options(), ctx.clone());
+                    self.imagery.push((url.clone(), tiles, *opacity));
+                }
+                Err(message) => tracing::warn!("imagery layer {url} skipped: {message}"),
+            }
         }
     }
 
@@ -429,7 +471,7 @@ pub fn format_position(position: Position) -> String {
 
 /// Where downloaded tiles are cached between runs, under the user's cache directory.
 pub fn tile_cache_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("ai", "Mapflow", "Mapflow Desktop").map(|dirs| dirs.cache_dir().join("tiles"))
+    crate::app::project_dirs().map(|dirs| dirs.cache_dir().join("tiles"))
 }
 
 /// HTTP settings for every tile source: a disk cache (tile servers ask clients to honour their

@@ -32,9 +32,8 @@ const TILE_SIZE: usize = 256;
 /// Deepest zoom level tiles are rasterized at.
 const MAX_TILE_ZOOM: f64 = 24.0;
 
-/// Time a frame may spend rasterizing tiles; the rest wait for the next frames. A tile is
-/// started only if the time it is expected to take (the average of the last ones) still fits,
-/// but at least one tile is rasterized per frame.
+/// Time a frame may spend rasterizing tiles; a tile not finished by then goes on in the next
+/// frames, where it left off.
 const RASTER_BUDGET: Duration = Duration::from_millis(4);
 
 /// Tiles kept as textures (256 KiB each), least recently drawn dropped first.
@@ -42,10 +41,10 @@ const MAX_CACHED_TILES: usize = 192;
 
 /// Below this typical feature size (pixels) the layer is drawn as tiles: outlines would be
 /// noise and triangles smaller than a pixel flicker.
-const MESH_MIN_FEATURE_PX: f64 = 4.0;
+const MESH_MIN_FEATURE_PX: f64 = 6.0;
 
 /// Most outline points in view that are drawn as meshes; denser views are drawn as tiles.
-const MESH_POINT_BUDGET: usize = 60_000;
+const MESH_POINT_BUDGET: usize = 20_000;
 
 /// Polygons smaller than this (pixels) get no outline in meshes.
 const OUTLINE_MIN_PX: f32 = 3.0;
@@ -115,11 +114,11 @@ pub struct DrawStats {
     pub rebuilt: bool,
     /// Tiles drawn, counting stand-ins for missing ones (tile mode).
     pub tiles: usize,
-    /// Tiles rasterized this frame.
+    /// Tiles finished rasterizing this frame.
     pub tiles_rendered: usize,
     /// Tiles still to rasterize in later frames.
     pub tiles_pending: usize,
-    /// Time spent rasterizing tiles this frame.
+    /// Time spent on tiles this frame.
     pub raster_time: Duration,
 }
 
@@ -160,14 +159,15 @@ pub struct DrawCache {
     /// Local-metre rect whose features are in `candidates`, sorted in drawing order.
     query: Option<[f32; 4]>,
     candidates: Vec<u32>,
-    /// A view found too dense for meshes; any view containing it is too.
-    dense: Option<[f32; 4]>,
+    /// The zoom of the last view found too dense for meshes: views at this zoom or below stay
+    /// tiles (a pan does not count features again), closer ones are checked again.
+    dense_zoom: Option<f64>,
     mesh_key: Option<MeshKey>,
     mesh: Arc<Mesh>,
     /// Features in `mesh`.
     mesh_features: usize,
-    /// Running average of the time a tile takes to rasterize.
-    tile_cost: Duration,
+    /// The tile being rasterized; its features are in `ids`.
+    job: Option<TileJob>,
     scratch: Vec<Pos2>,
     stats: DrawStats,
 }
@@ -194,6 +194,7 @@ impl DrawCache {
             self.hidden_flags = layer.legend().iter().map(|entry| style.hidden_classes.contains(&entry.key)).collect();
             self.generation += 1;
             self.tiles.clear();
+            self.job = None;
             self.mesh_key = None;
         }
     }
@@ -252,13 +253,17 @@ impl DrawCache {
         if self.query.is_some_and(|query| contains(query, view.visible)) {
             return true;
         }
-        if self.dense.is_some_and(|dense| contains(view.visible, dense)) {
+        if self.dense_zoom.is_some_and(|zoom| view.zoom <= zoom) {
             return false;
         }
+        // A margin around the view saves querying again on every pan; the budget grows with
+        // the area, as only what is in view is drawn.
         let [min_x, min_y, max_x, max_y] = view.visible;
-        let (half_width, half_height) = ((max_x - min_x) / 2.0, (max_y - min_y) / 2.0);
-        let wide = [min_x - half_width, min_y - half_height, max_x + half_width, max_y + half_height];
-        for (rect, budget) in [(wide, MESH_POINT_BUDGET * 2), (view.visible, MESH_POINT_BUDGET)] {
+        let (width, height) = (max_x - min_x, max_y - min_y);
+        for (margin, area) in [(0.5, 4.0), (0.25, 2.25), (0.0, 1.0)] {
+            let rect =
+                [min_x - width * margin, min_y - height * margin, max_x + width * margin, max_y + height * margin];
+            let budget = (MESH_POINT_BUDGET as f64 * area) as usize;
             if collect(layer, rect, budget, &mut self.candidates) {
                 self.query = Some(rect);
                 self.mesh_key = None;
@@ -267,7 +272,7 @@ impl DrawCache {
         }
         self.query = None;
         self.candidates.clear();
-        self.dense = Some(view.visible);
+        self.dense_zoom = Some(view.zoom);
         false
     }
 
@@ -314,8 +319,7 @@ impl DrawCache {
         let Some(extent) = layer.extent else {
             return;
         };
-        let zoom = view.zoom.round().clamp(0.0, MAX_TILE_ZOOM);
-        let level = zoom as u8;
+        let level = view.zoom.round().clamp(0.0, MAX_TILE_ZOOM) as u8;
         let tiles_across = 2f64.powi(i32::from(level));
         let wanted = overlap(extent, view.visible);
         let norm = |x: f32, y: f32| {
@@ -331,53 +335,77 @@ impl DrawCache {
             for y in column(low[1])..=column(high[1]) {
                 let middle = [(f64::from(x) + 0.5) / tiles_across, (f64::from(y) + 0.5) / tiles_across];
                 let distance = (middle[0] - center[0]).powi(2) + (middle[1] - center[1]).powi(2);
-                keys.push((distance, (level, x, y)));
+                // The tile being rasterized goes first, so that no work is thrown away.
+                let first = self.job.as_ref().is_some_and(|job| job.key == (level, x, y));
+                keys.push((if first { -1.0 } else { distance }, (level, x, y)));
             }
         }
         keys.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if self.job.as_ref().is_some_and(|job| keys.first().is_none_or(|(_, key)| *key != job.key)) {
+            self.job = None;
+        }
 
         let tint = Color32::from_white_alpha(
             ((TILE_MIN_ALPHA + (1.0 - TILE_MIN_ALPHA) * style.opacity.clamp(0.0, 1.0)) * 255.0).round() as u8,
         );
         let started = Instant::now();
+        let deadline = started + RASTER_BUDGET;
         let mut shapes = Vec::with_capacity(keys.len());
+        // Every frame makes some progress, however short the budget.
+        let mut worked = false;
         for (_, key) in keys {
-            if let Some(tile) = self.tiles.get_mut(&key) {
+            let ready = self.tiles.contains_key(&key)
+                || ((!worked || Instant::now() < deadline) && {
+                    worked = true;
+                    self.rasterize(ui, layer, key, deadline)
+                });
+            if let Some(tile) = self.tiles.get_mut(&key).filter(|_| ready) {
                 tile.last_used = self.frame;
                 if let Some(texture) = &tile.texture {
                     shapes.push(Shape::image(texture.id(), view.tile_rect(layer, key), FULL_UV, tint));
                     self.stats.tiles += 1;
                 }
-                continue;
-            }
-            let elapsed = started.elapsed();
-            if self.stats.tiles_rendered == 0 || elapsed + self.tile_cost <= RASTER_BUDGET {
-                let tile_started = Instant::now();
-                let rasterizer = self.rasterizer.get_or_insert_with(|| Rasterizer::new(TILE_SIZE, TILE_SIZE));
-                let image = render_tile(layer, key, &self.hidden_flags, rasterizer, &mut self.ids);
-                let texture = image.map(|image| {
-                    let (zoom, x, y) = key;
-                    ui.ctx().load_texture(format!("result-{}-{zoom}-{x}-{y}", layer.id), image, TextureOptions::LINEAR)
-                });
-                self.stats.tiles_rendered += 1;
-                let cost = tile_started.elapsed();
-                self.tile_cost = (self.tile_cost * 3 + cost) / 4;
-                self.stats.raster_time += cost;
-                if let Some(texture) = &texture {
-                    shapes.push(Shape::image(texture.id(), view.tile_rect(layer, key), FULL_UV, tint));
-                    self.stats.tiles += 1;
-                }
-                self.tiles.insert(key, CachedTile { texture, last_used: self.frame });
             } else {
                 self.stats.tiles_pending += 1;
                 self.stats.tiles += self.stand_in(&mut shapes, layer, view, key, tint);
             }
         }
+        self.stats.raster_time = started.elapsed();
         painter.extend(shapes);
         if self.stats.tiles_pending > 0 {
             ui.ctx().request_repaint();
         }
         self.evict();
+    }
+
+    /// Rasterizes (more of) the tile `key` until `deadline`; returns whether it is done and
+    /// cached.
+    fn rasterize(&mut self, ui: &Ui, layer: &ResultLayer, key: TileKey, deadline: Instant) -> bool {
+        let rasterizer = self.rasterizer.get_or_insert_with(|| Rasterizer::new(TILE_SIZE, TILE_SIZE));
+        let tile = TileFrame::new(layer, key);
+        if self.job.as_ref().is_none_or(|job| job.key != key) {
+            tile.features(layer, &mut self.ids);
+            rasterizer.clear();
+            self.job = Some(TileJob { key, next: 0 });
+        }
+        let Some(job) = self.job.as_mut() else {
+            return false;
+        };
+        if !tile.paint(layer, &self.hidden_flags, rasterizer, &self.ids, &mut job.next, deadline) {
+            return false;
+        }
+        self.job = None;
+        self.stats.tiles_rendered += 1;
+        let texture = (!rasterizer.is_blank()).then(|| {
+            let (zoom, x, y) = key;
+            ui.ctx().load_texture(
+                format!("result-{}-{zoom}-{x}-{y}", layer.id),
+                rasterizer.image(),
+                TextureOptions::LINEAR,
+            )
+        });
+        self.tiles.insert(key, CachedTile { texture, last_used: self.frame });
+        true
     }
 
     /// Draws what the cache has in place of a missing tile: a part of an ancestor, or the
@@ -719,77 +747,114 @@ fn miter(a: Vec2, b: Vec2) -> Vec2 {
     direction / direction.dot(a).max(0.5)
 }
 
-/// Rasterizes one tile; `None` when no visible feature touches it.
-fn render_tile(
-    layer: &ResultLayer,
-    (level, x, y): TileKey,
-    hidden: &[bool],
-    rasterizer: &mut Rasterizer,
-    ids: &mut Vec<u32>,
-) -> Option<egui::ColorImage> {
-    let tiles_across = 2f64.powi(i32::from(level));
-    let tile_m = WORLD_METERS / tiles_across;
-    let px_per_m = TILE_SIZE as f64 / tile_m;
-    let origin = [
-        (f64::from(x) / tiles_across - layer.origin[0]) * WORLD_METERS,
-        (f64::from(y) / tiles_across - layer.origin[1]) * WORLD_METERS,
-    ];
-    let margin = 2.0 / px_per_m;
-    let envelope = AABB::from_corners(
-        [(origin[0] - margin) as f32, (origin[1] - margin) as f32],
-        [(origin[0] + tile_m + margin) as f32, (origin[1] + tile_m + margin) as f32],
-    );
-    ids.clear();
-    ids.extend(layer.index.locate_in_envelope_intersecting(&envelope).map(|found| found.feature));
-    if ids.is_empty() {
-        return None;
-    }
-    ids.sort_unstable();
-    rasterizer.clear();
-    let (origin_x, origin_y, scale) = (origin[0] as f32, origin[1] as f32, px_per_m as f32);
-    let pixel = |point: [f32; 2]| [(point[0] - origin_x) * scale, (point[1] - origin_y) * scale];
-    let legend = layer.legend();
-    for &feature in ids.iter() {
-        let geom = &layer.features[feature as usize];
-        if hidden.get(geom.class as usize).copied().unwrap_or(false) {
-            continue;
-        }
-        let color = legend.get(geom.class as usize).map_or(Color32::GRAY, |entry| entry.color);
-        let rings = &layer.rings[geom.rings[0] as usize..geom.rings[1] as usize];
-        if geom.is_line {
-            for ring in rings {
-                for pair in layer.points[ring[0] as usize..ring[1] as usize].windows(2) {
-                    rasterizer.segment(pixel(pair[0]), pixel(pair[1]), TILE_LINE_HALF_WIDTH);
-                }
-            }
-            rasterizer.fill(premultiplied(color, 1.0), FillRule::NonZero);
-            continue;
-        }
-        for ring in rings {
-            let ring = &layer.points[ring[0] as usize..ring[1] as usize];
-            let mut previous = pixel(ring[ring.len() - 1]);
-            for point in ring {
-                let current = pixel(*point);
-                rasterizer.edge(previous, current);
-                previous = current;
-            }
-        }
-        rasterizer.fill(premultiplied(color, TILE_FILL_ALPHA), FillRule::EvenOdd);
-        let size = (geom.bbox[2] - geom.bbox[0]).max(geom.bbox[3] - geom.bbox[1]) * scale;
-        if size >= TILE_OUTLINE_MIN_PX {
-            for ring in rings {
-                let ring = &layer.points[ring[0] as usize..ring[1] as usize];
-                let mut previous = pixel(ring[ring.len() - 1]);
-                for point in ring {
-                    let current = pixel(*point);
-                    rasterizer.segment(previous, current, 0.5);
-                    previous = current;
-                }
-            }
-            rasterizer.fill(premultiplied(color, 1.0), FillRule::NonZero);
+/// A tile being rasterized, over several frames if need be.
+struct TileJob {
+    key: TileKey,
+    /// The next feature to paint, an index into the cache's `ids`.
+    next: usize,
+}
+
+/// Where a tile is in local metres, and its scale.
+struct TileFrame {
+    /// Local metres of the tile's top left corner.
+    origin: [f64; 2],
+    /// Size of the tile in local metres.
+    size: f64,
+    /// Tile pixels per local metre.
+    scale: f64,
+}
+
+impl TileFrame {
+    fn new(layer: &ResultLayer, (level, x, y): TileKey) -> Self {
+        let tiles_across = 2f64.powi(i32::from(level));
+        let size = WORLD_METERS / tiles_across;
+        Self {
+            origin: [
+                (f64::from(x) / tiles_across - layer.origin[0]) * WORLD_METERS,
+                (f64::from(y) / tiles_across - layer.origin[1]) * WORLD_METERS,
+            ],
+            size,
+            scale: TILE_SIZE as f64 / size,
         }
     }
-    if rasterizer.is_blank() { None } else { Some(rasterizer.image()) }
+
+    /// Puts the features touching the tile into `ids`, in drawing order.
+    fn features(&self, layer: &ResultLayer, ids: &mut Vec<u32>) {
+        let margin = 2.0 / self.scale;
+        let envelope = AABB::from_corners(
+            [(self.origin[0] - margin) as f32, (self.origin[1] - margin) as f32],
+            [(self.origin[0] + self.size + margin) as f32, (self.origin[1] + self.size + margin) as f32],
+        );
+        ids.clear();
+        ids.extend(layer.index.locate_in_envelope_intersecting(&envelope).map(|found| found.feature));
+        ids.sort_unstable();
+    }
+
+    /// Paints `ids[*next..]` until done (returns true) or past `deadline` (returns false, with
+    /// `next` where to go on).
+    fn paint(
+        &self,
+        layer: &ResultLayer,
+        hidden: &[bool],
+        rasterizer: &mut Rasterizer,
+        ids: &[u32],
+        next: &mut usize,
+        deadline: Instant,
+    ) -> bool {
+        /// Features painted between two looks at the clock.
+        const BATCH: usize = 64;
+        let (origin_x, origin_y, scale) = (self.origin[0] as f32, self.origin[1] as f32, self.scale as f32);
+        let pixel = |point: [f32; 2]| [(point[0] - origin_x) * scale, (point[1] - origin_y) * scale];
+        let legend = layer.legend();
+        while *next < ids.len() {
+            let batch = &ids[*next..ids.len().min(*next + BATCH)];
+            *next += batch.len();
+            for &feature in batch {
+                let geom = &layer.features[feature as usize];
+                if hidden.get(geom.class as usize).copied().unwrap_or(false) {
+                    continue;
+                }
+                let color = legend.get(geom.class as usize).map_or(Color32::GRAY, |entry| entry.color);
+                let rings = &layer.rings[geom.rings[0] as usize..geom.rings[1] as usize];
+                if geom.is_line {
+                    for ring in rings {
+                        for pair in layer.points[ring[0] as usize..ring[1] as usize].windows(2) {
+                            rasterizer.segment(pixel(pair[0]), pixel(pair[1]), TILE_LINE_HALF_WIDTH);
+                        }
+                    }
+                    rasterizer.fill(premultiplied(color, 1.0), FillRule::NonZero);
+                    continue;
+                }
+                for ring in rings {
+                    let ring = &layer.points[ring[0] as usize..ring[1] as usize];
+                    let mut previous = pixel(ring[ring.len() - 1]);
+                    for point in ring {
+                        let current = pixel(*point);
+                        rasterizer.edge(previous, current);
+                        previous = current;
+                    }
+                }
+                rasterizer.fill(premultiplied(color, TILE_FILL_ALPHA), FillRule::EvenOdd);
+                let size = (geom.bbox[2] - geom.bbox[0]).max(geom.bbox[3] - geom.bbox[1]) * scale;
+                if size >= TILE_OUTLINE_MIN_PX {
+                    for ring in rings {
+                        let ring = &layer.points[ring[0] as usize..ring[1] as usize];
+                        let mut previous = pixel(ring[ring.len() - 1]);
+                        for point in ring {
+                            let current = pixel(*point);
+                            rasterizer.segment(previous, current, 0.5);
+                            previous = current;
+                        }
+                    }
+                    rasterizer.fill(premultiplied(color, 1.0), FillRule::NonZero);
+                }
+            }
+            if *next < ids.len() && Instant::now() >= deadline {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// The walkers plugin: draws the layer under the current projection and reports the hovered

@@ -92,6 +92,7 @@ impl Rasterizer {
 
     /// Spreads the signed height `height` of an edge piece crossing one row from x `left` to
     /// `right` over the pixels it crosses.
+    #[inline]
     fn row_span(&mut self, row: usize, left: f32, right: f32, height: f32) {
         let width = self.width as f32;
         if left >= width {
@@ -184,8 +185,15 @@ impl Rasterizer {
                 let coverage = match rule {
                     FillRule::NonZero => sum.abs().min(1.0),
                     FillRule::EvenOdd => {
-                        let folded = sum.abs() % 2.0;
-                        if folded > 1.0 { 2.0 - folded } else { folded }
+                        let depth = sum.abs();
+                        if depth <= 1.0 {
+                            depth
+                        } else if depth <= 2.0 {
+                            2.0 - depth
+                        } else {
+                            let folded = depth % 2.0;
+                            if folded > 1.0 { 2.0 - folded } else { folded }
+                        }
                     }
                 };
                 if coverage < 1.0 / 256.0 {

@@ -22,6 +22,8 @@ pub struct UiState {
     pub new_processing: new_processing::NewProcessingUi,
     pub processings: processings::ProcessingsUi,
     pub aoi_editor: crate::map::AoiEditorState,
+    /// Whether the chosen provider's preview is shown on the map.
+    pub show_provider_preview: bool,
 }
 
 /// The whole window: top bar, side panel with account and projects, the map.
@@ -43,7 +45,14 @@ pub fn app_ui(
     });
     egui::Panel::right("new_processing").resizable(true).default_size(340.0).show(ui, |ui| {
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-            new_processing::new_processing_ui(ui, state, &mut ui_state.new_processing, map, out);
+            new_processing::new_processing_ui(
+                ui,
+                state,
+                &mut ui_state.new_processing,
+                map,
+                &mut ui_state.show_provider_preview,
+                out,
+            );
         });
     });
     egui::Panel::bottom("processings").resizable(true).default_size(230.0).show(ui, |ui| {
@@ -57,6 +66,8 @@ pub fn app_ui(
     if let Some(bbox) = state.zoom_request.take() {
         map.zoom_to_bbox(bbox);
     }
+    map.set_imagery(ui.ctx(), &imagery_layers(state, ui_state));
+    map.double_click_zoom = !state.settings.aoi.is_drawing();
     let map_rect = egui::CentralPanel::default()
         .frame(egui::Frame::NONE)
         .show(ui, |ui| map_with_overlays(ui, state, &mut ui_state.aoi_editor, map).rect)
@@ -172,4 +183,26 @@ fn handle_dropped_files(ctx: &egui::Context, out: &mut Vec<Command>) {
     for file in dropped {
         out.push(Command::ImportAoi { path: Some(file.path().to_owned()) });
     }
+}
+
+/// The imagery under the vectors: the provider preview when asked for, then each visible
+/// result's own imagery.
+fn imagery_layers(state: &AppState, ui_state: &UiState) -> Vec<(String, f32)> {
+    let mut layers = Vec::new();
+    if ui_state.show_provider_preview && state.settings.form.source == crate::app::form::SourceKind::Provider {
+        let preview = state
+            .status
+            .value()
+            .and_then(|s| s.data_providers.iter().find(|p| p.name == state.settings.form.provider))
+            .and_then(|p| p.preview_url.clone());
+        if let Some(url) = preview {
+            layers.push((url, 1.0));
+        }
+    }
+    for view in state.results.values().filter(|v| v.style.visible) {
+        if let Some(url) = &view.raster_url {
+            layers.push((url.clone(), 1.0));
+        }
+    }
+    layers
 }

@@ -53,6 +53,7 @@ pub fn new_processing_ui(
     state: &mut AppState,
     pui: &mut NewProcessingUi,
     map: &MapView,
+    show_preview: &mut bool,
     out: &mut Vec<Command>,
 ) {
     ui.heading(t!("form.title"));
@@ -104,7 +105,7 @@ pub fn new_processing_ui(
         }
     }
     ui.separator();
-    source_ui(ui, state);
+    source_ui(ui, state, show_preview);
     ui.separator();
     cost_and_start(ui, state, pui, &models, out);
 }
@@ -175,7 +176,7 @@ pub fn km2_text(m2: f64) -> String {
     format!("{:.2} km²", m2 / 1e6)
 }
 
-fn source_ui(ui: &mut egui::Ui, state: &mut AppState) {
+fn source_ui(ui: &mut egui::Ui, state: &mut AppState, show_preview: &mut bool) {
     ui.strong(t!("form.source"));
     let providers = state.status.value().map(|s| s.data_providers.clone()).unwrap_or_default();
     let form = &mut state.settings.form;
@@ -208,6 +209,8 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState) {
                 ui.add(egui::DragValue::new(&mut form.provider_zoom).range(10..=22)).labelled_by(l.id);
                 ui.end_row();
             });
+            let has_preview = providers.iter().any(|p| p.name == form.provider && p.preview_url.is_some());
+            ui.add_enabled(has_preview, egui::Checkbox::new(show_preview, t!("form.show_preview")));
         }
         SourceKind::MyImagery => {
             if form.my_imagery.mosaic_id.is_none() && form.my_imagery.image_ids.is_empty() {

@@ -85,16 +85,20 @@ pub fn settings_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &mut sup
     let mut open = ui_state.settings_open;
     egui::Window::new(t!("settings.title")).open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
         egui::Grid::new("settings_grid").num_columns(2).show(ui, |ui| {
-            ui.label(t!("settings.language"));
+            let l = ui.label(t!("settings.language"));
             let current = state.settings.language;
-            egui::ComboBox::from_id_salt("language").selected_text(current.native_name()).show_ui(ui, |ui| {
-                for lang in Language::ALL {
-                    if ui.selectable_label(lang == current, lang.native_name()).clicked() {
-                        state.settings.language = lang;
-                        lang.activate();
+            egui::ComboBox::from_id_salt("language")
+                .selected_text(current.native_name())
+                .show_ui(ui, |ui| {
+                    for lang in Language::ALL {
+                        if ui.selectable_label(lang == current, lang.native_name()).clicked() {
+                            state.settings.language = lang;
+                            lang.activate();
+                        }
                     }
-                }
-            });
+                })
+                .response
+                .labelled_by(l.id);
             ui.end_row();
             ui.label(t!("settings.token_kept"));
             let where_text = match (&state.session, &state.credentials) {

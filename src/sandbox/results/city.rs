@@ -78,13 +78,13 @@ impl Grid {
         let (v1, wv1) = self.street(1, k + 1);
         let mut rng = Rng::new(self.seed, i, k, 0xB10C);
         let roll = rng.unit();
-        let kind = if roll < 0.04 {
+        let kind = if roll < 0.03 {
             BlockKind::Park
-        } else if roll < 0.09 {
+        } else if roll < 0.07 {
             BlockKind::Site
-        } else if roll < 0.16 {
+        } else if roll < 0.13 {
             BlockKind::Industrial
-        } else if roll < 0.27 {
+        } else if roll < 0.23 {
             BlockKind::Commercial
         } else if roll < 0.43 {
             BlockKind::Housing
@@ -143,7 +143,7 @@ impl Builder<'_> {
     }
 }
 
-/// Building footprints: about 3 000–4 000 a km² in a built-up city.
+/// Building footprints: about 3 500 a km², as in a dense, built-up city.
 pub(super) fn buildings(spec: &Spec, region: &Region, out: &mut Writer) {
     let grid = Grid::new(spec.seed);
     grid.each_block(region, |mut block, placement| {
@@ -152,48 +152,48 @@ pub(super) fn buildings(spec: &Spec, region: &Region, out: &mut Writer) {
         match block.kind {
             BlockKind::Residential => {
                 const CLASSES: [(i64, f64); 4] = [(101, 0.8), (102, 0.06), (104, 0.06), (105, 0.08)];
-                rows_of_lots(block.lo, block.hi, rng, (9.0, 15.0), (13.0, 20.0), |lo, hi, rng| {
-                    if rng.chance(0.05) {
+                rows_of_lots(block.lo, block.hi, rng, (9.5, 14.0), (11.0, 16.0), |lo, hi, rng| {
+                    if rng.chance(0.03) {
                         return;
                     }
                     let class = pick(rng, &CLASSES);
-                    if let Some(ring) = lot_building(lo, hi, rng, (0.4, 1.0), (1.0, 3.0), 0.25) {
+                    if let Some(ring) = lot_building(lo, hi, rng, (0.35, 0.7), (1.0, 2.0), 0.25) {
                         b.building(ring, class, rng);
                     }
                 });
             }
             BlockKind::Housing => {
                 const CLASSES: [(i64, f64); 3] = [(102, 0.85), (101, 0.05), (105, 0.1)];
-                rows_of_lots(block.lo, block.hi, rng, (10.0, 13.0), (12.0, 16.0), |lo, hi, rng| {
+                rows_of_lots(block.lo, block.hi, rng, (9.5, 12.0), (11.0, 15.0), |lo, hi, rng| {
                     if rng.chance(0.07) {
                         return;
                     }
                     let class = pick(rng, &CLASSES);
-                    if let Some(ring) = lot_building(lo, hi, rng, (0.5, 1.0), (1.0, 2.5), 0.3) {
+                    if let Some(ring) = lot_building(lo, hi, rng, (0.35, 0.7), (1.0, 2.0), 0.3) {
                         b.building(ring, class, rng);
                     }
                 });
             }
             BlockKind::Commercial => {
                 const CLASSES: [(i64, f64); 3] = [(104, 0.75), (101, 0.15), (105, 0.1)];
-                sub_cells(block.lo, block.hi, 29.0, |lo, hi| {
+                sub_cells(block.lo, block.hi, 24.0, |lo, hi| {
                     if rng.chance(0.1) {
                         return;
                     }
                     let class = pick(rng, &CLASSES);
-                    if let Some(ring) = lot_building(lo, hi, rng, (1.5, 4.0), (1.5, 4.0), 0.3) {
+                    if let Some(ring) = lot_building(lo, hi, rng, (1.0, 3.0), (1.0, 3.0), 0.3) {
                         b.building(ring, class, rng);
                     }
                 });
             }
             BlockKind::Industrial => {
                 const CLASSES: [(i64, f64); 2] = [(103, 0.85), (105, 0.15)];
-                sub_cells(block.lo, block.hi, 43.0, |lo, hi| {
+                sub_cells(block.lo, block.hi, 36.0, |lo, hi| {
                     if rng.chance(0.15) {
                         return;
                     }
                     let class = pick(rng, &CLASSES);
-                    if let Some(ring) = lot_building(lo, hi, rng, (2.0, 6.0), (2.0, 6.0), 0.0) {
+                    if let Some(ring) = lot_building(lo, hi, rng, (1.5, 4.0), (1.5, 4.0), 0.0) {
                         b.building(ring, class, rng);
                     }
                 });
@@ -350,8 +350,8 @@ fn sub_cells(lo: P, hi: P, size: f64, mut f: impl FnMut(P, P)) {
 }
 
 /// A building in the lot [lo, hi]: set back by `narrow` on the lot's narrow sides and by
-/// `wide` front and back, 8–40 m a side, an L-shape with probability `l_shape`, turned a
-/// little. `None` when the lot is too small.
+/// `wide` front and back, 8–40 m a side, an L-shape with probability `l_shape`, turned by
+/// up to 1°. `None` when the lot is too small.
 fn lot_building(lo: P, hi: P, rng: &mut Rng, narrow: (f64, f64), wide: (f64, f64), l_shape: f64) -> Option<Vec<P>> {
     let (w, h) = (hi[0] - lo[0], hi[1] - lo[1]);
     let (inset_u, inset_v) = if w <= h { (narrow, wide) } else { (wide, narrow) };
@@ -382,7 +382,7 @@ fn lot_building(lo: P, hi: P, rng: &mut Rng, narrow: (f64, f64), wide: (f64, f64
         ring.reverse();
     }
     let ring: Vec<P> = ring.into_iter().map(|p| [c[0] + p[0], c[1] + p[1]]).collect();
-    Some(turned(&ring, c, rng.range(-1.5, 1.5)))
+    Some(turned(&ring, c, rng.range(-1.0, 1.0)))
 }
 
 /// `ring` turned by `degrees` about `c`.

@@ -357,7 +357,7 @@ mod tests {
 
     /// A square AOI of `side_m` metres around Moscow, in lon/lat.
     fn square(side_m: f64) -> Vec<Vec<[f64; 2]>> {
-        let (lon, lat) = (37.62, 55.75);
+        let (lon, lat) = (37.62f64, 55.75f64);
         let dlat = side_m / 2.0 / 111_400.0;
         let dlon = side_m / 2.0 / (111_400.0 * lat.to_radians().cos());
         vec![vec![
