@@ -208,7 +208,7 @@ fn fit_zoom(bbox: [f64; 4]) -> f64 {
 }
 
 fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -243,7 +243,7 @@ fn main() {
     let load = median(load_times);
     let load_ok = load <= LOAD_LIMIT;
     println!();
-    println!("{:<44} {:>10} {:>8}  {}", "load (median of 3)", "time", "ratio", "limit");
+    println!("{:<44} {:>10} {:>8}  limit", "load (median of 3)", "time", "ratio");
     println!("{:<44} {:>10} {:>8}", "serde_json::Value parse (baseline)", ms(parse), "1.00");
     println!(
         "{:<44} {:>10} {:>8.2}  {} (<= {})",
@@ -318,10 +318,10 @@ fn main() {
 
     println!();
     println!(
-        "{:<44} {:>10} {:>10} {:>8}  {}",
-        "frame: egui pass + tessellation (30 frames)", "median", "worst", "× empty", "result"
+        "{:<44} {:>10} {:>10} {:>8}  result",
+        "frame: egui pass + tessellation (30 frames)", "median", "worst", "× empty"
     );
-    println!("{:<44} {:>10} {:>10} {:>8}", "empty map (baseline)", ms(empty), "", "1.00");
+    println!("{:<44} {:>10} {:>10} {:>8}", "empty map (baseline)", ms(empty), "-", "1.00");
     for (name, median, worst, detail) in &rows {
         let ok = *median <= FRAME_LIMIT;
         all_ok &= ok;

@@ -298,7 +298,7 @@ fn screen_at(harness: &Harness<'_, MapState>, east: f64, north: f64) -> egui::Po
 
 #[test]
 fn hovering_a_building_on_the_map_reports_it() {
-    let mut harness = map_harness(18.0);
+    let mut harness = map_harness(17.0);
     harness.run_steps(2);
     assert_eq!(harness.state().cache.stats().mode, DrawMode::Meshes);
     assert!(harness.state().cache.stats().features >= 9, "{:?}", harness.state().cache.stats());

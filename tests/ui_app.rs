@@ -95,5 +95,39 @@ fn create_rename_and_delete_a_project() {
     wait_for(&mut h, "the project to disappear", |h| {
         !project_names(h).iter().any(|n| n.starts_with("Harbour")) && !app(h).state.projects.is_pending()
     });
-    assert!(app(&h).state.open_project.value().is_none());
+    // The deleted project is closed, and the default one opens in its place.
+    wait_for(&mut h, "the default project to open", |h| {
+        app(h).state.open_project.value().is_some_and(|p| p.is_default)
+    });
+}
+
+#[test]
+fn settings_survive_a_restart() {
+    let mut h = harness();
+    signed_in_to_sandbox(&mut h);
+    support::open_project(&mut h, "Demo: city blocks");
+    h.get_by_label("Zoom in").click();
+    h.run_steps(2);
+    let zoom = app(&h).map.memory.zoom();
+    support::app_mut(&mut h)
+        .state
+        .settings
+        .aoi
+        .replace(mapflow_desktop::geo::Aoi::from_bbox([30.0, 50.0, 30.01, 50.01]));
+    support::app_mut(&mut h).state.settings.aoi.add_point(1.0, 2.0);
+    // What eframe writes on exit, through serde as it does.
+    let saved = serde_json::to_string(&app(&h).settings()).unwrap();
+    // The same data directory, as on the user's machine.
+    let dir = std::mem::replace(&mut h.state_mut().dir, tempfile::tempdir().unwrap());
+    drop(h);
+
+    let restored: mapflow_desktop::app::Settings = serde_json::from_str(&saved).unwrap();
+    let mut h = support::harness_in(dir, restored);
+    signed_in_to_sandbox(&mut h);
+    wait_for(&mut h, "the last project to reopen", |h| {
+        app(h).state.open_project.value().is_some_and(|p| p.name == "Demo: city blocks")
+    });
+    assert!((app(&h).map.memory.zoom() - zoom).abs() < 1e-9, "the map view is restored");
+    assert_eq!(app(&h).state.settings.aoi.aoi.polygons.len(), 1, "the AOI draft is restored");
+    assert_eq!(app(&h).state.settings.aoi.drawing, Some(vec![[1.0, 2.0]]), "so is the ring being drawn");
 }

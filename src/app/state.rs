@@ -153,6 +153,15 @@ impl AppState {
             Event::Projects { query, result } => {
                 // An answer to an older query is stale; the newer one is on its way.
                 if query == self.project_query {
+                    // With nothing open yet (a first run), the default project opens by itself.
+                    let default = result.as_ref().ok().and_then(|p| p.results.iter().find(|p| p.is_default));
+                    if let Some(default) = default
+                        && matches!(self.open_project, Remote::NotRequested)
+                        && self.settings.last_project.is_none()
+                    {
+                        self.open_project.start();
+                        self.follow_up.push(Command::OpenProject { id: default.id.clone() });
+                    }
                     self.projects.finish(result);
                 }
             }

@@ -26,7 +26,8 @@ use walkers::{MapMemory, Plugin, Projector};
 use super::layer::{ResultLayer, WORLD_METERS};
 use super::raster::{FillRule, Rasterizer, premultiplied};
 
-/// Side of a raster tile, in pixels (walkers' tile size, so zoom levels match).
+/// Side of a raster tile, in points (walkers' tile size, so zoom levels match). Tiles are
+/// rasterized at the screen's pixel density.
 const TILE_SIZE: usize = 256;
 
 /// Deepest zoom level tiles are rasterized at.
@@ -36,8 +37,11 @@ const MAX_TILE_ZOOM: f64 = 24.0;
 /// frames, where it left off.
 const RASTER_BUDGET: Duration = Duration::from_millis(4);
 
-/// Tiles kept as textures (256 KiB each), least recently drawn dropped first.
-const MAX_CACHED_TILES: usize = 192;
+/// Texture memory the cached tiles may take; the least recently drawn are dropped first.
+const MAX_TILE_BYTES: usize = 64 << 20;
+
+/// Tiles kept whatever their size: enough for a large view and its stand-ins.
+const MIN_CACHED_TILES: usize = 48;
 
 /// Below this typical feature size (pixels) the layer is drawn as tiles: outlines would be
 /// noise and triangles smaller than a pixel flicker.
@@ -154,6 +158,10 @@ pub struct DrawCache {
     generation: u64,
     frame: u64,
     tiles: HashMap<TileKey, CachedTile>,
+    /// Tiles painted before the hidden classes changed, shown until the new ones are ready.
+    stale: HashMap<TileKey, CachedTile>,
+    /// Side of a tile in pixels: [`TILE_SIZE`] times the pixels per point.
+    tile_pixels: usize,
     rasterizer: Option<Rasterizer>,
     ids: Vec<u32>,
     /// Local-metre rect whose features are in `candidates`, sorted in drawing order.
@@ -193,7 +201,7 @@ impl DrawCache {
             self.hidden.clone_from(&style.hidden_classes);
             self.hidden_flags = layer.legend().iter().map(|entry| style.hidden_classes.contains(&entry.key)).collect();
             self.generation += 1;
-            self.tiles.clear();
+            self.stale = std::mem::take(&mut self.tiles);
             self.job = None;
             self.mesh_key = None;
         }
@@ -319,6 +327,14 @@ impl DrawCache {
         let Some(extent) = layer.extent else {
             return;
         };
+        let tile_pixels = (TILE_SIZE as f32 * ui.ctx().pixels_per_point()).round().clamp(64.0, 1024.0) as usize;
+        if tile_pixels != self.tile_pixels {
+            self.tile_pixels = tile_pixels;
+            self.tiles.clear();
+            self.stale.clear();
+            self.job = None;
+            self.rasterizer = None;
+        }
         let level = view.zoom.round().clamp(0.0, MAX_TILE_ZOOM) as u8;
         let tiles_across = 2f64.powi(i32::from(level));
         let wanted = overlap(extent, view.visible);
@@ -367,8 +383,18 @@ impl DrawCache {
                 }
             } else {
                 self.stats.tiles_pending += 1;
-                self.stats.tiles += self.stand_in(&mut shapes, layer, view, key, tint);
+                if let Some(stale) = self.stale.get(&key) {
+                    if let Some(texture) = &stale.texture {
+                        shapes.push(Shape::image(texture.id(), view.tile_rect(layer, key), FULL_UV, tint));
+                        self.stats.tiles += 1;
+                    }
+                } else {
+                    self.stats.tiles += self.stand_in(&mut shapes, layer, view, key, tint);
+                }
             }
+        }
+        if self.stats.tiles_pending == 0 {
+            self.stale.clear();
         }
         self.stats.raster_time = started.elapsed();
         painter.extend(shapes);
@@ -381,8 +407,9 @@ impl DrawCache {
     /// Rasterizes (more of) the tile `key` until `deadline`; returns whether it is done and
     /// cached.
     fn rasterize(&mut self, ui: &Ui, layer: &ResultLayer, key: TileKey, deadline: Instant) -> bool {
-        let rasterizer = self.rasterizer.get_or_insert_with(|| Rasterizer::new(TILE_SIZE, TILE_SIZE));
-        let tile = TileFrame::new(layer, key);
+        let pixels = self.tile_pixels;
+        let rasterizer = self.rasterizer.get_or_insert_with(|| Rasterizer::new(pixels, pixels));
+        let tile = TileFrame::new(layer, key, pixels);
         if self.job.as_ref().is_none_or(|job| job.key != key) {
             tile.features(layer, &mut self.ids);
             rasterizer.clear();
@@ -449,9 +476,10 @@ impl DrawCache {
         drawn
     }
 
-    /// Drops the least recently drawn tiles beyond [`MAX_CACHED_TILES`].
+    /// Drops the least recently drawn tiles beyond [`MAX_TILE_BYTES`].
     fn evict(&mut self) {
-        if self.tiles.len() <= MAX_CACHED_TILES {
+        let most = (MAX_TILE_BYTES / (self.tile_pixels.max(1).pow(2) * 4)).max(MIN_CACHED_TILES);
+        if self.tiles.len() <= most {
             return;
         }
         let mut ages: Vec<(u64, TileKey)> = self
@@ -461,7 +489,7 @@ impl DrawCache {
             .map(|(key, tile)| (tile.last_used, *key))
             .collect();
         ages.sort_unstable();
-        let excess = self.tiles.len() - MAX_CACHED_TILES;
+        let excess = self.tiles.len() - most;
         for (_, key) in ages.into_iter().take(excess) {
             self.tiles.remove(&key);
         }
@@ -762,10 +790,12 @@ struct TileFrame {
     size: f64,
     /// Tile pixels per local metre.
     scale: f64,
+    /// Tile pixels per point.
+    density: f32,
 }
 
 impl TileFrame {
-    fn new(layer: &ResultLayer, (level, x, y): TileKey) -> Self {
+    fn new(layer: &ResultLayer, (level, x, y): TileKey, pixels: usize) -> Self {
         let tiles_across = 2f64.powi(i32::from(level));
         let size = WORLD_METERS / tiles_across;
         Self {
@@ -774,13 +804,14 @@ impl TileFrame {
                 (f64::from(y) / tiles_across - layer.origin[1]) * WORLD_METERS,
             ],
             size,
-            scale: TILE_SIZE as f64 / size,
+            scale: pixels as f64 / size,
+            density: pixels as f32 / TILE_SIZE as f32,
         }
     }
 
     /// Puts the features touching the tile into `ids`, in drawing order.
     fn features(&self, layer: &ResultLayer, ids: &mut Vec<u32>) {
-        let margin = 2.0 / self.scale;
+        let margin = 2.0 * f64::from(self.density) / self.scale;
         let envelope = AABB::from_corners(
             [(self.origin[0] - margin) as f32, (self.origin[1] - margin) as f32],
             [(self.origin[0] + self.size + margin) as f32, (self.origin[1] + self.size + margin) as f32],
@@ -805,6 +836,9 @@ impl TileFrame {
         const BATCH: usize = 64;
         let (origin_x, origin_y, scale) = (self.origin[0] as f32, self.origin[1] as f32, self.scale as f32);
         let pixel = |point: [f32; 2]| [(point[0] - origin_x) * scale, (point[1] - origin_y) * scale];
+        let line_half_width = TILE_LINE_HALF_WIDTH * self.density;
+        let outline_half_width = 0.5 * self.density;
+        let outline_min = TILE_OUTLINE_MIN_PX * self.density;
         let legend = layer.legend();
         while *next < ids.len() {
             let batch = &ids[*next..ids.len().min(*next + BATCH)];
@@ -819,7 +853,7 @@ impl TileFrame {
                 if geom.is_line {
                     for ring in rings {
                         for pair in layer.points[ring[0] as usize..ring[1] as usize].windows(2) {
-                            rasterizer.segment(pixel(pair[0]), pixel(pair[1]), TILE_LINE_HALF_WIDTH);
+                            rasterizer.segment(pixel(pair[0]), pixel(pair[1]), line_half_width);
                         }
                     }
                     rasterizer.fill(premultiplied(color, 1.0), FillRule::NonZero);
@@ -836,13 +870,13 @@ impl TileFrame {
                 }
                 rasterizer.fill(premultiplied(color, TILE_FILL_ALPHA), FillRule::EvenOdd);
                 let size = (geom.bbox[2] - geom.bbox[0]).max(geom.bbox[3] - geom.bbox[1]) * scale;
-                if size >= TILE_OUTLINE_MIN_PX {
+                if size >= outline_min {
                     for ring in rings {
                         let ring = &layer.points[ring[0] as usize..ring[1] as usize];
                         let mut previous = pixel(ring[ring.len() - 1]);
                         for point in ring {
                             let current = pixel(*point);
-                            rasterizer.segment(previous, current, 0.5);
+                            rasterizer.segment(previous, current, outline_half_width);
                             previous = current;
                         }
                     }

@@ -166,7 +166,9 @@ fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, map: &MapView, out: &mut
         if matches!(issue, AoiIssue::Empty) && drawing {
             continue;
         }
-        let color = if issue.blocks_start() { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
+        // An empty AOI is where everyone starts: a hint, not an error.
+        let is_error = issue.blocks_start() && !matches!(issue, AoiIssue::Empty);
+        let color = if is_error { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
         ui.colored_label(color, issue.message());
     }
 }

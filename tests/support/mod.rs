@@ -43,7 +43,11 @@ pub fn harness() -> Harness<'static, TestApp> {
 
 /// The app in a harness, starting from `settings` (as if restored from a previous run).
 pub fn harness_with(settings: Settings) -> Harness<'static, TestApp> {
-    let dir = tempfile::tempdir().unwrap();
+    harness_in(tempfile::tempdir().unwrap(), settings)
+}
+
+/// The app in a harness whose sandbox and credentials live in `dir` (reused across restarts).
+pub fn harness_in(dir: tempfile::TempDir, settings: Settings) -> Harness<'static, TestApp> {
     let state = TestApp { app: None, options: options(dir.path()), settings, dir };
     Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_ui_state(
         |ui, t: &mut TestApp| {

@@ -152,24 +152,24 @@ pub(super) fn buildings(spec: &Spec, region: &Region, out: &mut Writer) {
         match block.kind {
             BlockKind::Residential => {
                 const CLASSES: [(i64, f64); 4] = [(101, 0.8), (102, 0.06), (104, 0.06), (105, 0.08)];
-                rows_of_lots(block.lo, block.hi, rng, (9.5, 14.0), (11.0, 16.0), |lo, hi, rng| {
+                rows_of_lots(block.lo, block.hi, rng, (9.5, 13.5), (10.5, 15.0), 0.15, |lo, hi, rng| {
                     if rng.chance(0.03) {
                         return;
                     }
                     let class = pick(rng, &CLASSES);
-                    if let Some(ring) = lot_building(lo, hi, rng, (0.35, 0.7), (1.0, 2.0), 0.25) {
+                    if let Some(ring) = lot_building(lo, hi, rng, (0.35, 0.7), (0.8, 1.6), 0.25) {
                         b.building(ring, class, rng);
                     }
                 });
             }
             BlockKind::Housing => {
                 const CLASSES: [(i64, f64); 3] = [(102, 0.85), (101, 0.05), (105, 0.1)];
-                rows_of_lots(block.lo, block.hi, rng, (9.5, 12.0), (11.0, 15.0), |lo, hi, rng| {
+                rows_of_lots(block.lo, block.hi, rng, (9.5, 12.0), (10.5, 14.0), 0.03, |lo, hi, rng| {
                     if rng.chance(0.07) {
                         return;
                     }
                     let class = pick(rng, &CLASSES);
-                    if let Some(ring) = lot_building(lo, hi, rng, (0.35, 0.7), (1.0, 2.0), 0.3) {
+                    if let Some(ring) = lot_building(lo, hi, rng, (0.35, 0.7), (0.8, 1.8), 0.3) {
                         b.building(ring, class, rng);
                     }
                 });
@@ -303,8 +303,17 @@ fn site_fitting(lo: P, hi: P, depth: u32, rng: &mut Rng, region: &Region, out: &
 }
 
 /// Splits [lo, hi] into rows across one axis (of a depth drawn from `depth`) and each row
-/// into lots along the other (of a width drawn from `width`), calling `f` per lot.
-fn rows_of_lots(lo: P, hi: P, rng: &mut Rng, width: (f64, f64), depth: (f64, f64), mut f: impl FnMut(P, P, &mut Rng)) {
+/// into lots along the other (of a width drawn from `width`, or with probability `long`
+/// two to three times that, for terraces and apartment buildings), calling `f` per lot.
+fn rows_of_lots(
+    lo: P,
+    hi: P,
+    rng: &mut Rng,
+    width: (f64, f64),
+    depth: (f64, f64),
+    long: f64,
+    mut f: impl FnMut(P, P, &mut Rng),
+) {
     let along = usize::from(rng.chance(0.5));
     let across = 1 - along;
     let span = hi[across] - lo[across];
@@ -318,6 +327,9 @@ fn rows_of_lots(lo: P, hi: P, rng: &mut Rng, width: (f64, f64), depth: (f64, f64
         let mut a = lo[along];
         while hi[along] - a >= width.0 {
             let mut w = rng.range(width.0, width.1);
+            if rng.chance(long) {
+                w = (w * rng.range(2.0, 3.2)).min(MAX_SIDE - 2.0);
+            }
             if hi[along] - a - w < width.0 {
                 // The last lot takes the rest, or half of it when that is too wide.
                 w = hi[along] - a;

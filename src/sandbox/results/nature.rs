@@ -45,7 +45,8 @@ pub(super) fn forest(spec: &Spec, region: &Region, out: &mut Writer) {
             let density = density(spec.seed, centre);
             if density > 0.58 {
                 let c = [centre[0] + rng.range(-2.0, 2.0), centre[1] + rng.range(-2.0, 2.0)];
-                let ring = blob(c, rng.range(15.0, 21.0), 18, &mut rng);
+                // At most 21 × 1.3 + 2 = 29.3 m from the cell's centre: inside the cell.
+                let ring = blob(c, rng.range(14.0, 21.0), 24, 0.3, &mut rng);
                 let height = rng.range(8.0, 30.0);
                 emit(ring, "forest", height);
             } else {
@@ -67,7 +68,7 @@ pub(super) fn forest(spec: &Spec, region: &Region, out: &mut Writer) {
                     let clear = placed.iter().all(|(q, rq)| (c[0] - q[0]).hypot(c[1] - q[1]) > r + rq + 0.5);
                     if clear {
                         placed.push((c, r));
-                        let ring = blob(c, r / 1.15, 10, &mut rng);
+                        let ring = blob(c, r / 1.15, 10, 0.15, &mut rng);
                         let h = rng.range(height.0, height.1);
                         emit(ring, "crown", h);
                     }
@@ -88,12 +89,12 @@ fn band(height: f64) -> &'static str {
     }
 }
 
-/// An organic outline of `n` vertices around `c`: the radius wobbles by up to 15 % with
-/// a few smooth harmonics, so the shape stays star-shaped (and so a simple polygon),
-/// counter-clockwise, and within 1.15 × `radius`.
-fn blob(c: P, radius: f64, n: usize, rng: &mut Rng) -> Vec<P> {
+/// An organic outline of `n` vertices around `c`: the radius wobbles by up to `wobble`
+/// (a share, below 1) with a few smooth harmonics, so the shape stays star-shaped (and so
+/// a simple polygon), counter-clockwise, and within (1 + `wobble`) × `radius`.
+fn blob(c: P, radius: f64, n: usize, wobble: f64, rng: &mut Rng) -> Vec<P> {
     let harmonics: Vec<(f64, f64, f64)> =
-        [2.0, 3.0, 5.0].iter().map(|&k| (k, rng.range(0.0, 0.05), rng.range(0.0, TAU))).collect();
+        [2.0, 3.0, 5.0].iter().map(|&k| (k, rng.range(0.0, wobble / 3.0), rng.range(0.0, TAU))).collect();
     let turn = rng.range(0.0, TAU);
     (0..n)
         .map(|k| {
