@@ -919,3 +919,136 @@ impl Plugin for ResultPlugin<'_> {
         cache.draw(ui, response, projector, layer, style, hovered);
     }
 }
+
+#[cfg(test)]
+mod visual_probe {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let mut s = String::from(r#"{"type":"FeatureCollection","features":["#);
+        let (lon0, lat0) = (37.62f64, 55.75f64);
+        let mlon = 111_320.0 * lat0.to_radians().cos();
+        let mut n = 0;
+        for row in 0..40 {
+            for col in 0..40 {
+                let (cx, cy) = (col as f64 * 30.0, row as f64 * 30.0);
+                let pts: Vec<(f64, f64)> = if (row + col) % 3 == 0 {
+                    vec![(0.0, 0.0), (20.0, 0.0), (20.0, 10.0), (10.0, 10.0), (10.0, 20.0), (0.0, 20.0), (0.0, 0.0)]
+                } else {
+                    vec![(0.0, 0.0), (18.0, 2.0), (16.0, 18.0), (-2.0, 16.0), (0.0, 0.0)]
+                };
+                let coords: Vec<String> = pts
+                    .iter()
+                    .map(|(x, y)| format!("[{},{}]", lon0 + (cx + x) / mlon, lat0 + (cy + y) / 111_320.0))
+                    .collect();
+                if n > 0 {
+                    s.push(',');
+                }
+                s.push_str(&format!(r#"{{"type":"Feature","properties":{{"class_id":{}}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}"#, 101 + (n % 5), coords.join(",")));
+                n += 1;
+            }
+        }
+        let road: Vec<String> = (0..50)
+            .map(|i| {
+                format!(
+                    "[{},{}]",
+                    lon0 + (i as f64 * 25.0) / mlon,
+                    lat0 + (595.0 + (i as f64 * 0.3).sin() * 20.0) / 111_320.0
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            r#",{{"type":"Feature","properties":{{}},"geometry":{{"type":"LineString","coordinates":[{}]}}}}"#,
+            road.join(",")
+        ));
+        s.push_str("]}");
+        s.into_bytes()
+    }
+
+    fn save(path: &str, width: usize, height: usize, pixels: &[Color32]) {
+        let mut bytes = Vec::with_capacity(width * height * 4);
+        for p in pixels {
+            let [r, g, b, a] = p.to_array();
+            let k = 255 - a as u32;
+            bytes.extend_from_slice(&[
+                (r as u32 + k).min(255) as u8,
+                (g as u32 + k).min(255) as u8,
+                (b as u32 + k).min(255) as u8,
+                255,
+            ]);
+        }
+        image::save_buffer(path, &bytes, width as u32, height as u32, image::ColorType::Rgba8).unwrap();
+    }
+
+    #[test]
+    fn probe_pictures() {
+        let layer = crate::results::load_result(&sample()).unwrap();
+        for level in [15u8, 17] {
+            let n = 2f64.powi(level as i32);
+            let norm = layer.origin;
+            let key = (level, (norm[0] * n) as u32, (norm[1] * n) as u32 - 1);
+            let frame = TileFrame::new(&layer, key, 256);
+            let mut r = Rasterizer::new(256, 256);
+            let mut ids = Vec::new();
+            frame.features(&layer, &mut ids);
+            let mut next = 0;
+            frame.paint(&layer, &vec![false; 10], &mut r, &ids, &mut next, Instant::now() + Duration::from_secs(5));
+            let img = r.image();
+            save(&format!("/tmp/tile{level}.png"), 256, 256, &img.pixels);
+        }
+        let ctx = egui::Context::default();
+        let mut memory = walkers::MapMemory::default();
+        let (lon, lat) = layer.lon_lat_of_local(300.0 * 1.78, -300.0 * 1.78);
+        memory.center_at(walkers::lon_lat(lon, lat));
+        memory.set_zoom(17.0).unwrap();
+        let style = ResultStyle::default();
+        let mut cache = DrawCache::default();
+        let mut hovered = None;
+        let mut prims = Vec::new();
+        for i in 0..3 {
+            let mut input = egui::RawInput {
+                screen_rect: Some(Rect::from_min_size(Pos2::ZERO, vec2(800.0, 600.0))),
+                ..Default::default()
+            };
+            if i > 0 {
+                input.events.push(egui::Event::PointerMoved(pos2(400.0, 300.0)));
+            }
+            let mut out = ctx.run_ui(input, |ui| {
+                egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+                    ui.add(
+                        walkers::Map::new(None, &mut memory, walkers::lon_lat(lon, lat))
+                            .with_plugin(ResultPlugin::new(&layer, &style, &mut cache, &mut hovered)),
+                    );
+                });
+            });
+            out.textures_delta.clear();
+            prims = ctx.tessellate(out.shapes, 1.0);
+        }
+        println!("hovered {hovered:?} stats {:?}", cache.stats());
+        let mut r = Rasterizer::new(800, 600);
+        for prim in prims {
+            if let egui::epaint::Primitive::Mesh(mesh) = prim.primitive {
+                for tri in mesh.indices.chunks(3) {
+                    let v: Vec<&Vertex> = tri.iter().map(|&i| &mesh.vertices[i as usize]).collect();
+                    let c = v.iter().fold([0.0f32; 4], |acc, v| {
+                        let a = v.color.to_array();
+                        [
+                            acc[0] + a[0] as f32 / 765.0,
+                            acc[1] + a[1] as f32 / 765.0,
+                            acc[2] + a[2] as f32 / 765.0,
+                            acc[3] + a[3] as f32 / 765.0,
+                        ]
+                    });
+                    if c[3] < 0.01 {
+                        continue;
+                    }
+                    for k in 0..3 {
+                        r.edge([v[k].pos.x, v[k].pos.y], [v[(k + 1) % 3].pos.x, v[(k + 1) % 3].pos.y]);
+                    }
+                    r.fill(c, FillRule::NonZero);
+                }
+            }
+        }
+        save("/tmp/mesh17.png", 800, 600, &r.image().pixels);
+    }
+}
