@@ -347,4 +347,12 @@ fn zoomed_out_the_layer_is_drawn_as_tiles() {
     harness.hover_at(pos);
     harness.run_steps(2);
     assert_eq!(harness.state().hovered, Some(CENTRE_BUILDING));
+
+    // With every class hidden the tiles are painted again, empty.
+    let all: BTreeSet<String> = harness.state().layer.legend().iter().map(|entry| entry.key.clone()).collect();
+    harness.state_mut().style.hidden_classes = all;
+    harness.run_steps(3);
+    let stats = harness.state().cache.stats();
+    assert_eq!((stats.tiles, stats.tiles_pending), (0, 0), "{stats:?}");
+    assert_eq!(harness.state().hovered, None);
 }

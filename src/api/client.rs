@@ -107,6 +107,10 @@ impl Client {
         Ok(Self { http, config })
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }

@@ -1,11 +1,13 @@
 //! Typed, async Mapflow API client. No egui here, and it never creates a runtime.
 
+pub mod catalog;
 pub mod client;
 pub mod error;
 pub mod models;
 pub mod processings;
 pub mod token;
 
+pub use catalog::*;
 pub use client::{Client, ClientConfig, RetryPolicy};
 pub use error::{ApiError, ErrorKind};
 pub use models::*;

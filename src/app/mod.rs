@@ -1,6 +1,7 @@
 //! The application: state, settings, credentials and the eframe `App`.
 
 pub mod aoi;
+pub mod catalog;
 pub mod credentials;
 pub mod form;
 pub mod messages;

@@ -50,6 +50,10 @@ pub struct Settings {
     pub aoi: crate::app::aoi::AoiDraft,
     /// The new-processing form as last filled in (never the custom source's password).
     pub form: crate::app::form::ProcessingForm,
+    /// The catalog search filters.
+    pub catalog: crate::app::catalog::CatalogFilters,
+    /// The last catalog search and its results, shown again after a restart.
+    pub catalog_last: Option<(crate::api::CatalogQuery, crate::api::CatalogPage)>,
 }
 
 impl Default for Settings {
@@ -61,6 +65,8 @@ impl Default for Settings {
             last_project: None,
             aoi: Default::default(),
             form: Default::default(),
+            catalog: Default::default(),
+            catalog_last: None,
         }
     }
 }

@@ -69,12 +69,16 @@ pub struct AppState {
     pub zoom_request: Option<[f64; 4]>,
     /// The processing whose AOI becomes the draft once loaded (a duplicate).
     pub duplicate_aoi_of: Option<ProcessingId>,
+    /// The imagery catalog search.
+    pub catalog: super::catalog::CatalogState,
 }
 
 impl AppState {
     pub fn new(settings: Settings) -> Self {
         let sign_in = SignInForm { server: settings.server_url.clone(), remember: true, ..SignInForm::default() };
-        Self { settings, sign_in, connecting: true, ..Self::default() }
+        let mut state = Self { settings, sign_in, connecting: true, ..Self::default() };
+        state.restore_catalog();
+        state
     }
 
     pub fn notify_error(&mut self, text: impl Into<String>) {
@@ -220,6 +224,7 @@ impl AppState {
                     self.follow_up.push(cmd);
                 }
             }
+            e @ (Event::CatalogResults { .. } | Event::Preview { .. }) => self.apply_catalog_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }

@@ -212,3 +212,38 @@ mod tests {
         assert!(a > 1e8 && (a - b).abs() < 1.0, "{a} vs {b}");
     }
 }
+
+/// The part of `aoi` inside the union of `footprints` (e.g. the catalog images picked):
+/// empty when they do not overlap. Pieces under 1 m² are dropped.
+pub fn clip_to(aoi: &Aoi, footprints: &[Polygon<f64>]) -> Aoi {
+    use ::geo::BooleanOps as _;
+    if aoi.is_empty() || footprints.is_empty() {
+        return Aoi::default();
+    }
+    let area = ::geo_types::MultiPolygon::new(aoi.polygons.clone());
+    let cover = footprints.iter().fold(::geo_types::MultiPolygon::new(Vec::new()), |acc, f| {
+        acc.union(&::geo_types::MultiPolygon::new(vec![f.clone()]))
+    });
+    let clipped = area.intersection(&cover);
+    let polygons: Vec<Polygon<f64>> = clipped.0.into_iter().collect();
+    let aoi = Aoi { polygons };
+    let keep: Vec<Polygon<f64>> =
+        aoi.polygons.iter().zip(aoi.areas_m2()).filter(|(_, a)| *a >= 1.0).map(|(p, _)| p.clone()).collect();
+    Aoi { polygons: keep }
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::*;
+
+    #[test]
+    fn clips_to_the_footprints_or_to_nothing() {
+        let aoi = Aoi::from_bbox([0.0, 0.0, 0.02, 0.02]);
+        let half = Aoi::from_bbox([0.01, -1.0, 1.0, 1.0]).polygons;
+        let clipped = clip_to(&aoi, &half);
+        let ratio = clipped.total_area_m2() / aoi.total_area_m2();
+        assert!((ratio - 0.5).abs() < 0.01, "{ratio}");
+        let far = Aoi::from_bbox([10.0, 10.0, 11.0, 11.0]).polygons;
+        assert!(clip_to(&aoi, &far).is_empty());
+    }
+}

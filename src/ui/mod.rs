@@ -1,6 +1,7 @@
 //! The panels and dialogs. Each draws from `AppState` and pushes `Command`s; none does I/O.
 
 mod account;
+pub mod catalog;
 mod layers;
 pub mod new_processing;
 pub mod processings;
@@ -24,6 +25,27 @@ pub struct UiState {
     pub aoi_editor: crate::map::AoiEditorState,
     /// Whether the chosen provider's preview is shown on the map.
     pub show_provider_preview: bool,
+    pub catalog: catalog::CatalogUi,
+    /// A footprint clicked on the map this frame.
+    pub footprint_click: Option<String>,
+    pub right_tab: RightTab,
+    pub bottom_tab: BottomTab,
+}
+
+/// The tabs of the right panel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RightTab {
+    #[default]
+    NewProcessing,
+    Catalog,
+}
+
+/// The tabs of the bottom panel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BottomTab {
+    #[default]
+    Processings,
+    CatalogResults,
 }
 
 /// The whole window: top bar, side panel with account and projects, the map.
@@ -44,24 +66,54 @@ pub fn app_ui(
         });
     });
     egui::Panel::right("new_processing").resizable(true).default_size(340.0).show(ui, |ui| {
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-            new_processing::new_processing_ui(
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut ui_state.right_tab, RightTab::NewProcessing, rust_i18n::t!("form.title"));
+            ui.selectable_value(&mut ui_state.right_tab, RightTab::Catalog, rust_i18n::t!("catalog.title"));
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| match ui_state.right_tab {
+            RightTab::NewProcessing => new_processing::new_processing_ui(
                 ui,
                 state,
                 &mut ui_state.new_processing,
                 map,
                 &mut ui_state.show_provider_preview,
                 out,
-            );
+            ),
+            RightTab::Catalog => {
+                let searching = state.catalog.results.is_pending();
+                catalog::filters_ui(ui, state, &mut ui_state.catalog, out);
+                if !searching && state.catalog.results.is_pending() {
+                    ui_state.bottom_tab = BottomTab::CatalogResults;
+                }
+            }
         });
     });
     egui::Panel::bottom("processings").resizable(true).default_size(230.0).show(ui, |ui| {
-        ui.columns(2, |cols| {
-            processings::processings_ui(&mut cols[0], state, &mut ui_state.processings, out);
-            egui::ScrollArea::vertical().id_salt("details").show(&mut cols[1], |ui| {
-                processings::details_ui(ui, state, &mut ui_state.processings, out);
-            });
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut ui_state.bottom_tab, BottomTab::Processings, rust_i18n::t!("processings.tab"));
+            ui.selectable_value(
+                &mut ui_state.bottom_tab,
+                BottomTab::CatalogResults,
+                rust_i18n::t!("catalog.results_tab"),
+            );
         });
+        match ui_state.bottom_tab {
+            BottomTab::Processings => {
+                ui.columns(2, |cols| {
+                    processings::processings_ui(&mut cols[0], state, &mut ui_state.processings, out);
+                    egui::ScrollArea::vertical().id_salt("details").show(&mut cols[1], |ui| {
+                        processings::details_ui(ui, state, &mut ui_state.processings, out);
+                    });
+                });
+            }
+            BottomTab::CatalogResults => {
+                // "Process selected…" fills the form: show it.
+                if catalog::results_ui(ui, state, &mut ui_state.catalog, out) {
+                    ui_state.right_tab = RightTab::NewProcessing;
+                }
+            }
+        }
     });
     if let Some(bbox) = state.zoom_request.take() {
         map.zoom_to_bbox(bbox);
@@ -70,8 +122,13 @@ pub fn app_ui(
     map.double_click_zoom = !state.settings.aoi.is_drawing();
     let map_rect = egui::CentralPanel::default()
         .frame(egui::Frame::NONE)
-        .show(ui, |ui| map_with_overlays(ui, state, &mut ui_state.aoi_editor, map).rect)
+        .show(ui, |ui| map_with_overlays(ui, state, ui_state, map).rect)
         .inner;
+    if let Some(id) = ui_state.footprint_click.take() {
+        state.catalog.selected.insert(id.clone());
+        state.catalog.focused = Some(id);
+        ui_state.bottom_tab = BottomTab::CatalogResults;
+    }
     layers::layers_ui(ui.ctx(), state, map_rect);
     handle_dropped_files(ui.ctx(), out);
     if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z)) {
@@ -152,11 +209,25 @@ pub fn drawable(ctx: &egui::Context, s: &str) -> String {
 fn map_with_overlays(
     ui: &mut egui::Ui,
     state: &mut AppState,
-    editor: &mut crate::map::AoiEditorState,
+    ui_state: &mut UiState,
     map: &mut MapView,
 ) -> egui::Response {
-    let AppState { results, processing_aois, settings, .. } = state;
+    let preview = ui_state.catalog.map_preview(ui.ctx(), state);
+    let drawing = state.settings.aoi.is_drawing();
+    let rings: Vec<(String, Vec<[f64; 2]>)> = ui_state.catalog.rings(state).to_vec();
+    let UiState { aoi_editor: editor, footprint_click, .. } = ui_state;
+    let AppState { results, processing_aois, settings, catalog, .. } = state;
     let mut overlays: Vec<Box<dyn walkers::Plugin + '_>> = Vec::new();
+    if !rings.is_empty() {
+        overlays.push(Box::new(catalog::FootprintsPlugin {
+            rings: rings.iter().map(|(id, r)| (id.as_str(), r.clone())).collect(),
+            selected: &catalog.selected,
+            focused: catalog.focused.as_deref(),
+            preview,
+            clicked: footprint_click,
+            clickable: !drawing,
+        }));
+    }
     for view in results.values_mut() {
         let crate::app::processings::ResultView { state, style, cache, hovered, .. } = view;
         if let crate::app::processings::ResultState::Ready(layer) = state
@@ -203,6 +274,11 @@ fn imagery_layers(state: &AppState, ui_state: &UiState) -> Vec<(String, f32)> {
         if let Some(url) = &view.raster_url {
             layers.push((url.clone(), 1.0));
         }
+    }
+    if let Some(url) =
+        state.catalog.on_map.as_deref().and_then(|id| state.catalog.image(id)).and_then(catalog::tile_template)
+    {
+        layers.push((url, state.catalog.on_map_opacity));
     }
     layers
 }

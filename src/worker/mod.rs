@@ -3,6 +3,7 @@
 //! The UI sends [`Command`]s (user intents) and receives [`Event`]s (results) over
 //! channels; the worker asks egui to repaint after each event it sends.
 
+mod catalog;
 mod processings;
 mod session;
 
@@ -63,6 +64,10 @@ pub enum Command {
     SaveResult { id: ProcessingId, name: String, path: Option<PathBuf> },
     /// Read an AOI from a GeoJSON file; with no path, ask for one. Handler: `Worker::import_aoi`.
     ImportAoi { path: Option<PathBuf> },
+    /// Search the imagery catalog. Handler: `Worker::search_catalog`.
+    SearchCatalog { query: crate::api::CatalogQuery },
+    /// Fetch and decode a preview or thumbnail (no credentials to foreign hosts). Handler: `Worker::fetch_preview`.
+    FetchPreview { url: String },
 }
 
 /// A result, sent by the worker and applied to `AppState` in one place.
@@ -143,6 +148,16 @@ pub enum Event {
         id: ProcessingId,
         path: PathBuf,
         result: Result<u64, String>,
+    },
+    /// A page of catalog results for `query`.
+    CatalogResults {
+        query: Box<crate::api::CatalogQuery>,
+        result: Result<crate::api::CatalogPage, ApiError>,
+    },
+    /// A decoded preview, or why there is none.
+    Preview {
+        url: String,
+        result: Result<Arc<egui::ColorImage>, String>,
     },
     /// An AOI read from a file, or why it was refused (the current AOI is untouched).
     AoiImported {
@@ -238,11 +253,20 @@ pub(crate) struct Worker {
     sandbox: Option<crate::sandbox::Sandbox>,
     status_timer: Option<tokio::task::JoinHandle<()>>,
     processing_poll: Option<tokio::task::JoinHandle<()>>,
+    preview_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Worker {
     fn new(config: WorkerConfig, sink: EventSink) -> Self {
-        Self { config, sink, client: None, sandbox: None, status_timer: None, processing_poll: None }
+        Self {
+            config,
+            sink,
+            client: None,
+            sandbox: None,
+            status_timer: None,
+            processing_poll: None,
+            preview_permits: Arc::new(tokio::sync::Semaphore::new(catalog::PREVIEW_PARALLELISM)),
+        }
     }
 
     async fn run(mut self, mut commands: tmpsc::UnboundedReceiver<Command>) {
@@ -326,6 +350,8 @@ impl Worker {
             Command::LoadResult { id } => self.load_result(id),
             Command::SaveResult { id, name, path } => self.save_result(id, name, path),
             Command::ImportAoi { path } => self.import_aoi(path),
+            Command::SearchCatalog { query } => self.search_catalog(query),
+            Command::FetchPreview { url } => self.fetch_preview(url),
         }
     }
 
