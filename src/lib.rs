@@ -5,6 +5,7 @@ rust_i18n::i18n!("locales", fallback = "en");
 pub mod api;
 pub mod app;
 pub mod geo;
+pub mod imagery;
 pub mod map;
 pub mod results;
 pub mod sandbox;

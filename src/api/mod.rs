@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod models;
 pub mod processings;
+pub mod rasters;
 pub mod token;
 
 pub use catalog::*;
@@ -12,4 +13,5 @@ pub use client::{Client, ClientConfig, RetryPolicy};
 pub use error::{ApiError, ErrorKind};
 pub use models::*;
 pub use processings::*;
+pub use rasters::*;
 pub use token::Token;

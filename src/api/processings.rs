@@ -267,26 +267,9 @@ impl Client {
         dest: &std::path::Path,
         mut progress: impl FnMut(u64) + Send,
     ) -> Result<u64, ApiError> {
-        use tokio::io::AsyncWriteExt as _;
         let path = Self::processing_path(id, "/result")?;
         let resp = self.get_stream(&path, timeouts::DOWNLOAD).await?;
-        let io_err = |e: std::io::Error| ApiError::new(ErrorKind::InvalidArgument(format!("{}: {e}", dest.display())));
-        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
-        let (std_file, tmp_path) = tmp.into_parts();
-        let mut file = tokio::fs::File::from_std(std_file);
-        let mut received = 0u64;
-        let mut resp = resp;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| ApiError::from_reqwest(&e))? {
-            file.write_all(&chunk).await.map_err(io_err)?;
-            received += chunk.len() as u64;
-            progress(received);
-        }
-        file.flush().await.map_err(io_err)?;
-        file.sync_all().await.map_err(io_err)?;
-        drop(file);
-        tmp_path.persist(dest).map_err(|e| io_err(e.error))?;
-        Ok(received)
+        super::client::stream_to_file(resp, dest, &mut progress).await
     }
 
     /// `GET /processings/{id}/result` into memory, for drawing.

@@ -4,6 +4,7 @@ pub mod aoi;
 pub mod catalog;
 pub mod credentials;
 pub mod form;
+pub mod imagery;
 pub mod messages;
 pub mod processings;
 pub mod remote;

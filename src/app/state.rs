@@ -71,6 +71,8 @@ pub struct AppState {
     pub duplicate_aoi_of: Option<ProcessingId>,
     /// The imagery catalog search.
     pub catalog: super::catalog::CatalogState,
+    /// The user's own imagery.
+    pub imagery: super::imagery::ImageryState,
 }
 
 impl AppState {
@@ -225,6 +227,13 @@ impl AppState {
                 }
             }
             e @ (Event::CatalogResults { .. } | Event::Preview { .. }) => self.apply_catalog_event(e),
+            e @ (Event::Mosaics(_)
+            | Event::Memory(_)
+            | Event::MosaicImages { .. }
+            | Event::ImageryChanged(_)
+            | Event::Upload { .. }
+            | Event::UploadsFinished
+            | Event::ImageDownloaded { .. }) => self.apply_imagery_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }

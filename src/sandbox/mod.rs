@@ -10,8 +10,9 @@
 //! the rules of processings (checks, billing, progress with time), [`results`] their
 //! deterministic results, [`faults`] the fault injection and request recording,
 //! [`error`] the API error bodies, [`imagery`] the synthetic imagery and [`tiles`] its
-//! cache.
+//! cache, [`catalog`] the imagery catalog and its previews (served from a second port).
 
+mod catalog;
 mod error;
 mod faults;
 mod imagery;
@@ -76,6 +77,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Sandbox {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    previews: Arc<catalog::Previews>,
     stop: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -87,6 +89,7 @@ impl Sandbox {
         let listener = std::net::TcpListener::bind(config.addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let (preview_listener, previews) = catalog::Previews::bind(addr)?;
         let shared = Arc::new(Shared::new(config, addr)?);
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -96,9 +99,12 @@ impl Sandbox {
             .build()?;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let app_state = shared.clone();
+        let app_previews = previews.clone();
         let thread = std::thread::Builder::new().name("sandbox".to_owned()).spawn(move || {
             runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(listener) {
+                let listeners = tokio::net::TcpListener::from_std(listener)
+                    .and_then(|l| Ok((l, tokio::net::TcpListener::from_std(preview_listener)?)));
+                let (listener, preview_listener) = match listeners {
                     Ok(l) => l,
                     Err(e) => {
                         tracing::error!("sandbox: cannot use the bound socket: {e}");
@@ -106,7 +112,7 @@ impl Sandbox {
                     }
                 };
                 let mut signal = stop_rx.clone();
-                let server = tokio::spawn(run(listener, app_state, async move {
+                let server = tokio::spawn(run(listener, preview_listener, app_state, app_previews, async move {
                     let _ = signal.wait_for(|stop| *stop).await;
                 }));
                 let _ = stop_rx.wait_for(|stop| *stop).await;
@@ -117,7 +123,7 @@ impl Sandbox {
             runtime.shutdown_timeout(Duration::from_millis(200));
         })?;
         tracing::info!("sandbox listening on http://{addr}/rest");
-        Ok(Sandbox { addr, shared, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(Sandbox { addr, shared, previews, stop: Some(stop_tx), thread: Some(thread) })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -150,6 +156,18 @@ impl Sandbox {
     pub fn unexpected_requests(&self) -> Vec<String> {
         self.shared.recorder.unexpected()
     }
+
+    /// The preview origin, `http://127.0.0.1:PORT2`: another port, so that catalog
+    /// previews are a foreign host to the client, as on the real service.
+    pub fn preview_base_url(&self) -> String {
+        self.previews.base_url().to_owned()
+    }
+
+    /// Every request the preview origin got, oldest first, as (path, whether it carried
+    /// an `Authorization` header): the client must never send its token there.
+    pub fn preview_requests(&self) -> Vec<(String, bool)> {
+        self.previews.requests()
+    }
 }
 
 impl Drop for Sandbox {
@@ -170,9 +188,12 @@ impl Drop for Sandbox {
 pub async fn serve(config: SandboxConfig, ready: impl FnOnce(SocketAddr) + Send) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
+    let (preview_listener, previews) = catalog::Previews::bind(addr)?;
+    let preview_listener = tokio::net::TcpListener::from_std(preview_listener)?;
+    tracing::info!("sandbox: catalog previews on {}", previews.base_url());
     let shared = Arc::new(Shared::new(config, addr)?);
     ready(addr);
-    run(listener, shared, async {
+    run(listener, preview_listener, shared, previews, async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!("sandbox: cannot wait for ctrl-c: {e}");
             std::future::pending::<()>().await;
@@ -182,14 +203,27 @@ pub async fn serve(config: SandboxConfig, ready: impl FnOnce(SocketAddr) + Send)
     .await
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` and the catalog previews on `preview_listener` until
+/// `shutdown` completes; both drain together.
 async fn run(
     listener: tokio::net::TcpListener,
+    preview_listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
+    previews: Arc<catalog::Previews>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = routes::router(shared);
+    let (stop_previews, mut previews_stopped) = tokio::sync::watch::channel(false);
+    let preview_server = tokio::spawn(routes::serve_previews(preview_listener, previews.clone(), async move {
+        // Also stops when the sender is gone (the API server ended).
+        let _ = previews_stopped.wait_for(|stop| *stop).await;
+    }));
+    let app = routes::router(shared, previews);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_previews.send(true);
+    };
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = preview_server.await;
     if let Err(e) = &result {
         tracing::error!("sandbox: server error: {e}");
     }

@@ -249,6 +249,7 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
         egui::Grid::new("catalog_grid").striped(true).num_columns(12).spacing([10.0, 4.0]).show(ui, |ui| {
             ui.label("");
             ui.label("");
+            ui.strong(t!("catalog.col_id"));
             ui.strong(t!("catalog.col_type"));
             sort_header(ui, state, &t!("catalog.col_provider"), CatalogSortBy::ProviderName, out);
             sort_header(ui, state, &t!("catalog.col_sensor"), CatalogSortBy::SatId, out);
@@ -258,7 +259,6 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
             sort_header(ui, state, &t!("catalog.col_date"), CatalogSortBy::AcquisitionDate, out);
             sort_header(ui, state, &t!("catalog.col_zoom"), CatalogSortBy::Zoom, out);
             sort_header(ui, state, &t!("catalog.col_resolution"), CatalogSortBy::PixelResolution, out);
-            ui.strong(t!("catalog.col_id"));
             ui.end_row();
             for (matching, img) in &rows {
                 let weak = |ui: &egui::Ui, s: String| {
@@ -277,6 +277,10 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
                     }
                 }
                 thumbnail(ui, state, cui, img, out);
+                let focused = state.catalog.focused.as_deref() == Some(img.id.as_str());
+                if ui.selectable_label(focused, weak(ui, img.id.clone())).on_hover_text(t!("catalog.focus")).clicked() {
+                    focus(state, &img.id);
+                }
                 ui.label(weak(ui, img.product_type.clone().unwrap_or_default()));
                 ui.label(weak(ui, img.provider_name.clone().unwrap_or_default()));
                 ui.label(weak(ui, img.sensor.clone().or_else(|| img.sat_id.clone()).unwrap_or_default()));
@@ -286,10 +290,6 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
                 ui.label(weak(ui, img.acquisition_date.as_deref().map(super::local_time).unwrap_or_default()));
                 ui.label(weak(ui, img.zoom.map(|z| z.to_string()).unwrap_or_default()));
                 ui.label(weak(ui, num(img.pixel_resolution, 2)));
-                let focused = state.catalog.focused.as_deref() == Some(img.id.as_str());
-                if ui.selectable_label(focused, weak(ui, img.id.clone())).clicked() {
-                    focus(state, &img.id);
-                }
                 ui.end_row();
             }
         });
@@ -316,7 +316,7 @@ fn thumbnail(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, img: 
     let size = egui::vec2(40.0, 40.0);
     let show_button = |ui: &mut egui::Ui, state: &mut AppState| {
         let on = state.catalog.on_map.as_deref() == Some(img.id.as_str());
-        if ui.small_button(if on { "◉" } else { "◎" }).on_hover_text(t!("catalog.show_preview")).clicked() {
+        if ui.small_button(if on { "🖼" } else { "◎" }).on_hover_text(t!("catalog.show_preview")).clicked() {
             state.catalog.on_map = if on { None } else { Some(img.id.clone()) };
             if state.catalog.on_map_opacity <= 0.0 {
                 state.catalog.on_map_opacity = 0.9;
@@ -344,7 +344,7 @@ fn thumbnail(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, img: 
             show_button(ui, state);
         }
         (false, Some(_)) if tile_template(img).is_some() => {
-            ui.add_sized(size, egui::Label::new("▦")).on_hover_text(t!("catalog.tiled_preview"));
+            ui.add_sized(size, egui::Label::new("🗺")).on_hover_text(t!("catalog.tiled_preview"));
             show_button(ui, state);
         }
         _ => {

@@ -2,6 +2,7 @@
 
 mod account;
 pub mod catalog;
+pub mod imagery;
 mod layers;
 pub mod new_processing;
 pub mod processings;
@@ -26,6 +27,7 @@ pub struct UiState {
     /// Whether the chosen provider's preview is shown on the map.
     pub show_provider_preview: bool,
     pub catalog: catalog::CatalogUi,
+    pub imagery: imagery::ImageryUi,
     /// A footprint clicked on the map this frame.
     pub footprint_click: Option<String>,
     pub right_tab: RightTab,
@@ -38,6 +40,7 @@ pub enum RightTab {
     #[default]
     NewProcessing,
     Catalog,
+    Imagery,
 }
 
 /// The tabs of the bottom panel.
@@ -69,6 +72,7 @@ pub fn app_ui(
         ui.horizontal(|ui| {
             ui.selectable_value(&mut ui_state.right_tab, RightTab::NewProcessing, rust_i18n::t!("form.title"));
             ui.selectable_value(&mut ui_state.right_tab, RightTab::Catalog, rust_i18n::t!("catalog.title"));
+            ui.selectable_value(&mut ui_state.right_tab, RightTab::Imagery, rust_i18n::t!("imagery.title"));
         });
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| match ui_state.right_tab {
@@ -80,6 +84,7 @@ pub fn app_ui(
                 &mut ui_state.show_provider_preview,
                 out,
             ),
+            RightTab::Imagery => imagery::imagery_ui(ui, state, &mut ui_state.imagery, out),
             RightTab::Catalog => {
                 let searching = state.catalog.results.is_pending();
                 catalog::filters_ui(ui, state, &mut ui_state.catalog, out);
@@ -130,7 +135,7 @@ pub fn app_ui(
         ui_state.bottom_tab = BottomTab::CatalogResults;
     }
     layers::layers_ui(ui.ctx(), state, map_rect);
-    handle_dropped_files(ui.ctx(), out);
+    handle_dropped_files(ui.ctx(), state, out);
     if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z)) {
         state.settings.aoi.undo();
     }
@@ -215,6 +220,7 @@ fn map_with_overlays(
     let preview = ui_state.catalog.map_preview(ui.ctx(), state);
     let drawing = state.settings.aoi.is_drawing();
     let rings: Vec<(String, Vec<[f64; 2]>)> = ui_state.catalog.rings(state).to_vec();
+    let image_footprints = imagery::footprints(state);
     let UiState { aoi_editor: editor, footprint_click, .. } = ui_state;
     let AppState { results, processing_aois, settings, catalog, .. } = state;
     let mut overlays: Vec<Box<dyn walkers::Plugin + '_>> = Vec::new();
@@ -236,6 +242,12 @@ fn map_with_overlays(
             overlays.push(Box::new(crate::results::ResultPlugin::new(layer, style, cache, hovered)));
         }
     }
+    if !image_footprints.is_empty() {
+        overlays.push(Box::new(crate::map::OutlinePlugin {
+            aoi: &image_footprints,
+            color: egui::Color32::from_rgb(80, 220, 120),
+        }));
+    }
     for aoi in processing_aois.values() {
         overlays.push(Box::new(crate::map::OutlinePlugin { aoi, color: egui::Color32::from_rgb(250, 200, 40) }));
     }
@@ -248,11 +260,31 @@ fn map_with_overlays(
     map.show(ui, overlays)
 }
 
-/// A GeoJSON dropped on the window becomes the AOI (through the worker, which reads it).
-fn handle_dropped_files(ctx: &egui::Context, out: &mut Vec<Command>) {
+/// Dropped files: GeoTIFFs are uploaded into the selected mosaic, anything else is read as
+/// an AOI (by the worker, which reads and checks it).
+fn handle_dropped_files(ctx: &egui::Context, state: &mut AppState, out: &mut Vec<Command>) {
     let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+    let mut tiffs = Vec::new();
     for file in dropped {
-        out.push(Command::ImportAoi { path: Some(file.path().to_owned()) });
+        let path = file.path().to_owned();
+        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if ext == "tif" || ext == "tiff" {
+            tiffs.push(path);
+        } else {
+            out.push(Command::ImportAoi { path: Some(path) });
+        }
+    }
+    if tiffs.is_empty() {
+        return;
+    }
+    match state.imagery.selected.clone() {
+        Some(id) if !state.imagery.uploading => {
+            state.imagery.uploads.clear();
+            state.imagery.uploading = true;
+            out.push(Command::Upload { target: crate::worker::UploadTarget::Mosaic(id), paths: Some(tiffs) });
+        }
+        Some(_) => state.notify_error(rust_i18n::t!("imagery.busy")),
+        None => state.notify_error(rust_i18n::t!("imagery.drop_needs_mosaic")),
     }
 }
 

@@ -4,6 +4,7 @@
 //! channels; the worker asks egui to repaint after each event it sends.
 
 mod catalog;
+mod imagery;
 mod processings;
 mod session;
 
@@ -19,6 +20,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc as tmpsc;
 
+pub use imagery::{UploadStatus, UploadTarget};
 pub use session::{Session, SessionKind};
 
 /// A user intent, sent by the UI. `Debug` never prints a token.
@@ -68,6 +70,28 @@ pub enum Command {
     SearchCatalog { query: crate::api::CatalogQuery },
     /// Fetch and decode a preview or thumbnail (no credentials to foreign hosts). Handler: `Worker::fetch_preview`.
     FetchPreview { url: String },
+    /// List the user's mosaics. Handler: `Worker::spawn_call`.
+    LoadMosaics,
+    /// Storage use and limits. Handler: `Worker::spawn_call`.
+    LoadMemory,
+    /// The images of a mosaic. Handler: `Worker::spawn_keyed`.
+    LoadMosaicImages { id: crate::api::MosaicId },
+    /// Create a mosaic. Handler: `Worker::imagery_change`.
+    CreateMosaic { name: String, tags: Vec<String> },
+    /// Rename or retag a mosaic. Handler: `Worker::imagery_change`.
+    UpdateMosaic { id: crate::api::MosaicId, name: String, tags: Vec<String> },
+    /// Delete mosaics with their images. Handler: `Worker::imagery_change`.
+    DeleteMosaics { ids: Vec<crate::api::MosaicId> },
+    /// Rename an image. Handler: `Worker::imagery_change`.
+    RenameImage { id: crate::api::ImageId, name: String },
+    /// Delete an image. Handler: `Worker::imagery_change`.
+    DeleteImage { id: crate::api::ImageId },
+    /// Check and upload GeoTIFFs one by one; with no paths, ask for them. Handler: `Worker::upload_queue`.
+    Upload { target: UploadTarget, paths: Option<Vec<PathBuf>> },
+    /// Stop the upload queue. Handler: `Worker::handle`.
+    CancelUpload,
+    /// Save an image's file where the user picks. Handler: `Worker::download_image`.
+    DownloadImage { id: crate::api::ImageId, filename: String },
 }
 
 /// A result, sent by the worker and applied to `AppState` in one place.
@@ -158,6 +182,23 @@ pub enum Event {
     Preview {
         url: String,
         result: Result<Arc<egui::ColorImage>, String>,
+    },
+    Mosaics(Result<Vec<crate::api::Mosaic>, ApiError>),
+    Memory(Result<crate::api::Memory, ApiError>),
+    MosaicImages {
+        id: crate::api::MosaicId,
+        result: Result<Vec<crate::api::RasterImage>, ApiError>,
+    },
+    /// A mosaic or image was created, changed or deleted (or could not be).
+    ImageryChanged(Result<(), ApiError>),
+    /// One file of the upload queue moved on.
+    Upload {
+        path: PathBuf,
+        status: UploadStatus,
+    },
+    UploadsFinished,
+    ImageDownloaded {
+        result: Result<(PathBuf, u64), String>,
     },
     /// An AOI read from a file, or why it was refused (the current AOI is untouched).
     AoiImported {
@@ -254,6 +295,7 @@ pub(crate) struct Worker {
     status_timer: Option<tokio::task::JoinHandle<()>>,
     processing_poll: Option<tokio::task::JoinHandle<()>>,
     preview_permits: Arc<tokio::sync::Semaphore>,
+    upload_cancel: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl Worker {
@@ -266,6 +308,7 @@ impl Worker {
             status_timer: None,
             processing_poll: None,
             preview_permits: Arc::new(tokio::sync::Semaphore::new(catalog::PREVIEW_PARALLELISM)),
+            upload_cancel: None,
         }
     }
 
@@ -352,6 +395,50 @@ impl Worker {
             Command::ImportAoi { path } => self.import_aoi(path),
             Command::SearchCatalog { query } => self.search_catalog(query),
             Command::FetchPreview { url } => self.fetch_preview(url),
+            Command::LoadMosaics => self.spawn_call(|c| async move { c.mosaics(None).await }, Event::Mosaics),
+            Command::LoadMemory => self.spawn_call(|c| async move { c.memory().await }, Event::Memory),
+            Command::LoadMosaicImages { id } => self.spawn_keyed(
+                id,
+                |c, id| async move { c.mosaic_images(&id).await },
+                |id, result| Event::MosaicImages { id, result },
+            ),
+            Command::CreateMosaic { name, tags } => self.spawn_call(
+                move |c| async move { c.create_mosaic(&name, &tags).await.map(|_| ()) },
+                Event::ImageryChanged,
+            ),
+            Command::UpdateMosaic { id, name, tags } => self.spawn_call(
+                move |c| async move { c.update_mosaic(&id, Some(&name), Some(&tags)).await.map(|_| ()) },
+                Event::ImageryChanged,
+            ),
+            Command::DeleteMosaics { ids } => self.spawn_call(
+                move |c| async move {
+                    for id in &ids {
+                        c.delete_mosaic(id).await?;
+                    }
+                    Ok(())
+                },
+                Event::ImageryChanged,
+            ),
+            Command::RenameImage { id, name } => self.spawn_call(
+                move |c| async move { c.rename_image(&id, &name).await.map(|_| ()) },
+                Event::ImageryChanged,
+            ),
+            Command::DeleteImage { id } => {
+                self.spawn_call(move |c| async move { c.delete_image(&id).await }, Event::ImageryChanged)
+            }
+            Command::Upload { target, paths: Some(paths) } => self.upload_queue(target, paths),
+            Command::Upload { target, paths: None } => {
+                let picked = rfd::AsyncFileDialog::new().add_filter("GeoTIFF", &["tif", "tiff"]).pick_files().await;
+                if let Some(files) = picked {
+                    self.upload_queue(target, files.iter().map(|f| f.path().to_owned()).collect());
+                }
+            }
+            Command::CancelUpload => {
+                if let Some(c) = &self.upload_cancel {
+                    c.cancel();
+                }
+            }
+            Command::DownloadImage { id, filename } => self.download_image(id, filename),
         }
     }
 

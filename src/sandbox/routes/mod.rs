@@ -4,6 +4,7 @@
 //! Layers, outermost first: fault injection and request counting (every request, even an
 //! unknown one), then auth (only on matched, non-public routes), then the handler.
 
+mod catalog;
 mod processings;
 mod projects;
 mod tiles;
@@ -23,16 +24,19 @@ use super::error::{ApiError, ApiResult};
 use super::faults;
 use super::state::Shared;
 
+pub(crate) use catalog::serve_previews;
+
 /// All API routes live under this prefix, as on the real service.
 pub(crate) const PREFIX: &str = "/rest";
 
-/// The whole sandbox app.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+/// The whole sandbox app; `previews` is the preview origin the catalog's images point at.
+pub(crate) fn router(shared: Arc<Shared>, previews: Arc<super::catalog::Previews>) -> Router {
     // Routes that need the token.
     let private = Router::new()
         .merge(user::routes())
         .merge(projects::routes())
         .merge(processings::routes())
+        .merge(catalog::routes(previews))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(shared.clone(), auth));
     // Routes a map tile loader fetches without headers.
