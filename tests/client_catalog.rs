@@ -131,6 +131,41 @@ async fn every_image_returned_passes_every_filter() {
         assert_eq!(img.footprint.as_ref().unwrap()["type"], "Polygon");
     }
 
+    // Each filter alone drops some images, and only those that fail it.
+    type Set = fn(&mut CatalogQuery);
+    type Check = fn(&CatalogImage) -> bool;
+    let single: [(&str, Set, Check); 8] = [
+        (
+            "from",
+            |q| q.acquisition_date_from = Some("2025-01-01T00:00:00Z".into()),
+            |i| i.acquisition_date.as_deref().unwrap() >= "2025-01-01",
+        ),
+        (
+            "to",
+            |q| q.acquisition_date_to = Some("2024-12-31".into()),
+            |i| i.acquisition_date.as_deref().unwrap() < "2025-01-01",
+        ),
+        ("cloud", |q| q.max_cloud_cover = Some(10.0), |i| i.cloud_cover.unwrap() <= 10.0),
+        ("min off-nadir", |q| q.min_off_nadir_angle = Some(5.0), |i| i.off_nadir_angle.unwrap() >= 5.0),
+        ("max off-nadir", |q| q.max_off_nadir_angle = Some(15.0), |i| i.off_nadir_angle.unwrap() <= 15.0),
+        ("min resolution", |q| q.min_resolution = Some(1.0), |i| i.pixel_resolution.unwrap() >= 1.0),
+        ("max resolution", |q| q.max_resolution = Some(0.5), |i| i.pixel_resolution.unwrap() <= 0.5),
+        (
+            "intersection",
+            |q| q.min_aoi_intersection_percent = Some(50.0),
+            |i| i.aoi_intersection_percent.unwrap() >= 50.0,
+        ),
+    ];
+    for (name, set, check) in single {
+        let mut q = query(&aoi);
+        set(&mut q);
+        let images = everything(&client, &q).await;
+        let expected: Vec<&str> = unfiltered.iter().filter(|i| check(i)).map(|i| i.id.as_str()).collect();
+        let got: Vec<&str> = images.iter().map(|i| i.id.as_str()).collect();
+        assert!(!got.is_empty() && got.len() < unfiltered.len(), "{name}: {} of {}", got.len(), unfiltered.len());
+        assert_eq!(got, expected, "{name}");
+    }
+
     // Mosaics only, any case: tiled previews.
     let mut q = query(&aoi);
     q.product_types = Some(vec!["Mosaic".into()]);
@@ -410,26 +445,4 @@ async fn an_empty_provider_list_is_left_out() {
         .unwrap();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["total"], 0, "{body}");
-}
-
-#[tokio::test]
-#[ignore]
-async fn tmp_dump_previews() {
-    let (sandbox, client) = setup();
-    let images = everything(&client, &query(&square(37.6, 55.75, 5.0))).await;
-    for (k, img) in images.iter().enumerate() {
-        let url = img.preview_url.clone().unwrap();
-        let url = if img.preview_type.as_deref() == Some("xyz") {
-            url.replace("{z}", "12").replace("{x}", "2475").replace("{y}", "1280")
-        } else {
-            url
-        };
-        let bytes = client.fetch_preview(&url).await.unwrap();
-        std::fs::write(format!("/tmp/pv/{k:02}-{}.png", img.id), bytes).unwrap();
-        eprintln!(
-            "{k:02} {} {:?} {:?} cc={:?} {:?} {:?}",
-            img.id, img.sensor, img.sat_id, img.cloud_cover, img.acquisition_date, img.footprint
-        );
-    }
-    let _ = sandbox;
 }

@@ -248,7 +248,6 @@ fn bad_files(dir: &Path) -> BadFiles {
 
 #[tokio::test]
 async fn check_upload_refuses_what_the_mosaic_or_the_format_does_not_allow() {
-    rust_i18n::set_locale("en");
     let (_sandbox, client) = setup();
     let dir = tempfile::tempdir().unwrap();
     let (_mosaic, existing) = mosaic_with_image(&client, dir.path()).await;
@@ -313,16 +312,51 @@ async fn check_upload_refuses_what_the_mosaic_or_the_format_does_not_allow() {
         Memory { memory_limit: None, memory_free: None, max_upload_file_size: None, max_pixel_count: None, ..memory };
     check_upload(&good, &unlimited, &existing).unwrap();
 
-    // Translated.
+    // Translated. (The other tests' checks hold in either language, so switching the global
+    // locale for a moment does not disturb them.)
     rust_i18n::set_locale("ru");
     let text = problem(&files.other_crs).message();
     assert!(text.contains("geographic.tif") && text.contains("мозаик"), "{text}");
     rust_i18n::set_locale("en");
 }
 
+#[test]
+fn check_upload_compares_with_the_metadata_the_service_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = bad_files(dir.path());
+    let good = utm_tiff(dir.path(), "good.tif");
+    // As the service describes an image: CRS as "EPSG:…", pixel size [x, y] rounded.
+    let existing = [RasterImage {
+        meta_data: mapflow_desktop::api::RasterMeta {
+            crs: Some("EPSG:32637".into()),
+            count: 3,
+            width: 100,
+            height: 100,
+            dtypes: vec!["uint8".into(); 3],
+            nodata: None,
+            pixel_size: vec![0.5000001, 0.4999999],
+        },
+        ..RasterImage::default()
+    }];
+    let memory = Memory::default();
+    check_upload(&good, &memory, &existing).unwrap();
+    let p = check_upload(&files.other_crs, &memory, &existing).unwrap_err();
+    assert!(matches!(p, UploadProblem::CrsMismatch { .. }), "{p:?}");
+    let p = check_upload(&files.other_bands, &memory, &existing).unwrap_err();
+    assert!(matches!(p, UploadProblem::BandsMismatch { .. }), "{p:?}");
+    let p = check_upload(&files.other_pixel, &memory, &existing).unwrap_err();
+    assert!(matches!(p, UploadProblem::PixelSizeMismatch { .. }), "{p:?}");
+    for (path, file) in [(&files.png, "picture.tif"), (&files.empty, "empty.tif"), (&files.no_georef, "plain.tif")] {
+        let p = check_upload(path, &memory, &[]).unwrap_err();
+        assert_eq!(p.file(), file);
+        assert!(p.message().contains(file), "{}", p.message());
+    }
+    let p = check_upload(&dir.path().join("missing.tif"), &memory, &[]).unwrap_err();
+    assert!(matches!(p, UploadProblem::Unreadable { .. }) && p.message().contains("missing.tif"), "{p:?}");
+}
+
 #[tokio::test]
 async fn the_service_refuses_the_same_files_with_filled_in_codes() {
-    rust_i18n::set_locale("en");
     let (_sandbox, client) = setup();
     let dir = tempfile::tempdir().unwrap();
     let (mosaic, _) = mosaic_with_image(&client, dir.path()).await;

@@ -7,6 +7,8 @@
 //! same way. Supported coordinate systems: EPSG:4326, EPSG:3857 and WGS 84 / UTM
 //! (EPSG:326xx north, 327xx south); others read fine but have no footprint.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -124,11 +126,7 @@ fn check_signature<R: Read + Seek>(reader: &mut R) -> Result<(), GeoTiffError> {
     if n == 0 {
         return Err(GeoTiffError::Empty);
     }
-    let magic_ok = match &head[..n.min(4)] {
-        [b'I', b'I', 42 | 43, 0] => true,
-        [b'M', b'M', 0, 42 | 43] => true,
-        _ => false,
-    };
+    let magic_ok = matches!(&head[..n.min(4)], [b'I', b'I', 42 | 43, 0] | [b'M', b'M', 0, 42 | 43]);
     if !magic_ok {
         return Err(GeoTiffError::NotTiff);
     }
@@ -390,7 +388,7 @@ fn pattern(x: u32, y: u32, width: u32, height: u32, band: u16) -> u8 {
         0 => (u64::from(x) * 255 / u64::from(width.max(2) - 1)) as u8,
         1 => (u64::from(y) * 255 / u64::from(height.max(2) - 1)) as u8,
         2 => {
-            if ((x / 32) + (y / 32)) % 2 == 0 {
+            if ((x / 32) + (y / 32)).is_multiple_of(2) {
                 220
             } else {
                 60
@@ -672,12 +670,12 @@ struct RowReader {
     direct: Option<(Vec<u64>, u32)>,
     row_buf: Vec<u8>,
     chunk_row: Option<u32>,
-    chunks: std::collections::HashMap<u32, (DecodingResult, u32)>,
+    chunks: HashMap<u32, (DecodingResult, u32)>,
 }
 
 impl RowReader {
     fn new() -> Self {
-        Self { direct: None, row_buf: Vec::new(), chunk_row: None, chunks: std::collections::HashMap::new() }
+        Self { direct: None, row_buf: Vec::new(), chunk_row: None, chunks: HashMap::new() }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -740,12 +738,13 @@ impl RowReader {
                 let (plane, sample, samples_in_chunk) =
                     if layout.planar { (band as u32, 0, 1) } else { (0, band, layout.samples) };
                 let index = plane * across * down + chunk_row * across + chunk_col;
-                if !self.chunks.contains_key(&index) {
-                    let data_width = decoder.chunk_data_dimensions(index).0;
-                    let chunk = decoder.read_chunk(index)?;
-                    self.chunks.insert(index, (chunk, data_width));
-                }
-                let Some((chunk, data_width)) = self.chunks.get(&index) else { continue };
+                let (chunk, data_width) = match self.chunks.entry(index) {
+                    MapEntry::Occupied(e) => e.into_mut(),
+                    MapEntry::Vacant(e) => {
+                        let data_width = decoder.chunk_data_dimensions(index).0;
+                        e.insert((decoder.read_chunk(index)?, data_width))
+                    }
+                };
                 let i = (in_chunk_row * *data_width as usize + in_chunk_col) * samples_in_chunk + sample;
                 *value = sample_at(chunk, i);
             }

@@ -260,7 +260,7 @@ pub(crate) fn find(id: &str) -> Option<Scene> {
     families.sort_by_key(|f| std::cmp::Reverse(f.prefix().len()));
     let (family, rest) =
         families.iter().find_map(|f| id.strip_prefix(f.prefix())?.strip_prefix('-').map(|rest| (*f, rest)))?;
-    let mut parts = rest.split('-').map(|p| p.parse::<u64>().ok().filter(|_| !p.starts_with('+')));
+    let mut parts = rest.split('-').map(|p| p.parse::<u64>().ok());
     let (ix, iy, slot) = (parts.next()??, parts.next()??, parts.next()??);
     if parts.next().is_some() {
         return None;
@@ -269,6 +269,7 @@ pub(crate) fn find(id: &str) -> Option<Scene> {
     if slot >= family.slots(ix, iy) {
         return None;
     }
+    // The id must be the one the image gets (no "+1", no leading zeros).
     family.image(ix, iy, slot).filter(|s| s.id == id)
 }
 

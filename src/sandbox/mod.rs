@@ -11,12 +11,15 @@
 //! deterministic results, [`faults`] the fault injection and request recording,
 //! [`error`] the API error bodies, [`imagery`] the synthetic imagery and [`tiles`] its
 //! cache, [`catalog`] the imagery catalog and its previews (served from a second port).
+//! [`rasters`] holds the Data API's rules (uploads and their checks, storage, previews and
+//! mosaic tiles drawn from the uploaded imagery).
 
 mod catalog;
 mod error;
 mod faults;
 mod imagery;
 mod processing;
+mod rasters;
 mod results;
 mod routes;
 pub mod seed;
@@ -31,6 +34,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::{Fault, FaultAction, Faults};
+pub use rasters::RasterLimits;
 pub use state::STATE_FILE;
 
 use state::Shared;
@@ -155,6 +159,17 @@ impl Sandbox {
     /// Requests that matched no route, as `"METHOD PATH"`.
     pub fn unexpected_requests(&self) -> Vec<String> {
         self.shared.recorder.unexpected()
+    }
+
+    /// The storage and upload limits `/rasters` enforces and reports (default: 10 GiB,
+    /// 2 GiB per file, 30000 px per side).
+    pub fn raster_limits(&self) -> RasterLimits {
+        self.shared.rasters.limits()
+    }
+
+    /// Changes the limits of `/rasters`, e.g. to test the refusals of large files.
+    pub fn set_raster_limits(&self, limits: RasterLimits) {
+        self.shared.rasters.set_limits(limits);
     }
 
     /// The preview origin, `http://127.0.0.1:PORT2`: another port, so that catalog

@@ -22,6 +22,7 @@ use super::SandboxConfig;
 use super::error::ApiResult;
 use super::faults::{Faults, Recorder};
 use super::processing::{self, ProcessingRecord};
+use super::rasters::{ImageRecord, MosaicRecord, RasterStore};
 use super::seed;
 use super::tiles::TileCache;
 
@@ -85,11 +86,24 @@ pub(crate) struct PersistedState {
     pub projects: Vec<ProjectRecord>,
     /// Every processing of every project, oldest first.
     pub processings: Vec<ProcessingRecord>,
+    /// Data API mosaics, oldest first.
+    #[serde(default)]
+    pub mosaics: Vec<MosaicRecord>,
+    /// Images uploaded into the mosaics, oldest first; files under `<data_dir>/rasters/`.
+    #[serde(default)]
+    pub images: Vec<ImageRecord>,
 }
 
 impl Default for PersistedState {
     fn default() -> Self {
-        Self { version: STATE_VERSION, account: Account::default(), projects: Vec::new(), processings: Vec::new() }
+        Self {
+            version: STATE_VERSION,
+            account: Account::default(),
+            projects: Vec::new(),
+            processings: Vec::new(),
+            mosaics: Vec::new(),
+            images: Vec::new(),
+        }
     }
 }
 
@@ -216,6 +230,8 @@ pub(crate) struct Shared {
     pub faults: Faults,
     pub recorder: Recorder,
     pub tiles: TileCache,
+    /// Uploaded imagery files and what is made from them.
+    pub rasters: RasterStore,
     state: Mutex<PersistedState>,
     store: Option<Store>,
 }
@@ -232,12 +248,14 @@ impl Shared {
             }
             None => PersistedState::seed(),
         };
+        let rasters = RasterStore::new(config.data_dir.as_deref())?;
         Ok(Self {
             base_url: base_url(addr),
             config,
             faults: Faults::default(),
             recorder: Recorder::default(),
             tiles: TileCache::default(),
+            rasters,
             state: Mutex::new(state),
             store,
         })

@@ -37,7 +37,10 @@ pub(super) fn routes(previews: Arc<Previews>) -> Router<Arc<Shared>> {
 }
 
 /// Searches the catalog: every filter of the request is applied here, and `total`
-/// counts every match, not only this page.
+/// counts every match, not only this page. Without `sortBy` the newest come first; with
+/// it, `sortOrder` defaults to `DESC`. An AOI over the account's `searchAreaLimit` is a
+/// 400 `BAD_REQUEST` with the limit and the area (m²) as params, since the service has
+/// no dedicated code for it.
 async fn meta(Extension(previews): Extension<Arc<Previews>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
     let query = parse_query(body)?;
     let aoi = parse_aoi(&query.aoi)?;

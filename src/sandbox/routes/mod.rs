@@ -7,6 +7,7 @@
 mod catalog;
 mod processings;
 mod projects;
+mod rasters;
 mod tiles;
 mod user;
 
@@ -36,11 +37,15 @@ pub(crate) fn router(shared: Arc<Shared>, previews: Arc<super::catalog::Previews
         .merge(user::routes())
         .merge(projects::routes())
         .merge(processings::routes())
+        .merge(rasters::routes())
         .merge(catalog::routes(previews))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(shared.clone(), auth));
     // Routes a map tile loader fetches without headers.
-    let public = Router::new().merge(tiles::routes()).method_not_allowed_fallback(method_not_allowed);
+    let public = Router::new()
+        .merge(tiles::routes())
+        .merge(rasters::public_routes())
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest(PREFIX, private.merge(public))
         .fallback(no_route)

@@ -1,0 +1,1179 @@
+//! The rules of the Data API (`/rasters`): mosaics and the images uploaded into them, the
+//! checks an upload passes, storage accounting, the files on disk, and the pictures made
+//! from them (previews and the mosaics' map tiles).
+//!
+//! Uploads are streamed: the multipart body is parsed as it arrives and the `file` field
+//! goes straight to a temporary file next to its final place, hashed on the way, so a
+//! 1 GiB upload costs a few buffers of memory. The file is then judged from its tags only
+//! ([`geotiff::read_info_path`]) and, once accepted, renamed into `<dir>/<image id>.tif`.
+//! Metadata lives in the persisted state; files in `<data_dir>/rasters/` (a temporary
+//! directory, removed with the sandbox, when the state is in memory).
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use geo::BoundingRect as _;
+use geo_types::{MultiPolygon, Polygon};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt as _;
+
+use super::error::{ApiError, ApiResult};
+use super::state::PersistedState;
+use crate::api::{Memory, Mosaic, MosaicId, TileLayer};
+use crate::imagery::geotiff::{self, CrsTransform, GeoTiffError, GeoTiffInfo};
+
+/// Side of the small preview, `GET /rasters/image/{id}/preview/s`.
+pub(crate) const PREVIEW_SMALL: u32 = 256;
+/// Side of the large preview, `…/preview/l`.
+pub(crate) const PREVIEW_LARGE: u32 = 1024;
+/// Side of the decimated copy of an image that its mosaic's map tiles are drawn from.
+const TILE_SOURCE_SIDE: u32 = 2048;
+/// How many decimated copies are kept for tiles (up to 16 MiB each).
+const TILE_SOURCES_KEPT: usize = 6;
+/// How many encoded previews are kept.
+const PREVIEWS_KEPT: usize = 32;
+/// How long a download link stays valid.
+pub(crate) const DOWNLOAD_TTL: Duration = Duration::from_secs(3600);
+/// Longest accepted multipart part header block.
+const MAX_PART_HEADERS: usize = 16 * 1024;
+
+/// The account's storage and upload limits. `None` is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RasterLimits {
+    /// Total bytes of imagery the account may store (`memoryLimit`).
+    pub memory_limit: Option<u64>,
+    /// Largest file accepted by an upload (`maxUploadFileSize`).
+    pub max_upload_file_size: Option<u64>,
+    /// Largest width and height, in pixels (`maxPixelCount`).
+    pub max_pixel_count: Option<u32>,
+}
+
+impl Default for RasterLimits {
+    /// 10 GiB of storage, 2 GiB per file, 30000 px per side, as the plugin assumes.
+    fn default() -> Self {
+        Self {
+            memory_limit: u64::try_from(super::seed::MEMORY_LIMIT).ok(),
+            max_upload_file_size: Some(2 * 1024 * 1024 * 1024),
+            max_pixel_count: Some(30_000),
+        }
+    }
+}
+
+/// A mosaic as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MosaicRecord {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An uploaded image as stored; its file is `<rasters dir>/<id>.tif`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ImageRecord {
+    pub id: String,
+    pub mosaic_id: String,
+    /// The uploaded file's name (renamable).
+    pub filename: String,
+    pub file_size: u64,
+    pub uploaded_at: DateTime<Utc>,
+    /// MD5 of the file, hex.
+    pub checksum: String,
+    /// What the file's tags say.
+    pub info: GeoTiffInfo,
+}
+
+/// The Image object of the Data API, every documented key present.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ImageJson {
+    pub id: String,
+    pub mosaic_id: String,
+    pub filename: String,
+    pub file_size: u64,
+    pub uploaded_at: String,
+    pub footprint: Option<String>,
+    pub checksum: String,
+    pub image_url: String,
+    pub cog_link: String,
+    pub preview_url_s: String,
+    pub preview_url_l: String,
+    pub available_for_download: bool,
+    pub meta_data: ImageMetaJson,
+}
+
+/// `meta_data` of an Image.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ImageMetaJson {
+    pub crs: Option<String>,
+    pub count: u16,
+    pub width: u32,
+    pub height: u32,
+    pub dtypes: Vec<String>,
+    pub nodata: Option<f64>,
+    pub pixel_size: [f64; 2],
+}
+
+/// A Data-API time: UTC with microseconds and no time zone, as the real service writes it.
+pub(crate) fn data_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+// ---- Errors ----
+
+/// A Data-API error `{"detail": {"code", "message", "parameters"}}`.
+pub(crate) fn data_error(status: StatusCode, code: &str, message: &str) -> ApiError {
+    ApiError::new(status, code, message).data_api()
+}
+
+/// A Data-API error `{"detail": "text"}`, for malformed requests.
+pub(crate) fn detail(status: StatusCode, message: &str) -> ApiError {
+    ApiError::new(status, "", message).data_api()
+}
+
+/// 404 `ItemNotFound` of a `"mosaic"` or an `"image"`.
+pub(crate) fn not_found(instance_type: &str, uid: &str) -> ApiError {
+    data_error(StatusCode::NOT_FOUND, "ItemNotFound", &format!("The {instance_type} {uid} was not found"))
+        .param("instance_type", instance_type)
+        .param("uid", uid)
+}
+
+/// 400 `FileOpenError`: the file is not a readable TIFF.
+fn file_open_error(filename: &str, why: &GeoTiffError) -> ApiError {
+    data_error(StatusCode::BAD_REQUEST, "FileOpenError", &format!("Cannot open {filename} as a GeoTIFF: {why}"))
+}
+
+/// 400 `FileCheckFailed` naming the bad properties.
+fn file_check_failed(filename: &str, bad: &[&str]) -> ApiError {
+    let bad = bad.join(", ");
+    data_error(StatusCode::BAD_REQUEST, "FileCheckFailed", &format!("The file {filename} has bad parameters: {bad}"))
+        .param("bad_parameters", bad)
+        .param("filename", filename)
+}
+
+// ---- Storage ----
+
+/// The image files, the download links and the pictures made from the files.
+pub(crate) struct RasterStore {
+    dir: PathBuf,
+    /// Owns the directory when the state is in memory; removed with the sandbox.
+    _temp: Option<tempfile::TempDir>,
+    limits: Mutex<RasterLimits>,
+    /// Download token → (image id, expiry).
+    downloads: Mutex<HashMap<String, (String, Instant)>>,
+    previews: Mutex<Bounded<Bytes>>,
+    tile_sources: Mutex<Bounded<Arc<TileSource>>>,
+}
+
+/// The decimated copy of an image for its mosaic's tiles, made once on first use; `None`
+/// when the file could not be read.
+type TileSource = OnceLock<Option<Arc<image::RgbaImage>>>;
+
+/// A small map that forgets its oldest entries.
+struct Bounded<V> {
+    capacity: usize,
+    map: HashMap<String, V>,
+    order: VecDeque<String>,
+}
+
+impl<V: Clone> Bounded<V> {
+    fn new(capacity: usize) -> Self {
+        Self { capacity, map: HashMap::new(), order: VecDeque::new() }
+    }
+
+    fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> V {
+        if let Some(v) = self.map.get(key) {
+            return v.clone();
+        }
+        let v = make();
+        self.insert(key, v.clone());
+        v
+    }
+
+    fn get(&self, key: &str) -> Option<V> {
+        self.map.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: &str, v: V) {
+        if self.map.insert(key.to_owned(), v).is_none() {
+            self.order.push_back(key.to_owned());
+        }
+        while self.order.len() > self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+
+    /// Forgets every entry whose key starts with `prefix`.
+    fn remove_prefix(&mut self, prefix: &str) {
+        self.map.retain(|k, _| !k.starts_with(prefix));
+        self.order.retain(|k| !k.starts_with(prefix));
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl RasterStore {
+    /// The store under `<data_dir>/rasters`, or in a fresh temporary directory. Leftovers
+    /// of interrupted uploads are removed.
+    pub fn new(data_dir: Option<&Path>) -> std::io::Result<Self> {
+        let (dir, temp) = match data_dir {
+            Some(d) => (d.join("rasters"), None),
+            None => {
+                let temp = tempfile::Builder::new().prefix("mapflow-sandbox-rasters-").tempdir()?;
+                (temp.path().to_owned(), Some(temp))
+            }
+        };
+        std::fs::create_dir_all(&dir)?;
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".upload-") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(Self {
+            dir,
+            _temp: temp,
+            limits: Mutex::new(RasterLimits::default()),
+            downloads: Mutex::new(HashMap::new()),
+            previews: Mutex::new(Bounded::new(PREVIEWS_KEPT)),
+            tile_sources: Mutex::new(Bounded::new(TILE_SOURCES_KEPT)),
+        })
+    }
+
+    pub fn limits(&self) -> RasterLimits {
+        *lock(&self.limits)
+    }
+
+    pub fn set_limits(&self, limits: RasterLimits) {
+        *lock(&self.limits) = limits;
+    }
+
+    /// Where the file of image `id` lives.
+    pub fn file_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.tif"))
+    }
+
+    /// Deletes the file of image `id` and forgets what was made from it.
+    pub fn remove_file(&self, id: &str) {
+        let path = self.file_path(id);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("sandbox: could not delete {}: {e}", path.display());
+        }
+        lock(&self.previews).remove_prefix(&format!("{id}/"));
+        lock(&self.tile_sources).remove_prefix(id);
+        lock(&self.downloads).retain(|_, (image, _)| image != id);
+    }
+
+    /// A new download token for image `id`, valid for [`DOWNLOAD_TTL`].
+    pub fn new_download(&self, id: &str) -> String {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let now = Instant::now();
+        let mut downloads = lock(&self.downloads);
+        downloads.retain(|_, (_, expiry)| *expiry > now);
+        downloads.insert(token.clone(), (id.to_owned(), now + DOWNLOAD_TTL));
+        token
+    }
+
+    /// The image a download token names, while it is valid.
+    pub fn download(&self, token: &str) -> Option<String> {
+        lock(&self.downloads).get(token).filter(|(_, expiry)| *expiry > Instant::now()).map(|(id, _)| id.clone())
+    }
+
+    /// The PNG preview of image `id` at most `side` px, cached. Blocking.
+    pub fn preview_png(&self, id: &str, side: u32) -> Result<Bytes, String> {
+        let key = format!("{id}/{side}");
+        if let Some(png) = lock(&self.previews).get(&key) {
+            return Ok(png);
+        }
+        let img = geotiff::read_preview(&self.file_path(id), side).map_err(|e| e.to_string())?;
+        let png = Bytes::from(encode_png(&img).map_err(|e| e.to_string())?);
+        lock(&self.previews).insert(&key, png.clone());
+        Ok(png)
+    }
+
+    /// The decimated copy of image `id` its mosaic's tiles are drawn from; made once (other
+    /// callers wait for it), `None` when the file cannot be read. Blocking.
+    fn tile_source(&self, id: &str) -> Option<Arc<image::RgbaImage>> {
+        let cell = lock(&self.tile_sources).get_or_insert_with(id, || Arc::new(OnceLock::new()));
+        cell.get_or_init(|| match geotiff::read_preview(&self.file_path(id), TILE_SOURCE_SIDE) {
+            Ok(img) => Some(Arc::new(img)),
+            Err(e) => {
+                tracing::warn!("sandbox: cannot read image {id} for tiles: {e}");
+                None
+            }
+        })
+        .clone()
+    }
+}
+
+/// Encodes RGBA as PNG.
+pub(crate) fn encode_png(img: &image::RgbaImage) -> Result<Vec<u8>, image::ImageError> {
+    use image::ImageEncoder as _;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Sub,
+    )
+    .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)?;
+    Ok(out)
+}
+
+// ---- Accounting and the API shapes ----
+
+/// Bytes stored by the account.
+pub(crate) fn memory_used(state: &PersistedState) -> u64 {
+    state.images.iter().map(|i| i.file_size).sum()
+}
+
+/// `GET /rasters/memory`.
+pub(crate) fn memory(limits: RasterLimits, state: &PersistedState) -> Memory {
+    let used = memory_used(state);
+    let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Memory {
+        memory_limit: limits.memory_limit.map(int),
+        memory_used: int(used),
+        memory_free: limits.memory_limit.map(|l| int(l.saturating_sub(used))),
+        max_upload_file_size: limits.max_upload_file_size.map(int),
+        max_pixel_count: limits.max_pixel_count.map(i64::from),
+    }
+}
+
+/// The tile URL template of a mosaic (public: map tile loaders send no headers).
+pub(crate) fn tile_url(base_url: &str, mosaic_id: &str) -> String {
+    format!("{base_url}/sandbox/mosaic-tiles/{mosaic_id}/{{z}}/{{x}}/{{y}}.png")
+}
+
+/// The TileJSON URL of a mosaic.
+pub(crate) fn tile_json_url(base_url: &str, mosaic_id: &str) -> String {
+    format!("{base_url}/sandbox/mosaic-tilejson/{mosaic_id}.json")
+}
+
+/// The images of a mosaic, in upload order.
+pub(crate) fn images_of<'a>(state: &'a PersistedState, mosaic_id: &'a str) -> impl Iterator<Item = &'a ImageRecord> {
+    state.images.iter().filter(move |i| i.mosaic_id == mosaic_id)
+}
+
+/// The union of the footprints of a mosaic's images; `None` without images.
+fn mosaic_footprint(state: &PersistedState, mosaic_id: &str) -> Option<MultiPolygon<f64>> {
+    let polygons: Vec<Polygon<f64>> =
+        images_of(state, mosaic_id).filter_map(|i| geotiff::footprint_lonlat(&i.info).ok()).collect();
+    if polygons.is_empty() {
+        return None;
+    }
+    let union = geo::unary_union(&polygons);
+    Some(if union.0.is_empty() { MultiPolygon::new(polygons) } else { union })
+}
+
+/// The Mosaic object of the Data API.
+pub(crate) fn mosaic_json(base_url: &str, state: &PersistedState, m: &MosaicRecord) -> Mosaic {
+    let size: u64 = images_of(state, &m.id).map(|i| i.file_size).sum();
+    Mosaic {
+        id: MosaicId(m.id.clone()),
+        name: m.name.clone(),
+        tags: m.tags.clone(),
+        created_at: Some(data_time(m.created_at)),
+        footprint: mosaic_footprint(state, &m.id).map(|mp| geotiff::multipolygon_wkt(&mp)),
+        size_in_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        raster_layer: Some(TileLayer {
+            id: Some(m.id.clone()),
+            name: Some(m.name.clone()),
+            tile_url: tile_url(base_url, &m.id),
+            tile_json_url: Some(tile_json_url(base_url, &m.id)),
+        }),
+    }
+}
+
+/// The Image object of the Data API.
+pub(crate) fn image_json(base_url: &str, i: &ImageRecord) -> ImageJson {
+    let storage = format!("s3://mapflow-sandbox/rasters/{}/{}", i.mosaic_id, i.id);
+    ImageJson {
+        id: i.id.clone(),
+        mosaic_id: i.mosaic_id.clone(),
+        filename: i.filename.clone(),
+        file_size: i.file_size,
+        uploaded_at: data_time(i.uploaded_at),
+        footprint: geotiff::footprint_wkt(&i.info).ok(),
+        checksum: i.checksum.clone(),
+        image_url: format!("{storage}.tif"),
+        cog_link: format!("{storage}/cog.tif"),
+        preview_url_s: format!("{base_url}/rasters/image/{}/preview/s", i.id),
+        preview_url_l: format!("{base_url}/rasters/image/{}/preview/l", i.id),
+        available_for_download: true,
+        meta_data: ImageMetaJson {
+            crs: i.info.crs_name(),
+            count: i.info.bands,
+            width: i.info.width,
+            height: i.info.height,
+            dtypes: i.info.dtypes.clone(),
+            // JSON has no NaN: a NaN no-data value is written as null.
+            nodata: i.info.nodata.filter(|v| v.is_finite()),
+            pixel_size: i.info.pixel_size,
+        },
+    }
+}
+
+/// The TileJSON of a mosaic: its tiles and the bounds of its images.
+pub(crate) fn tile_json(base_url: &str, state: &PersistedState, m: &MosaicRecord) -> serde_json::Value {
+    let rect = mosaic_footprint(state, &m.id).and_then(|mp| mp.bounding_rect());
+    let bounds =
+        rect.map_or([-180.0, -85.051_128_78, 180.0, 85.051_128_78], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+    // Deep enough to see the image's own pixels.
+    let maxzoom = images_of(state, &m.id)
+        .map(|i| {
+            let metres =
+                if i.info.epsg == Some(4326) { i.info.pixel_size[0] * 111_320.0 } else { i.info.pixel_size[0] };
+            (40_075_016.685_578_49 / (256.0 * metres.max(0.01))).log2().ceil()
+        })
+        .fold(0.0f64, f64::max)
+        .clamp(0.0, 22.0) as u8;
+    serde_json::json!({
+        "tilejson": "2.2.0",
+        "name": m.name,
+        "scheme": "xyz",
+        "tiles": [tile_url(base_url, &m.id)],
+        "bounds": bounds,
+        "center": [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, maxzoom.saturating_sub(3)],
+        "minzoom": 0,
+        "maxzoom": maxzoom.max(1),
+    })
+}
+
+// ---- Uploads ----
+
+/// A file received from a multipart upload, still in its temporary place.
+pub(crate) struct Received {
+    pub file: tempfile::NamedTempFile,
+    pub filename: String,
+    pub size: u64,
+    pub md5: String,
+}
+
+/// An upload that passed the checks of the file alone, waiting to be added to a mosaic.
+pub(crate) struct Accepted {
+    pub received: Received,
+    pub info: GeoTiffInfo,
+}
+
+/// Reads the multipart body of an upload, streaming the `file` field to a temporary file
+/// in the store and hashing it on the way; other fields are skipped. A field bigger than
+/// `maxUploadFileSize` is read to its end but not kept (answering before the client has
+/// sent everything would break its connection), then refused with `FileTooBig`.
+pub(crate) async fn receive(store: &RasterStore, headers: &HeaderMap, body: Body) -> ApiResult<Received> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let boundary = boundary(content_type).ok_or_else(|| {
+        detail(StatusCode::UNPROCESSABLE_ENTITY, "Expected a multipart/form-data body with a `file` field")
+    })?;
+    let max = store.limits().max_upload_file_size;
+    let io_error = |e: std::io::Error| ApiError::internal(format!("Cannot store the upload: {e}"));
+    let temp = tempfile::Builder::new().prefix(".upload-").suffix(".part").tempfile_in(&store.dir).map_err(io_error)?;
+    let mut out =
+        tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(temp.reopen().map_err(io_error)?));
+
+    let mut parser = Multipart::new(&boundary);
+    let mut stream = body.into_data_stream();
+    let mut file: Option<(String, u64, Md5)> = None;
+    let mut in_file = false;
+    let mut done_file = false;
+    let mut too_big = false;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("The upload was interrupted: {e}")))?;
+        parser.push(&chunk);
+        loop {
+            match parser.next_event().map_err(|e| detail(StatusCode::UNPROCESSABLE_ENTITY, &e))? {
+                Event::NeedMore => break,
+                Event::PartStart { name, filename } => {
+                    in_file = !done_file && name == "file";
+                    if in_file {
+                        file = Some((filename.unwrap_or_else(|| "image.tif".to_owned()), 0, Md5::new()));
+                    }
+                }
+                Event::Data(bytes) => {
+                    if let (true, Some((_, size, md5))) = (in_file, file.as_mut()) {
+                        *size += bytes.len() as u64;
+                        if max.is_some_and(|m| *size > m) {
+                            too_big = true;
+                        }
+                        if !too_big {
+                            md5.update(&bytes);
+                            out.write_all(&bytes).await.map_err(io_error)?;
+                        }
+                    }
+                }
+                Event::PartEnd => {
+                    if in_file {
+                        done_file = true;
+                        in_file = false;
+                    }
+                }
+                Event::End => break,
+            }
+        }
+    }
+    if !parser.finished() {
+        return Err(detail(StatusCode::BAD_REQUEST, "The multipart body ended early: the upload was interrupted"));
+    }
+    let Some((filename, size, md5)) = file.filter(|_| done_file) else {
+        return Err(detail(StatusCode::UNPROCESSABLE_ENTITY, "Field required: file"));
+    };
+    let filename = sanitize_filename(&filename);
+    if too_big {
+        let max = max.unwrap_or_default();
+        return Err(data_error(
+            StatusCode::BAD_REQUEST,
+            "FileTooBig",
+            &format!("The file {filename} is {size} bytes; at most {max} bytes may be uploaded"),
+        )
+        .param("actual_file_size", size)
+        .param("max_file_size", max));
+    }
+    out.flush().await.map_err(io_error)?;
+    out.into_inner().sync_all().await.map_err(io_error)?;
+    Ok(Received { file: temp, filename, size, md5: md5.hex() })
+}
+
+/// The last path component of an uploaded file's name, never empty.
+fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if base.is_empty() { "image.tif".to_owned() } else { base.to_owned() }
+}
+
+/// The checks of an uploaded file on its own, in the service's order: size, storage,
+/// readable TIFF, georeferencing, pixel count, CRS, extent. Blocking (reads the tags).
+pub(crate) fn check_file(limits: RasterLimits, used: u64, received: Received) -> ApiResult<Accepted> {
+    let name = received.filename.clone();
+    let size = received.size;
+    if let Some(max) = limits.max_upload_file_size
+        && size > max
+    {
+        return Err(data_error(
+            StatusCode::BAD_REQUEST,
+            "FileTooBig",
+            &format!("The file {name} is {size} bytes; at most {max} bytes may be uploaded"),
+        )
+        .param("actual_file_size", size)
+        .param("max_file_size", max));
+    }
+    check_memory(limits, used, size)?;
+    let info = match geotiff::read_info_path(received.file.path()) {
+        Ok(info) => info,
+        Err(GeoTiffError::NotGeoreferenced) => return Err(file_check_failed(&name, &["crs", "transform"])),
+        Err(GeoTiffError::NoCrs) => return Err(file_check_failed(&name, &["crs"])),
+        Err(e) => return Err(file_open_error(&name, &e)),
+    };
+    if let Some(max) = limits.max_pixel_count {
+        let bad: Vec<&str> = [("width", info.width), ("height", info.height)]
+            .into_iter()
+            .filter(|(_, v)| *v > max)
+            .map(|(n, _)| n)
+            .collect();
+        if !bad.is_empty() {
+            return Err(file_check_failed(&name, &bad));
+        }
+    }
+    let footprint = match geotiff::footprint_lonlat(&info) {
+        Ok(fp) => fp,
+        Err(GeoTiffError::NoCrs | GeoTiffError::UnsupportedCrs(_)) => return Err(file_check_failed(&name, &["crs"])),
+        Err(_) => return Err(out_of_bounds(&name)),
+    };
+    let inside =
+        footprint.exterior().0.iter().all(|c| (-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y));
+    if !inside {
+        return Err(out_of_bounds(&name));
+    }
+    Ok(Accepted { received, info })
+}
+
+fn out_of_bounds(name: &str) -> ApiError {
+    data_error(
+        StatusCode::BAD_REQUEST,
+        "ImageOutOfBounds",
+        &format!("The extent of {name} is outside the valid coordinate range"),
+    )
+}
+
+/// `MemoryLimitExceeded` when `size` more bytes do not fit the account's storage.
+fn check_memory(limits: RasterLimits, used: u64, size: u64) -> ApiResult<()> {
+    let Some(limit) = limits.memory_limit else { return Ok(()) };
+    let free = limit.saturating_sub(used);
+    if size > free {
+        return Err(data_error(
+            StatusCode::BAD_REQUEST,
+            "MemoryLimitExceeded",
+            &format!("Not enough storage: {size} bytes requested, {free} bytes free"),
+        )
+        .param("available_memory", free)
+        .param("memory_requested", size));
+    }
+    Ok(())
+}
+
+/// Whether two pixel sizes are the same (to a millionth, for float noise in the tags).
+fn same_pixel_size(a: [f64; 2], b: [f64; 2]) -> bool {
+    a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-6 * x.abs().max(y.abs()))
+}
+
+/// Adds an accepted upload to mosaic `mosaic_id` (created from `new_mosaic` when given):
+/// checks storage again (other uploads may have finished meanwhile) and that the file
+/// matches the mosaic's images (`FileValidationFailed` naming `crs`, `count` or
+/// `pixel_size`), then moves the file into place and records it. Runs under the state
+/// lock, and changes nothing unless everything succeeds. Returns the image's id.
+pub(crate) fn commit(
+    store: &RasterStore,
+    state: &mut PersistedState,
+    mosaic_id: &str,
+    new_mosaic: Option<MosaicRecord>,
+    accepted: Accepted,
+) -> ApiResult<String> {
+    if new_mosaic.is_none() && !state.mosaics.iter().any(|m| m.id == mosaic_id) {
+        return Err(not_found("mosaic", mosaic_id));
+    }
+    let Accepted { received, info } = accepted;
+    check_memory(store.limits(), memory_used(state), received.size)?;
+    if let Some(first) = images_of(state, mosaic_id).next() {
+        let mismatch = |param: &str, expected: String, got: String| {
+            data_error(
+                StatusCode::BAD_REQUEST,
+                "FileValidationFailed",
+                &format!(
+                    "The file {} does not match the mosaic {mosaic_id}: {param} is {got}, expected {expected}",
+                    received.filename
+                ),
+            )
+            .param("expected_param", expected)
+            .param("filename", &received.filename)
+            .param("got_param", got)
+            .param("mosaic_id", mosaic_id)
+            .param("param_name", param)
+        };
+        let crs = |i: &GeoTiffInfo| i.crs_name().unwrap_or_else(|| "unknown".to_owned());
+        if first.info.epsg != info.epsg {
+            return Err(mismatch("crs", crs(&first.info), crs(&info)));
+        }
+        if first.info.bands != info.bands {
+            return Err(mismatch("count", first.info.bands.to_string(), info.bands.to_string()));
+        }
+        if !same_pixel_size(first.info.pixel_size, info.pixel_size) {
+            let show = |p: [f64; 2]| format!("[{}, {}]", p[0], p[1]);
+            return Err(mismatch("pixel_size", show(first.info.pixel_size), show(info.pixel_size)));
+        }
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    received
+        .file
+        .persist(store.file_path(&id))
+        .map_err(|e| ApiError::internal(format!("Cannot store the upload: {}", e.error)))?;
+    if let Some(m) = new_mosaic {
+        state.mosaics.push(m);
+    }
+    state.images.push(ImageRecord {
+        id: id.clone(),
+        mosaic_id: mosaic_id.to_owned(),
+        filename: received.filename,
+        file_size: received.size,
+        uploaded_at: Utc::now(),
+        checksum: received.md5,
+        info,
+    });
+    Ok(id)
+}
+
+// ---- Mosaic tiles ----
+
+/// The side of a map tile, px.
+const TILE: u32 = 256;
+/// Tile pixels are reprojected exactly on a grid every this many pixels and interpolated
+/// in between (the error is far below a pixel at any zoom that shows the image).
+const GRID_STEP: u32 = 16;
+/// Web Mercator half world, metres.
+const HALF_WORLD: f64 = 20_037_508.342_789_244;
+
+/// Renders XYZ tile (z, x, y) of a mosaic from its images' decimated copies: each tile
+/// pixel centre is reprojected into the image's CRS and its pixel there is drawn; later
+/// uploads are drawn over earlier ones; transparent where there is no image. Blocking.
+pub(crate) fn render_tile(store: &RasterStore, images: &[ImageRecord], z: u8, x: u32, y: u32) -> image::RgbaImage {
+    let mut out = image::RgbaImage::new(TILE, TILE);
+    let size = 2.0 * HALF_WORLD / f64::from(1u32 << z.min(31));
+    let (x0, y0) = (-HALF_WORLD + f64::from(x) * size, HALF_WORLD - f64::from(y) * size);
+    let pixel = size / f64::from(TILE);
+    let lonlat = |px: f64, py: f64| {
+        let (mx, my) = (x0 + px * pixel, y0 - py * pixel);
+        let lon = (mx / 6_378_137.0).to_degrees();
+        let lat = (2.0 * (my / 6_378_137.0).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees();
+        (lon, lat)
+    };
+    let (west, north) = lonlat(0.0, 0.0);
+    let (east, south) = lonlat(f64::from(TILE), f64::from(TILE));
+
+    for image in images {
+        let Ok(footprint) = geotiff::footprint_lonlat(&image.info) else { continue };
+        let Some(rect) = footprint.bounding_rect() else { continue };
+        if rect.max().x < west || rect.min().x > east || rect.max().y < south || rect.min().y > north {
+            continue;
+        }
+        let Some(epsg) = image.info.epsg else { continue };
+        let Ok(crs) = CrsTransform::from_epsg(epsg) else { continue };
+        let Some(source) = store.tile_source(&image.id) else { continue };
+        // Image pixel positions of the grid points.
+        let n = (TILE / GRID_STEP + 1) as usize;
+        let mut grid = vec![(f64::NAN, f64::NAN); n * n];
+        for gy in 0..n {
+            for gx in 0..n {
+                let (lon, lat) = lonlat((gx as u32 * GRID_STEP) as f64, (gy as u32 * GRID_STEP) as f64);
+                if let Ok((cx, cy)) = crs.from_lonlat(lon, lat)
+                    && let Some(p) = image.info.crs_to_pixel(cx, cy)
+                {
+                    grid[gy * n + gx] = p;
+                }
+            }
+        }
+        let (w, h) = (f64::from(image.info.width), f64::from(image.info.height));
+        let (sx, sy) = (f64::from(source.width()) / w, f64::from(source.height()) / h);
+        for (px, py, dst) in out.enumerate_pixels_mut() {
+            // The pixel centre inside its grid cell.
+            let (fx, fy) = ((f64::from(px) + 0.5) / f64::from(GRID_STEP), (f64::from(py) + 0.5) / f64::from(GRID_STEP));
+            let (cx, cy) = ((fx as usize).min(n - 2), (fy as usize).min(n - 2));
+            let (tx, ty) = (fx - cx as f64, fy - cy as f64);
+            let at = |dx: usize, dy: usize| grid[(cy + dy) * n + cx + dx];
+            let (a, b, c, d) = (at(0, 0), at(1, 0), at(0, 1), at(1, 1));
+            let col = (a.0 * (1.0 - tx) + b.0 * tx) * (1.0 - ty) + (c.0 * (1.0 - tx) + d.0 * tx) * ty;
+            let row = (a.1 * (1.0 - tx) + b.1 * tx) * (1.0 - ty) + (c.1 * (1.0 - tx) + d.1 * tx) * ty;
+            if !(col >= 0.0 && col < w && row >= 0.0 && row < h) {
+                continue;
+            }
+            let s = source
+                .get_pixel(((col * sx) as u32).min(source.width() - 1), ((row * sy) as u32).min(source.height() - 1));
+            if s[3] == 255 || dst[3] == 0 {
+                if s[3] > 0 {
+                    *dst = *s;
+                }
+            } else if s[3] > 0 {
+                // Source-over for partly transparent pixels.
+                let (sa, da) = (f32::from(s[3]) / 255.0, f32::from(dst[3]) / 255.0);
+                let oa = sa + da * (1.0 - sa);
+                for k in 0..3 {
+                    let v = (f32::from(s[k]) * sa + f32::from(dst[k]) * da * (1.0 - sa)) / oa;
+                    dst[k] = v.round().clamp(0.0, 255.0) as u8;
+                }
+                dst[3] = (oa * 255.0).round() as u8;
+            }
+        }
+    }
+    out
+}
+
+// ---- Multipart ----
+
+/// The boundary of a `multipart/form-data` content type.
+fn boundary(content_type: &str) -> Option<String> {
+    let mut parts = content_type.split(';');
+    if !parts.next()?.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    parts
+        .find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"').to_owned())
+        })
+        .filter(|b| !b.is_empty() && b.len() <= 200)
+}
+
+/// What the multipart parser found next.
+#[derive(Debug, PartialEq)]
+enum Event {
+    /// More input is needed.
+    NeedMore,
+    PartStart {
+        name: String,
+        filename: Option<String>,
+    },
+    Data(Bytes),
+    PartEnd,
+    /// The closing delimiter was seen.
+    End,
+}
+
+#[derive(Debug, PartialEq)]
+enum ParseState {
+    Preamble,
+    /// Just after a delimiter: `--` ends the body, CRLF starts a part.
+    AfterDelimiter,
+    Headers,
+    Data,
+    Done,
+}
+
+/// A push parser of `multipart/form-data`: bytes go in as they arrive, events come out;
+/// part data is handed out as soon as it cannot be the start of a delimiter, so memory
+/// stays at about one network chunk.
+struct Multipart {
+    /// `--boundary`.
+    dash_boundary: Vec<u8>,
+    /// `\r\n--boundary`.
+    delimiter: Vec<u8>,
+    buf: Vec<u8>,
+    state: ParseState,
+}
+
+impl Multipart {
+    fn new(boundary: &str) -> Self {
+        let dash_boundary = format!("--{boundary}").into_bytes();
+        let delimiter = [b"\r\n".as_slice(), &dash_boundary].concat();
+        Self { dash_boundary, delimiter, buf: Vec::new(), state: ParseState::Preamble }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        if self.state != ParseState::Done {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.state == ParseState::Done
+    }
+
+    fn next_event(&mut self) -> Result<Event, String> {
+        match self.state {
+            ParseState::Done => Ok(Event::End),
+            ParseState::Preamble => {
+                // The first delimiter may come without its leading CRLF.
+                if let Some(at) = find(&self.buf, &self.dash_boundary) {
+                    self.buf.drain(..at + self.dash_boundary.len());
+                    self.state = ParseState::AfterDelimiter;
+                    return self.next_event();
+                }
+                let keep = self.dash_boundary.len().saturating_sub(1).min(self.buf.len());
+                self.buf.drain(..self.buf.len() - keep);
+                Ok(Event::NeedMore)
+            }
+            ParseState::AfterDelimiter => {
+                if self.buf.len() < 2 {
+                    return Ok(Event::NeedMore);
+                }
+                if self.buf.starts_with(b"--") {
+                    self.state = ParseState::Done;
+                    self.buf.clear();
+                    return Ok(Event::End);
+                }
+                // Transport padding (spaces, tabs) may precede the CRLF.
+                match find(&self.buf, b"\r\n") {
+                    Some(at) if self.buf[..at].iter().all(|b| *b == b' ' || *b == b'\t') => {
+                        self.buf.drain(..at + 2);
+                        self.state = ParseState::Headers;
+                        self.next_event()
+                    }
+                    Some(_) => Err("malformed multipart delimiter".to_owned()),
+                    None if self.buf.len() > 256 => Err("malformed multipart delimiter".to_owned()),
+                    None => Ok(Event::NeedMore),
+                }
+            }
+            ParseState::Headers => {
+                let Some(at) = find(&self.buf, b"\r\n\r\n") else {
+                    if self.buf.len() > MAX_PART_HEADERS {
+                        return Err("multipart part headers are too long".to_owned());
+                    }
+                    return Ok(Event::NeedMore);
+                };
+                let headers = String::from_utf8_lossy(&self.buf[..at]).into_owned();
+                self.buf.drain(..at + 4);
+                self.state = ParseState::Data;
+                let (name, filename) = content_disposition(&headers);
+                Ok(Event::PartStart { name: name.unwrap_or_default(), filename })
+            }
+            ParseState::Data => {
+                if let Some(at) = find(&self.buf, &self.delimiter) {
+                    if at > 0 {
+                        let data: Vec<u8> = self.buf.drain(..at).collect();
+                        return Ok(Event::Data(Bytes::from(data)));
+                    }
+                    self.buf.drain(..self.delimiter.len());
+                    self.state = ParseState::AfterDelimiter;
+                    return Ok(Event::PartEnd);
+                }
+                // Everything but a tail that may start a delimiter is data.
+                let keep = (self.delimiter.len() - 1).min(self.buf.len());
+                let emit = self.buf.len() - keep;
+                if emit == 0 {
+                    return Ok(Event::NeedMore);
+                }
+                let data: Vec<u8> = self.buf.drain(..emit).collect();
+                Ok(Event::Data(Bytes::from(data)))
+            }
+        }
+    }
+}
+
+/// The first position of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let mut from = 0;
+    while from + needle.len() <= haystack.len() {
+        let at = from + haystack[from..=haystack.len() - needle.len()].iter().position(|b| *b == first)?;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// `name` and `filename` of a part's `Content-Disposition: form-data; name="…"; filename="…"`.
+fn content_disposition(headers: &str) -> (Option<String>, Option<String>) {
+    let Some(line) = headers
+        .split("\r\n")
+        .find(|l| l.split_once(':').is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition")))
+    else {
+        return (None, None);
+    };
+    let value = line.split_once(':').map(|(_, v)| v).unwrap_or_default();
+    let (mut name, mut filename) = (None, None);
+    for param in split_params(value) {
+        let Some((k, v)) = param.split_once('=') else { continue };
+        let v = v.trim();
+        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v).replace("\\\"", "\"");
+        match k.trim().to_ascii_lowercase().as_str() {
+            "name" => name = Some(v),
+            "filename" => filename = Some(v),
+            "filename*" => {
+                // RFC 5987: charset'lang'percent-encoded.
+                let encoded = v.splitn(3, '\'').nth(2).unwrap_or(&v);
+                filename = Some(percent_decode(encoded));
+            }
+            _ => {}
+        }
+    }
+    (name, filename)
+}
+
+/// Splits header parameters on `;` outside quotes.
+fn split_params(value: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut escaped) = (Vec::new(), String::new(), false, false);
+    for c in value.chars() {
+        match c {
+            _ if escaped => {
+                cur.push(c);
+                escaped = false;
+            }
+            '\\' if quoted => {
+                cur.push(c);
+                escaped = true;
+            }
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ';' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---- MD5 ----
+
+/// MD5 (RFC 1321), for the images' `checksum`: the real service reports a hash of the
+/// file, and no hashing crate is among the dependencies.
+struct Md5 {
+    state: [u32; 4],
+    len: u64,
+    block: [u8; 64],
+    filled: usize,
+}
+
+const MD5_S: [u32; 64] = [
+    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15,
+    21,
+];
+
+/// `floor(abs(sin(i + 1)) * 2^32)`.
+fn md5_k() -> &'static [u32; 64] {
+    static K: OnceLock<[u32; 64]> = OnceLock::new();
+    K.get_or_init(|| std::array::from_fn(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32))
+}
+
+impl Md5 {
+    fn new() -> Self {
+        Self { state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476], len: 0, block: [0; 64], filled: 0 }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        self.len = self.len.wrapping_add(data.len() as u64);
+        if self.filled > 0 {
+            let take = (64 - self.filled).min(data.len());
+            self.block[self.filled..self.filled + take].copy_from_slice(&data[..take]);
+            self.filled += take;
+            data = &data[take..];
+            if self.filled < 64 {
+                return;
+            }
+            let block = self.block;
+            self.compress(&block);
+            self.filled = 0;
+        }
+        let mut chunks = data.chunks_exact(64);
+        for chunk in &mut chunks {
+            let mut block = [0u8; 64];
+            block.copy_from_slice(chunk);
+            self.compress(&block);
+        }
+        let rest = chunks.remainder();
+        self.block[..rest.len()].copy_from_slice(rest);
+        self.filled = rest.len();
+    }
+
+    fn compress(&mut self, block: &[u8; 64]) {
+        let k = md5_k();
+        let m: [u32; 16] = std::array::from_fn(|i| {
+            u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]])
+        });
+        let [mut a, mut b, mut c, mut d] = self.state;
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(f.rotate_left(MD5_S[i]));
+        }
+        for (s, v) in self.state.iter_mut().zip([a, b, c, d]) {
+            *s = s.wrapping_add(v);
+        }
+    }
+
+    fn hex(mut self) -> String {
+        let bits = self.len.wrapping_mul(8);
+        let mut pad = vec![0x80u8];
+        pad.resize(1 + (119 - self.filled) % 64, 0);
+        let len = self.len;
+        self.update(&pad);
+        self.update(&bits.to_le_bytes());
+        self.len = len;
+        self.state.iter().flat_map(|s| s.to_le_bytes()).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md5(data: &[u8]) -> String {
+        let mut h = Md5::new();
+        h.update(data);
+        h.hex()
+    }
+
+    #[test]
+    fn md5_vectors() {
+        assert_eq!(md5(b""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(md5(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(md5(b"The quick brown fox jumps over the lazy dog"), "9e107d9d372bb6826bd81d3542a419d6");
+        let long: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        let mut pieces = Md5::new();
+        for chunk in long.chunks(7) {
+            pieces.update(chunk);
+        }
+        assert_eq!(pieces.hex(), md5(&long));
+        assert_eq!(
+            md5(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+            "57edf4a22be3c955ac49da2e2107b67a"
+        );
+    }
+
+    /// A parsed part: name, file name, content.
+    type Part = (String, Option<String>, Vec<u8>);
+
+    /// Feeds `body` to a parser in pieces of `step` bytes and collects the parts.
+    fn parse(body: &[u8], boundary: &str, step: usize) -> Result<Vec<Part>, String> {
+        let mut parser = Multipart::new(boundary);
+        let mut parts: Vec<Part> = Vec::new();
+        for piece in body.chunks(step) {
+            parser.push(piece);
+            loop {
+                match parser.next_event()? {
+                    Event::NeedMore | Event::End => break,
+                    Event::PartStart { name, filename } => parts.push((name, filename, Vec::new())),
+                    Event::Data(d) => parts.last_mut().ok_or("data before a part")?.2.extend_from_slice(&d),
+                    Event::PartEnd => {}
+                }
+            }
+        }
+        if !parser.finished() {
+            return Err("unfinished".to_owned());
+        }
+        Ok(parts)
+    }
+
+    #[test]
+    fn multipart_in_any_pieces() {
+        let payload: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 256) as u8).chain(*b"\r\n--Xb\r\n--X").collect();
+        let mut body =
+            b"preamble\r\n--XbX\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--XbX\r\n".to_vec();
+        body.extend_from_slice(
+            b"Content-Disposition: form-data; name=\"file\"; filename=\"dir/a \\\"b\\\".tif\"\r\nContent-Type: image/tiff\r\n\r\n",
+        );
+        body.extend_from_slice(&payload);
+        body.extend_from_slice(b"\r\n--XbX--\r\n");
+        for step in [1, 2, 3, 7, 64, 1000, body.len()] {
+            let parts = parse(&body, "XbX", step).expect("parse");
+            assert_eq!(parts.len(), 2, "step {step}");
+            assert_eq!((parts[0].0.as_str(), parts[0].2.as_slice()), ("note", b"hello".as_slice()));
+            assert_eq!(parts[1].0, "file");
+            assert_eq!(parts[1].1.as_deref(), Some("dir/a \"b\".tif"));
+            assert_eq!(parts[1].2, payload, "step {step}");
+        }
+        assert_eq!(sanitize_filename("dir/a \"b\".tif"), "a \"b\".tif");
+        assert!(parse(&body[..body.len() - 12], "XbX", 5).is_err());
+    }
+
+    #[test]
+    fn boundaries() {
+        assert_eq!(boundary("multipart/form-data; boundary=abc").as_deref(), Some("abc"));
+        assert_eq!(boundary("Multipart/Form-Data;boundary=\"a b\"").as_deref(), Some("a b"));
+        assert_eq!(boundary("application/json"), None);
+        assert_eq!(boundary("multipart/form-data"), None);
+    }
+
+    #[test]
+    fn data_times_have_no_zone() {
+        let t = DateTime::parse_from_rfc3339("2023-01-26T13:58:32.122099Z").expect("time").with_timezone(&Utc);
+        assert_eq!(data_time(t), "2023-01-26T13:58:32.122099");
+    }
+}
