@@ -109,6 +109,8 @@ fn main() {
     stop.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
     let rss_after = rss().unwrap_or(0);
+    // The sampler may have slept through the last moments.
+    peak.fetch_max(rss_after, Ordering::Relaxed);
     if let Err(e) = answer {
         println!("FAIL client upload: {e}");
         finish(&mut child);

@@ -528,3 +528,43 @@ async fn deletes_remove_files_and_state_survives_a_restart() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(image::load_from_memory(&r.bytes().await.unwrap()).is_ok());
 }
+
+/// Peak resident memory of this process, KiB (Linux only; 0 elsewhere).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// A large upload is streamed to disk: the process's peak memory barely grows. Slow in a
+/// debug build (hashing), hence ignored; `MAPFLOW_BIG_UPLOAD_MIB` sets the size (default 1024).
+#[tokio::test]
+#[ignore = "writes and uploads a large file"]
+async fn large_upload_is_streamed() {
+    let mib: u64 = std::env::var("MAPFLOW_BIG_UPLOAD_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+    let sb = start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.tif");
+    // 3 bands of uint8: width × height × 3 ≈ the wanted size.
+    let side = ((mib * 1024 * 1024 / 3) as f64).sqrt() as u32;
+    write_test_geotiff(&path, side, side, 3, 32637, [410_000.0, 6_180_000.0], [0.5, 0.5], true).unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    let mosaic = create_mosaic(&sb, "Big").await;
+    let before = peak_rss_kib();
+    let file = tokio::fs::File::open(&path).await.unwrap();
+    let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024));
+    let part = reqwest::multipart::Part::stream_with_length(body, len).file_name("big.tif");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let started = std::time::Instant::now();
+    let (status, body) =
+        answer(req(&sb, Method::POST, &format!("/rasters/mosaic/{mosaic}/image")).multipart(form)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let grown = peak_rss_kib().saturating_sub(before);
+    eprintln!("uploaded {len} bytes in {:?}; peak memory grew by {grown} KiB", started.elapsed());
+    assert!(grown < 64 * 1024, "peak memory grew by {grown} KiB for a {len}-byte upload");
+    let image = images(&sb, &mosaic).await.remove(0);
+    assert_eq!(image["file_size"].as_u64(), Some(len));
+    assert_eq!(image["meta_data"]["width"].as_u64(), Some(u64::from(side)));
+}

@@ -54,7 +54,7 @@ fn create_upload_inspect_rename_delete() {
     let [w, s, e, n] = footprint.bbox().unwrap();
     assert!(w > 37.0 && e < 39.0 && s > 55.0 && n < 56.5, "{w} {s} {e} {n}");
 
-    h.get_by_label("Rename…").click();
+    h.get_by_label("Rename file…").click();
     h.run_steps(2);
     h.get_by_label("File name").focus();
     h.run_steps(1);

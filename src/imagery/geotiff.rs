@@ -584,19 +584,20 @@ pub fn read_preview(path: &Path, max_side: u32) -> Result<image::RgbaImage, GeoT
     let info = read_info(&mut file).ok();
     file.seek(SeekFrom::Start(0))?;
     let mut decoder = Decoder::new(file)?.with_limits(limits());
-    let layout = layout(&mut decoder, order == *b"II", info.as_ref().and_then(|i| i.nodata))?;
-
+    let (full_w, full_h) = decoder.dimensions()?;
     let max_side = max_side.max(1);
-    let longest = layout.width.max(layout.height);
+    let longest = full_w.max(full_h);
     let (out_w, out_h) = if longest <= max_side {
-        (layout.width, layout.height)
+        (full_w, full_h)
     } else {
         let scale = f64::from(longest) / f64::from(max_side);
         (
-            ((f64::from(layout.width) / scale).round() as u32).clamp(1, max_side),
-            ((f64::from(layout.height) / scale).round() as u32).clamp(1, max_side),
+            ((f64::from(full_w) / scale).round() as u32).clamp(1, max_side),
+            ((f64::from(full_h) / scale).round() as u32).clamp(1, max_side),
         )
     };
+    seek_to_overview(&mut decoder, out_w.max(out_h))?;
+    let layout = layout(&mut decoder, order == *b"II", info.as_ref().and_then(|i| i.nodata))?;
     let cols: Vec<u32> = (0..out_w)
         .map(|ox| ((u64::from(ox) * 2 + 1) * u64::from(layout.width) / (2 * u64::from(out_w))) as u32)
         .collect();
@@ -619,6 +620,32 @@ pub fn read_preview(path: &Path, max_side: u32) -> Result<image::RgbaImage, GeoT
         )?;
     }
     Ok(to_rgba(&layout, out_w, out_h, &values, per_pixel))
+}
+
+/// Moves the decoder to the smallest reduced-resolution image (a COG overview) whose
+/// longest side is still at least `side`, so a preview of a large file reads little; stays
+/// on the full image when there is none.
+fn seek_to_overview<R: Read + Seek>(decoder: &mut Decoder<R>, side: u32) -> Result<(), GeoTiffError> {
+    let samples = decoder.find_tag_unsigned::<u16>(Tag::SamplesPerPixel)?.unwrap_or(1);
+    let (mut best, mut best_side) = (0usize, decoder.dimensions().map(|(w, h)| w.max(h))?);
+    let mut index = 0usize;
+    // A damaged later IFD only means no overview.
+    while decoder.more_images() && index < 32 {
+        if decoder.next_image().is_err() {
+            break;
+        }
+        index += 1;
+        let subfile = decoder.find_tag_unsigned::<u32>(Tag::NewSubfileType).ok().flatten().unwrap_or(0);
+        let same_samples =
+            decoder.find_tag_unsigned::<u16>(Tag::SamplesPerPixel).ok().flatten().unwrap_or(1) == samples;
+        let longest = decoder.dimensions().map(|(w, h)| w.max(h)).unwrap_or(0);
+        // Reduced resolution (bit 0), not a transparency mask (bit 2).
+        if subfile & 1 == 1 && subfile & 4 == 0 && same_samples && longest >= side && longest < best_side {
+            (best, best_side) = (index, longest);
+        }
+    }
+    decoder.seek_to_image(best)?;
+    Ok(())
 }
 
 /// The layout of the decoder's current image.
@@ -1016,6 +1043,25 @@ mod tests {
         let img = read_preview(&lzw, 32).expect("preview");
         assert_eq!((img.width(), img.height()), (32, 24));
         assert!(img.get_pixel(0, 0)[0] < 10 && img.get_pixel(31, 0)[0] > 245, "stretched");
+    }
+
+    #[test]
+    fn preview_uses_an_overview_when_there_is_one() {
+        let dir = tmp();
+        let path = dir.path().join("cog.tif");
+        {
+            let file = File::create(&path).expect("create");
+            let mut enc = tiff::encoder::TiffEncoder::new(file).expect("encoder");
+            enc.write_image::<tiff::encoder::colortype::Gray8>(64, 48, &[10u8; 64 * 48]).expect("full");
+            let mut overview = enc.new_image::<tiff::encoder::colortype::Gray8>(32, 24).expect("overview");
+            overview.encoder().write_tag(Tag::NewSubfileType, 1u32).expect("tag");
+            overview.write_data(&[200u8; 32 * 24]).expect("data");
+        }
+        // Small previews come from the overview, large ones from the full image.
+        let small = read_preview(&path, 16).expect("small");
+        assert_eq!((small.width(), small.height(), small.get_pixel(3, 3)[0]), (16, 12, 200));
+        let large = read_preview(&path, 40).expect("large");
+        assert_eq!((large.width(), large.height(), large.get_pixel(3, 3)[0]), (40, 30, 10));
     }
 
     #[test]

@@ -225,8 +225,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl RasterStore {
-    /// The store under `<data_dir>/rasters`, or in a fresh temporary directory. Leftovers
-    /// of interrupted uploads are removed.
+    /// The store under `<data_dir>/rasters` (made on the first upload), or in a fresh
+    /// temporary directory. Leftovers of interrupted uploads are removed.
     pub fn new(data_dir: Option<&Path>) -> std::io::Result<Self> {
         let (dir, temp) = match data_dir {
             Some(d) => (d.join("rasters"), None),
@@ -235,8 +235,7 @@ impl RasterStore {
                 (temp.path().to_owned(), Some(temp))
             }
         };
-        std::fs::create_dir_all(&dir)?;
-        for entry in std::fs::read_dir(&dir)?.flatten() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             if entry.file_name().to_string_lossy().starts_with(".upload-") {
                 let _ = std::fs::remove_file(entry.path());
             }
@@ -473,28 +472,55 @@ pub(crate) struct Accepted {
 /// `maxUploadFileSize` is read to its end but not kept (answering before the client has
 /// sent everything would break its connection), then refused with `FileTooBig`.
 pub(crate) async fn receive(store: &RasterStore, headers: &HeaderMap, body: Body) -> ApiResult<Received> {
+    let mut stream = body.into_data_stream();
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let boundary = boundary(content_type).ok_or_else(|| {
-        detail(StatusCode::UNPROCESSABLE_ENTITY, "Expected a multipart/form-data body with a `file` field")
-    })?;
+    let Some(boundary) = boundary(content_type) else {
+        drain(stream).await;
+        return Err(detail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Expected a multipart/form-data body with a `file` field",
+        ));
+    };
     let max = store.limits().max_upload_file_size;
     let io_error = |e: std::io::Error| ApiError::internal(format!("Cannot store the upload: {e}"));
-    let temp = tempfile::Builder::new().prefix(".upload-").suffix(".part").tempfile_in(&store.dir).map_err(io_error)?;
-    let mut out =
-        tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(temp.reopen().map_err(io_error)?));
+    let temp = match std::fs::create_dir_all(&store.dir)
+        .and_then(|()| tempfile::Builder::new().prefix(".upload-").suffix(".part").tempfile_in(&store.dir))
+    {
+        Ok(temp) => temp,
+        Err(e) => {
+            drain(stream).await;
+            return Err(io_error(e));
+        }
+    };
+    let mut out = match temp.reopen() {
+        Ok(f) => tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(f)),
+        Err(e) => {
+            drain(stream).await;
+            return Err(io_error(e));
+        }
+    };
 
     let mut parser = Multipart::new(&boundary);
-    let mut stream = body.into_data_stream();
     let mut file: Option<(String, u64, Md5)> = None;
-    let mut in_file = false;
-    let mut done_file = false;
-    let mut too_big = false;
+    let (mut in_file, mut done_file, mut too_big) = (false, false, false);
+    // A failure while the client is still sending is answered once the body has ended.
+    let mut failure: Option<ApiError> = None;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("The upload was interrupted: {e}")))?;
+        if failure.is_some() {
+            continue;
+        }
         parser.push(&chunk);
         loop {
-            match parser.next_event().map_err(|e| detail(StatusCode::UNPROCESSABLE_ENTITY, &e))? {
-                Event::NeedMore => break,
+            let event = match parser.next_event() {
+                Ok(event) => event,
+                Err(e) => {
+                    failure = Some(detail(StatusCode::UNPROCESSABLE_ENTITY, &e));
+                    break;
+                }
+            };
+            match event {
+                Event::NeedMore | Event::End => break,
                 Event::PartStart { name, filename } => {
                     in_file = !done_file && name == "file";
                     if in_file {
@@ -502,26 +528,26 @@ pub(crate) async fn receive(store: &RasterStore, headers: &HeaderMap, body: Body
                     }
                 }
                 Event::Data(bytes) => {
-                    if let (true, Some((_, size, md5))) = (in_file, file.as_mut()) {
-                        *size += bytes.len() as u64;
-                        if max.is_some_and(|m| *size > m) {
-                            too_big = true;
-                        }
-                        if !too_big {
-                            md5.update(&bytes);
-                            out.write_all(&bytes).await.map_err(io_error)?;
+                    let Some((_, size, md5)) = file.as_mut().filter(|_| in_file) else { continue };
+                    *size += bytes.len() as u64;
+                    too_big |= max.is_some_and(|m| *size > m);
+                    if !too_big {
+                        md5.update(&bytes);
+                        if let Err(e) = out.write_all(&bytes).await {
+                            failure = Some(io_error(e));
+                            break;
                         }
                     }
                 }
                 Event::PartEnd => {
-                    if in_file {
-                        done_file = true;
-                        in_file = false;
-                    }
+                    done_file |= in_file;
+                    in_file = false;
                 }
-                Event::End => break,
             }
         }
+    }
+    if let Some(e) = failure {
+        return Err(e);
     }
     if !parser.finished() {
         return Err(detail(StatusCode::BAD_REQUEST, "The multipart body ended early: the upload was interrupted"));
@@ -531,18 +557,28 @@ pub(crate) async fn receive(store: &RasterStore, headers: &HeaderMap, body: Body
     };
     let filename = sanitize_filename(&filename);
     if too_big {
-        let max = max.unwrap_or_default();
-        return Err(data_error(
-            StatusCode::BAD_REQUEST,
-            "FileTooBig",
-            &format!("The file {filename} is {size} bytes; at most {max} bytes may be uploaded"),
-        )
-        .param("actual_file_size", size)
-        .param("max_file_size", max));
+        return Err(file_too_big(&filename, size, max.unwrap_or_default()));
     }
     out.flush().await.map_err(io_error)?;
     out.into_inner().sync_all().await.map_err(io_error)?;
     Ok(Received { file: temp, filename, size, md5: md5.hex() })
+}
+
+/// Reads a request body to its end, discarding it: answering before the client has sent
+/// everything would break its connection instead of showing it the answer.
+pub(crate) async fn drain(mut stream: axum::body::BodyDataStream) {
+    while let Some(Ok(_)) = stream.next().await {}
+}
+
+/// 400 `FileTooBig`.
+fn file_too_big(filename: &str, size: u64, max: u64) -> ApiError {
+    data_error(
+        StatusCode::BAD_REQUEST,
+        "FileTooBig",
+        &format!("The file {filename} is {size} bytes; at most {max} bytes may be uploaded"),
+    )
+    .param("actual_file_size", size)
+    .param("max_file_size", max)
 }
 
 /// The last path component of an uploaded file's name, never empty.
@@ -559,13 +595,7 @@ pub(crate) fn check_file(limits: RasterLimits, used: u64, received: Received) ->
     if let Some(max) = limits.max_upload_file_size
         && size > max
     {
-        return Err(data_error(
-            StatusCode::BAD_REQUEST,
-            "FileTooBig",
-            &format!("The file {name} is {size} bytes; at most {max} bytes may be uploaded"),
-        )
-        .param("actual_file_size", size)
-        .param("max_file_size", max));
+        return Err(file_too_big(&name, size, max));
     }
     check_memory(limits, used, size)?;
     let info = match geotiff::read_info_path(received.file.path()) {
@@ -841,6 +871,13 @@ impl Multipart {
         }
     }
 
+    /// Removes and returns the first `n` buffered bytes.
+    fn take(&mut self, n: usize) -> Bytes {
+        let data = Bytes::copy_from_slice(&self.buf[..n]);
+        self.buf.drain(..n);
+        data
+    }
+
     fn finished(&self) -> bool {
         self.state == ParseState::Done
     }
@@ -896,8 +933,7 @@ impl Multipart {
             ParseState::Data => {
                 if let Some(at) = find(&self.buf, &self.delimiter) {
                     if at > 0 {
-                        let data: Vec<u8> = self.buf.drain(..at).collect();
-                        return Ok(Event::Data(Bytes::from(data)));
+                        return Ok(Event::Data(self.take(at)));
                     }
                     self.buf.drain(..self.delimiter.len());
                     self.state = ParseState::AfterDelimiter;
@@ -909,8 +945,7 @@ impl Multipart {
                 if emit == 0 {
                     return Ok(Event::NeedMore);
                 }
-                let data: Vec<u8> = self.buf.drain(..emit).collect();
-                Ok(Event::Data(Bytes::from(data)))
+                Ok(Event::Data(self.take(emit)))
             }
         }
     }

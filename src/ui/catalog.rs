@@ -21,8 +21,13 @@ pub struct CatalogUi {
 }
 
 impl CatalogUi {
-    /// The footprints of the current results, reparsed only when the results change.
-    pub fn rings(&mut self, state: &AppState) -> &[(String, Vec<[f64; 2]>)] {
+    /// The footprints of the current results, as of the last [`Self::update_rings`].
+    pub fn rings(&self) -> &[(String, Vec<[f64; 2]>)] {
+        &self.rings
+    }
+
+    /// Reparses the footprints when the results changed.
+    pub fn update_rings(&mut self, state: &AppState) {
         let key = state.catalog.query.clone();
         if self.rings_of.as_ref() != Some(&key) || state.catalog.results.is_pending() {
             self.rings = state
@@ -33,7 +38,6 @@ impl CatalogUi {
                 .unwrap_or_default();
             self.rings_of = Some(key);
         }
-        &self.rings
     }
 
     /// The picture preview to lay on the map: its texture, footprint and opacity.
@@ -356,7 +360,7 @@ fn thumbnail(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, img: 
 /// Footprints of the results (selected and focused ones stand out), a picture preview laid
 /// over its footprint, and clicks on footprints that pick their row.
 pub struct FootprintsPlugin<'a> {
-    pub rings: Vec<(&'a str, Vec<[f64; 2]>)>,
+    pub rings: &'a [(String, Vec<[f64; 2]>)],
     pub selected: &'a std::collections::BTreeSet<String>,
     pub focused: Option<&'a str>,
     pub preview: Option<(egui::TextureId, Vec<[f64; 2]>, f32)>,
@@ -420,15 +424,16 @@ impl Plugin for FootprintsPlugin<'_> {
         let clip = ui.clip_rect();
         let mut hit: Option<(&str, f32)> = None;
         let click = if self.clickable && response.clicked() { response.interact_pointer_pos() } else { None };
-        for (id, ring) in &self.rings {
+        for (id, ring) in self.rings {
+            let id = id.as_str();
             let pts: Vec<Pos2> = ring.iter().map(|p| to_pos(projector, *p)).collect();
             let bounds = egui::Rect::from_points(&pts);
             if !bounds.intersects(clip) {
                 continue;
             }
-            let (color, width) = if self.focused == Some(*id) {
+            let (color, width) = if self.focused == Some(id) {
                 (Color32::from_rgb(255, 220, 0), 3.0)
-            } else if self.selected.contains(*id) {
+            } else if self.selected.contains(id) {
                 (Color32::from_rgb(255, 140, 0), 2.0)
             } else {
                 (Color32::from_rgb(200, 120, 255), 1.0)

@@ -345,7 +345,7 @@ fn image_row(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, img: 
             if ui.button(t!("imagery.download")).clicked() {
                 out.push(Command::DownloadImage { id: img.id.clone(), filename: img.filename.clone() });
             }
-            if ui.button(t!("projects.rename")).clicked() {
+            if ui.button(t!("imagery.rename")).clicked() {
                 iui.renaming = Some((img.id.clone(), img.filename.clone()));
             }
             if ui.button(t!("imagery.delete_image")).clicked() {

@@ -219,14 +219,15 @@ fn map_with_overlays(
 ) -> egui::Response {
     let preview = ui_state.catalog.map_preview(ui.ctx(), state);
     let drawing = state.settings.aoi.is_drawing();
-    let rings: Vec<(String, Vec<[f64; 2]>)> = ui_state.catalog.rings(state).to_vec();
+    ui_state.catalog.update_rings(state);
     let image_footprints = imagery::footprints(state);
-    let UiState { aoi_editor: editor, footprint_click, .. } = ui_state;
+    let UiState { aoi_editor: editor, footprint_click, catalog: catalog_ui, .. } = ui_state;
+    let rings = catalog_ui.rings();
     let AppState { results, processing_aois, settings, catalog, .. } = state;
     let mut overlays: Vec<Box<dyn walkers::Plugin + '_>> = Vec::new();
     if !rings.is_empty() {
         overlays.push(Box::new(catalog::FootprintsPlugin {
-            rings: rings.iter().map(|(id, r)| (id.as_str(), r.clone())).collect(),
+            rings,
             selected: &catalog.selected,
             focused: catalog.focused.as_deref(),
             preview,

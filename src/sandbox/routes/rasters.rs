@@ -205,6 +205,7 @@ async fn upload(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     if !shared.read(|s| s.mosaics.iter().any(|m| m.id == id)) {
+        rasters::drain(body.into_data_stream()).await;
         return Err(not_found("mosaic", &id));
     }
     let received = rasters::receive(&shared.rasters, &headers, body).await?;
@@ -223,8 +224,9 @@ async fn create_and_upload(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let name = query.iter().find(|(k, _)| k == "name").map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
-    if let Some(name) = name {
-        valid_name(Some(name))?;
+    if let Some(Err(e)) = name.map(|n| valid_name(Some(n))) {
+        rasters::drain(body.into_data_stream()).await;
+        return Err(e);
     }
     let tags = query_list(&query, "tags");
     let name = name.map(str::to_owned);
@@ -233,7 +235,10 @@ async fn create_and_upload(
     let filename = accepted.received.filename.clone();
     let record = MosaicRecord {
         id: uuid::Uuid::new_v4().to_string(),
-        name: name.unwrap_or_else(|| filename.rsplit_once('.').map_or(filename.as_str(), |(stem, _)| stem).to_owned()),
+        name: name.unwrap_or_else(|| {
+            let stem = filename.rsplit_once('.').map_or(filename.as_str(), |(stem, _)| stem);
+            if stem.trim().is_empty() { filename.clone() } else { stem.to_owned() }
+        }),
         tags,
         created_at: Utc::now(),
     };
