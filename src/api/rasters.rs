@@ -17,9 +17,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
-/// How much of the file is read (and handed to the connection) at a time. Large enough for
-/// loopback and LAN speeds, small enough that memory does not grow with the file.
-const UPLOAD_CHUNK: usize = 256 * 1024;
+/// How much of the file is read (and handed to the connection) at a time. 1 MiB keeps the
+/// per-chunk cost (a blocking-pool read, a write) low enough to match curl on loopback
+/// (256 KiB measured ~0.8× curl), while memory stays a few MiB whatever the file size.
+const UPLOAD_CHUNK: usize = 1024 * 1024;
 
 // ---- Lenient decoding (the same rules as `models.rs`: null and missing default, numbers
 // may arrive as strings, odd list items are dropped instead of failing the list). ----
