@@ -7,11 +7,13 @@
 //!   (`VmRSS`) before, after and at its peak (a sampler thread reads `/proc/self/status`);
 //! - with `curl -F file=@…` to the same endpoint, as the yardstick.
 //!
-//! Targets: client throughput ≥ 70 % of curl's, resident memory growth < 64 MiB.
+//! The two alternate in ABBA order for `UPLOAD_BENCH_ROUNDS` rounds each (default 2) and
+//! the best of each counts, since the machine's load drifts. Targets: client throughput
+//! ≥ 70 % of curl's, resident memory growth < 64 MiB.
 //! Run with `cargo bench --bench upload` (try `UPLOAD_BENCH_MB=64` first).
 #![allow(clippy::unwrap_used)]
 
-use mapflow_desktop::api::{Client, ClientConfig, MosaicId};
+use mapflow_desktop::api::{Client, ClientConfig, MosaicId, UploadError};
 use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use mapflow_desktop::sandbox::{Sandbox, SandboxConfig, demo_token};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -83,7 +85,80 @@ fn main() {
         memory.max_upload_file_size, memory.memory_free
     );
 
-    // ---- The client ----
+    // Rounds in ABBA order (client, curl, curl, client, …) so drift in the machine's load
+    // weighs on both alike; the best round of each counts.
+    let rounds: usize = std::env::var("UPLOAD_BENCH_ROUNDS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(2);
+    let mut client_best: Option<f64> = None;
+    let mut curl_best: Option<f64> = None;
+    let mut growth_peak = 0u64;
+    let mut curl_missing = false;
+    for round in 0..rounds.max(1) * 2 {
+        let client_turn = (round % 4 == 0) || (round % 4 == 3);
+        if client_turn {
+            match client_round(&runtime, &client, &mosaic.id, &path, size) {
+                Ok((mbs, growth)) => {
+                    client_best = Some(client_best.map_or(mbs, |b: f64| b.max(mbs)));
+                    growth_peak = growth_peak.max(growth);
+                }
+                Err(e) => {
+                    println!("FAIL client upload: {e}");
+                    finish(&mut child);
+                    drop(work); // `exit` runs no destructors: remove the big file now.
+                    std::process::exit(1);
+                }
+            }
+        } else if !curl_missing {
+            match curl_upload(&base, token.expose(), &mosaic.id, &path, size) {
+                Some(mbs) => curl_best = Some(curl_best.map_or(mbs, |b: f64| b.max(mbs))),
+                None => curl_missing = true,
+            }
+        }
+        // Free the sandbox's storage (and disk) for the next copy.
+        runtime.block_on(async {
+            for image in client.mosaic_images(&mosaic.id).await.unwrap() {
+                client.delete_image(&image.id).await.unwrap();
+            }
+        });
+    }
+
+    let mut failed = false;
+    let client_mbs = client_best.unwrap_or_default();
+    match curl_best {
+        Some(curl_mbs) => {
+            let ratio = client_mbs / curl_mbs;
+            let pass = ratio >= RATIO_TARGET;
+            failed |= !pass;
+            println!(
+                "{} throughput (best of {rounds}): client {client_mbs:.1} MiB/s / curl {curl_mbs:.1} MiB/s = {ratio:.2} (target ≥ {RATIO_TARGET:.2})",
+                if pass { "PASS" } else { "FAIL" }
+            );
+        }
+        None => println!("SKIP throughput ratio: no curl figure (client {client_mbs:.1} MiB/s)"),
+    }
+    let pass = growth_peak < RSS_TARGET;
+    failed |= !pass;
+    println!(
+        "{} memory: peak RSS growth {:.1} MiB during the uploads (target < {:.0} MiB)",
+        if pass { "PASS" } else { "FAIL" },
+        mib(growth_peak),
+        mib(RSS_TARGET)
+    );
+    finish(&mut child);
+    drop(work);
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// One upload through `Client::upload_image`: prints and returns its MiB/s and this
+/// process's peak resident-memory growth during it.
+fn client_round(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    mosaic: &MosaicId,
+    path: &Path,
+    size: u64,
+) -> Result<(f64, u64), UploadError> {
     let rss_before = rss().unwrap_or(0);
     let peak = Arc::new(AtomicU64::new(rss_before));
     let stop = Arc::new(AtomicBool::new(false));
@@ -104,70 +179,28 @@ fn main() {
         move |n: u64| last.store(n, Ordering::Relaxed)
     };
     let t = Instant::now();
-    let answer = runtime.block_on(client.upload_image(&mosaic.id, &path, progress, CancellationToken::new()));
-    let client_secs = t.elapsed().as_secs_f64();
+    let answer = runtime.block_on(client.upload_image(mosaic, path, progress, CancellationToken::new()));
+    let secs = t.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
     let rss_after = rss().unwrap_or(0);
     // The sampler may have slept through the last moments.
     peak.fetch_max(rss_after, Ordering::Relaxed);
-    if let Err(e) = answer {
-        println!("FAIL client upload: {e}");
-        finish(&mut child);
-        std::process::exit(1);
-    }
-    let client_mbs = size as f64 / MIB as f64 / client_secs;
-    let growth_peak = peak.load(Ordering::Relaxed).saturating_sub(rss_before);
-    let growth_after = rss_after.saturating_sub(rss_before);
+    answer?;
+    let mbs = size as f64 / MIB as f64 / secs;
+    let peak = peak.load(Ordering::Relaxed);
+    let growth = peak.saturating_sub(rss_before);
     println!(
-        "client: {:.1} MiB in {client_secs:.2} s = {client_mbs:.1} MiB/s (progress reached {} of {size} bytes)",
-        size as f64 / MIB as f64,
-        last_progress.load(Ordering::Relaxed)
-    );
-    println!(
-        "client RSS: before {:.1} MiB, after {:.1} MiB, peak {:.1} MiB → growth {:.1} MiB at peak, {:.1} MiB after",
+        "client: {:.1} MiB in {secs:.2} s = {mbs:.1} MiB/s (progress reached {} of {size} bytes); \
+         RSS before {:.1} MiB, peak {:.1} MiB, after {:.1} MiB → growth {:.1} MiB",
+        mib(size),
+        last_progress.load(Ordering::Relaxed),
         mib(rss_before),
+        mib(peak),
         mib(rss_after),
-        mib(peak.load(Ordering::Relaxed)),
-        mib(growth_peak),
-        mib(growth_after)
+        mib(growth)
     );
-
-    // Free the sandbox's storage for the second copy.
-    runtime.block_on(async {
-        for image in client.mosaic_images(&mosaic.id).await.unwrap() {
-            client.delete_image(&image.id).await.unwrap();
-        }
-    });
-
-    // ---- curl ----
-    let curl_mbs = curl_upload(&base, token.expose(), &mosaic.id, &path, size);
-
-    let mut failed = false;
-    match curl_mbs {
-        Some(curl_mbs) => {
-            let ratio = client_mbs / curl_mbs;
-            let pass = ratio >= RATIO_TARGET;
-            failed |= !pass;
-            println!(
-                "{} throughput: client {client_mbs:.1} MiB/s / curl {curl_mbs:.1} MiB/s = {ratio:.2} (target ≥ {RATIO_TARGET:.2})",
-                if pass { "PASS" } else { "FAIL" }
-            );
-        }
-        None => println!("SKIP throughput ratio: no curl figure"),
-    }
-    let pass = growth_peak < RSS_TARGET;
-    failed |= !pass;
-    println!(
-        "{} memory: peak RSS growth {:.1} MiB during the upload (target < {:.0} MiB)",
-        if pass { "PASS" } else { "FAIL" },
-        mib(growth_peak),
-        mib(RSS_TARGET)
-    );
-    finish(&mut child);
-    if failed {
-        std::process::exit(1);
-    }
+    Ok((mbs, growth))
 }
 
 /// The child process: serves the sandbox with `dir` as its data directory, prints its base
