@@ -83,6 +83,13 @@ impl AppState {
                 let cmds = self.reload_imagery();
                 self.follow_up.extend(cmds);
             }
+            Event::UploadFilesPicked { target, paths } => {
+                if paths.is_empty() {
+                    self.imagery.uploading = false;
+                } else {
+                    self.follow_up.push(Command::Upload { target, paths: Some(paths) });
+                }
+            }
             Event::ImageDownloaded { result } => match result {
                 Ok((path, _)) => self.notify(t!("imagery.downloaded", path = path.display().to_string())),
                 Err(e) => self.notify_error(t!("imagery.download_failed", reason = e)),

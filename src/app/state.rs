@@ -233,6 +233,7 @@ impl AppState {
             | Event::ImageryChanged(_)
             | Event::Upload { .. }
             | Event::UploadsFinished
+            | Event::UploadFilesPicked { .. }
             | Event::ImageDownloaded { .. }) => self.apply_imagery_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }

@@ -197,6 +197,11 @@ pub enum Event {
         status: UploadStatus,
     },
     UploadsFinished,
+    /// The files chosen for an upload (none when the dialog was dismissed).
+    UploadFilesPicked {
+        target: UploadTarget,
+        paths: Vec<PathBuf>,
+    },
     ImageDownloaded {
         result: Result<(PathBuf, u64), String>,
     },
@@ -428,10 +433,14 @@ impl Worker {
             }
             Command::Upload { target, paths: Some(paths) } => self.upload_queue(target, paths),
             Command::Upload { target, paths: None } => {
-                let picked = rfd::AsyncFileDialog::new().add_filter("GeoTIFF", &["tif", "tiff"]).pick_files().await;
-                if let Some(files) = picked {
-                    self.upload_queue(target, files.iter().map(|f| f.path().to_owned()).collect());
-                }
+                // The dialog runs on its own task, so the worker goes on while it is open.
+                let sink = self.sink.clone();
+                tokio::spawn(async move {
+                    let picked = rfd::AsyncFileDialog::new().add_filter("GeoTIFF", &["tif", "tiff"]).pick_files().await;
+                    let paths =
+                        picked.map(|files| files.iter().map(|f| f.path().to_owned()).collect()).unwrap_or_default();
+                    sink.send(Event::UploadFilesPicked { target, paths });
+                });
             }
             Command::CancelUpload => {
                 if let Some(c) = &self.upload_cancel {
