@@ -84,11 +84,23 @@ impl AppState {
     }
 
     pub fn notify_error(&mut self, text: impl Into<String>) {
-        self.notices.push(Notice { text: text.into(), is_error: true });
+        self.push_notice(Notice { text: text.into(), is_error: true });
     }
 
     pub fn notify(&mut self, text: impl Into<String>) {
-        self.notices.push(Notice { text: text.into(), is_error: false });
+        self.push_notice(Notice { text: text.into(), is_error: false });
+    }
+
+    /// Keeps the newest notices only, so a long session never piles them up.
+    fn push_notice(&mut self, notice: Notice) {
+        const KEEP: usize = 20;
+        if self.notices.last() == Some(&notice) {
+            return;
+        }
+        self.notices.push(notice);
+        if self.notices.len() > KEEP {
+            self.notices.remove(0);
+        }
     }
 
     /// The id of the open project, if any.
