@@ -8,7 +8,7 @@
 
 use super::client::{Client, Idempotency, decode, path_segment, timeouts, to_body};
 use super::error::{ApiError, ErrorKind};
-use super::models::{ImageId, Memory, Mosaic, MosaicId};
+use super::models::{ImageId, Memory, Mosaic, MosaicId, lenient_i64, lenient_opt_f64, lenient_opt_i64, null_default};
 use futures_util::StreamExt as _;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -22,41 +22,7 @@ use tokio_util::sync::CancellationToken;
 /// (256 KiB measured ~0.8× curl), while memory stays a few MiB whatever the file size.
 const UPLOAD_CHUNK: usize = 1024 * 1024;
 
-// ---- Lenient decoding (the same rules as `models.rs`: null and missing default, numbers
-// may arrive as strings, odd list items are dropped instead of failing the list). ----
-
-fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    use serde::de::Error as _;
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => Ok(n.as_f64()),
-        serde_json::Value::String(s) if s.trim().is_empty() => Ok(None),
-        serde_json::Value::String(s) => {
-            s.trim().parse::<f64>().map(Some).map_err(|_| D::Error::custom(format!("expected a number, got \"{s}\"")))
-        }
-        serde_json::Value::Null => Ok(None),
-        other => Err(D::Error::custom(format!("expected a number, got {other}"))),
-    }
-}
-
-fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    Ok(number(d)?.map(|f| f.round() as i64).unwrap_or_default())
-}
-
-fn lenient_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(number(d)?.map(|f| f.round() as i64))
-}
-
-fn lenient_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    number(d)
-}
-
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
+// ---- Lenient decoding: the rules of `models.rs`, plus the shapes only the Data API sends. ----
 
 /// A string that may arrive as a number (an id, a bare EPSG code); null stays `None`.
 fn lenient_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
