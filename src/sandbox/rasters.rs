@@ -298,7 +298,7 @@ impl RasterStore {
             return Ok(png);
         }
         let img = geotiff::read_preview(&self.file_path(id), side).map_err(|e| e.to_string())?;
-        let png = Bytes::from(encode_png(&img).map_err(|e| e.to_string())?);
+        let png = Bytes::from(super::catalog::encode_rgba_png(&img).map_err(|e| e.to_string())?);
         lock(&self.previews).insert(&key, png.clone());
         Ok(png)
     }
@@ -316,19 +316,6 @@ impl RasterStore {
         })
         .clone()
     }
-}
-
-/// Encodes RGBA as PNG.
-pub(crate) fn encode_png(img: &image::RgbaImage) -> Result<Vec<u8>, image::ImageError> {
-    use image::ImageEncoder as _;
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(
-        &mut out,
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::Sub,
-    )
-    .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)?;
-    Ok(out)
 }
 
 // ---- Accounting and the API shapes ----

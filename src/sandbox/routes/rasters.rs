@@ -367,7 +367,7 @@ async fn tile(
         Ok(rasters::images_of(s, &id).cloned().collect())
     })?;
     let png = tokio::task::spawn_blocking(move || {
-        rasters::encode_png(&rasters::render_tile(&shared.rasters, &images, z, x, y))
+        crate::sandbox::catalog::encode_rgba_png(&rasters::render_tile(&shared.rasters, &images, z, x, y))
     })
     .await
     .map_err(|e| ApiError::internal(format!("Tile rendering failed: {e}")))?
