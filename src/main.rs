@@ -61,7 +61,7 @@ fn run_gui() -> Result<(), String> {
         viewport: egui::ViewportBuilder::default()
             .with_title("Mapflow Desktop")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([640.0, 400.0]),
+            .with_min_inner_size(mapflow_desktop::app::MIN_WINDOW),
         persist_window: true,
         ..Default::default()
     };

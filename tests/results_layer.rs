@@ -171,6 +171,10 @@ fn polygons_with_holes_and_multipolygons() {
     assert_eq!(pick(35.0, 0.0), Some(0));
     assert_eq!(pick(0.0, 0.0), None, "inside the hole");
     assert_eq!(pick(200.0, 0.0), Some(0), "the second part");
+    // 100² − 40² + 20² = 8800 m² on the ground, whatever the Mercator scale at 55.75° N.
+    let area = layer.feature_area_m2(0);
+    assert!((area - 8800.0).abs() < 8800.0 * 0.01, "area {area}");
+    assert!((layer.legend()[0].area_m2 - area).abs() < 1e-6, "the class total is the feature's area");
 }
 
 #[test]

@@ -63,9 +63,16 @@ impl AppState {
                     self.imagery.images.finish(result);
                 }
             }
-            Event::ImageryChanged(result) => {
+            Event::ImageryChanged { change, result } => {
+                use crate::worker::ImageryChange as C;
                 match result {
-                    Ok(()) => {}
+                    Ok(()) => self.notify(match change {
+                        C::MosaicCreated(name) => t!("imagery.mosaic_created", name = name),
+                        C::MosaicUpdated(name) => t!("imagery.mosaic_updated", name = name),
+                        C::MosaicsDeleted(n) => t!("imagery.mosaics_deleted", n = n),
+                        C::ImageRenamed(name) => t!("imagery.image_renamed", name = name),
+                        C::ImageDeleted => t!("imagery.image_deleted"),
+                    }),
                     Err(e) => self.notify_error(super::messages::error_text(&e)),
                 }
                 let cmds = self.reload_imagery();

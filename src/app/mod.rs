@@ -5,6 +5,8 @@ pub mod catalog;
 pub mod credentials;
 pub mod form;
 pub mod imagery;
+pub mod layers;
+pub mod layout;
 pub mod messages;
 pub mod processings;
 pub mod remote;
@@ -14,7 +16,7 @@ pub mod state;
 
 pub use remote::Remote;
 pub use settings::{Language, Settings};
-pub use shell::{AppOptions, MapflowApp, SETTINGS_KEY};
+pub use shell::{AppOptions, MIN_WINDOW, MapflowApp, SETTINGS_KEY};
 pub use state::AppState;
 
 /// The app's per-user directories (config, data, cache), if the platform has them.

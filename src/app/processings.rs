@@ -126,6 +126,12 @@ impl AppState {
             }
             Event::ProcessingUpdated { id, result } => match result {
                 Ok(p) => {
+                    let moved = self.open_project_id().is_some_and(|open| &p.project_id != open);
+                    self.notify(if moved {
+                        t!("processings.moved", name = p.name)
+                    } else {
+                        t!("processings.updated", name = p.name)
+                    });
                     if let Some(view) = self.results.get_mut(&id) {
                         view.name = p.name.clone();
                     }
@@ -135,6 +141,7 @@ impl AppState {
             },
             Event::ProcessingDeleted { id, result } => match result {
                 Ok(()) => {
+                    self.notify(t!("processings.deleted"));
                     self.results.remove(&id);
                     if self.selected_processing.as_ref() == Some(&id) {
                         self.selected_processing = None;
@@ -145,6 +152,7 @@ impl AppState {
             },
             Event::ProcessingRestarted { id, result } => match result {
                 Ok(()) => {
+                    self.notify(t!("processings.restarted"));
                     self.known_status.insert(id, ProcessingStatus::InProgress);
                     self.follow_up.push(Command::RefreshStatus);
                     self.rewatch();

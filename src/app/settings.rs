@@ -54,6 +54,8 @@ pub struct Settings {
     pub catalog: crate::app::catalog::CatalogFilters,
     /// The last catalog search and its results, shown again after a restart.
     pub catalog_last: Option<(crate::api::CatalogQuery, crate::api::CatalogPage)>,
+    /// The workbench's arrangement of panes; the default one when absent or outdated.
+    pub layout: Option<egui_tiles::Tree<crate::app::layout::Pane>>,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             form: Default::default(),
             catalog: Default::default(),
             catalog_last: None,
+            layout: None,
         }
     }
 }

@@ -39,7 +39,8 @@ impl MapflowApp {
         let worker = WorkerHandle::spawn(options.worker, move || repaint_ctx.request_repaint())?;
         worker.send(Command::Startup);
         let map = MapView::new(ctx, &settings.map, options.online_tiles);
-        Ok(Self { state: AppState::new(settings), map, ui: UiState::default(), worker })
+        let ui = UiState { layout: super::layout::restore(settings.layout.clone()), ..UiState::default() };
+        Ok(Self { state: AppState::new(settings), map, ui, worker })
     }
 
     /// Applies every event that has arrived and sends the follow-up commands.
@@ -63,7 +64,7 @@ impl MapflowApp {
 
     /// The settings as they are now, map view included.
     pub fn settings(&self) -> Settings {
-        Settings { map: self.map.settings(), ..self.state.settings.clone() }
+        Settings { map: self.map.settings(), layout: Some(self.ui.layout.clone()), ..self.state.settings.clone() }
     }
 }
 
@@ -73,6 +74,7 @@ impl eframe::App for MapflowApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        fit_window_to_monitor(ui.ctx());
         self.show(ui);
     }
 
@@ -80,3 +82,27 @@ impl eframe::App for MapflowApp {
         eframe::set_value(storage, SETTINGS_KEY, &self.settings());
     }
 }
+
+/// A window restored larger than the monitor it opens on (a size saved on a bigger screen)
+/// is shrunk to fit, once, as soon as the monitor is known.
+fn fit_window_to_monitor(ctx: &egui::Context) {
+    let id = egui::Id::unique("window_fitted_to_monitor");
+    if ctx.data(|d| d.get_temp::<bool>(id)).unwrap_or(false) {
+        return;
+    }
+    let (monitor, inner) = ctx.input(|i| (i.viewport().monitor_size, i.viewport().inner_rect));
+    let (Some(monitor), Some(inner)) = (monitor, inner) else { return };
+    ctx.data_mut(|d| d.insert_temp(id, true));
+    let fits = egui::vec2(monitor.x * 0.95, monitor.y * 0.9);
+    if inner.width() > fits.x || inner.height() > fits.y {
+        let size = inner.size().min(fits).max(MIN_WINDOW);
+        ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
+        ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(egui::pos2(
+            ((monitor.x - size.x) / 2.0).max(0.0),
+            ((monitor.y - size.y) / 2.0).max(0.0),
+        )));
+    }
+}
+
+/// The smallest window everything stays usable in.
+pub const MIN_WINDOW: egui::Vec2 = egui::vec2(1024.0, 680.0);

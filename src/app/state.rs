@@ -11,11 +11,29 @@ use crate::app::credentials::StoreLocation;
 use crate::worker::{Command, Event, Session};
 use std::collections::{BTreeMap, HashMap};
 
-/// A message for the user, shown until dismissed.
-#[derive(Debug, Clone, PartialEq)]
+/// A message for the user: a toast for a while (an error until dismissed), and a line of the
+/// session's notification history.
+#[derive(Debug, Clone)]
 pub struct Notice {
     pub text: String,
     pub is_error: bool,
+    /// When it was raised; a success's toast fades a few seconds later.
+    pub at: std::time::Instant,
+    /// The toast was closed (the notice stays in the history).
+    pub dismissed: bool,
+    /// How many times in a row it was raised.
+    pub repeats: u32,
+}
+
+impl Notice {
+    pub fn new(text: impl Into<String>, is_error: bool) -> Self {
+        Self { text: text.into(), is_error, at: std::time::Instant::now(), dismissed: false, repeats: 1 }
+    }
+
+    /// Whether its toast is on screen, given how long successes stay.
+    pub fn is_toast(&self, success_lasts: std::time::Duration) -> bool {
+        !self.dismissed && (self.is_error || self.at.elapsed() < success_lasts)
+    }
 }
 
 /// The sign-in dialog's fields.
@@ -73,6 +91,8 @@ pub struct AppState {
     pub catalog: super::catalog::CatalogState,
     /// The user's own imagery.
     pub imagery: super::imagery::ImageryState,
+    /// The map's layers in the user's order.
+    pub layers: super::layers::LayerList,
 }
 
 impl AppState {
@@ -84,17 +104,24 @@ impl AppState {
     }
 
     pub fn notify_error(&mut self, text: impl Into<String>) {
-        self.push_notice(Notice { text: text.into(), is_error: true });
+        self.push_notice(Notice::new(text, true));
     }
 
     pub fn notify(&mut self, text: impl Into<String>) {
-        self.push_notice(Notice { text: text.into(), is_error: false });
+        self.push_notice(Notice::new(text, false));
     }
 
-    /// Keeps the newest notices only, so a long session never piles them up.
+    /// Keeps the newest notices only, so a long session never piles them up; the same notice
+    /// raised again while its toast is up is counted, not repeated.
     fn push_notice(&mut self, notice: Notice) {
-        const KEEP: usize = 20;
-        if self.notices.last() == Some(&notice) {
+        const KEEP: usize = 100;
+        if let Some(last) = self.notices.last_mut()
+            && last.text == notice.text
+            && last.is_error == notice.is_error
+        {
+            last.repeats += 1;
+            last.at = notice.at;
+            last.dismissed = false;
             return;
         }
         self.notices.push(notice);
@@ -193,6 +220,7 @@ impl AppState {
             },
             Event::ProjectRenamed { id, result } => match result {
                 Ok(p) => {
+                    self.notify(rust_i18n::t!("projects.renamed", name = p.name));
                     if let Some(page) = self.projects.value_mut()
                         && let Some(item) = page.results.iter_mut().find(|x| x.id == id)
                     {
@@ -206,6 +234,7 @@ impl AppState {
             },
             Event::ProjectDeleted { id, result } => match result {
                 Ok(()) => {
+                    self.notify(rust_i18n::t!("projects.deleted"));
                     if self.open_project_id() == Some(&id) {
                         self.open_project = Remote::NotRequested;
                         self.settings.last_project = None;
@@ -242,7 +271,7 @@ impl AppState {
             e @ (Event::Mosaics(_)
             | Event::Memory(_)
             | Event::MosaicImages { .. }
-            | Event::ImageryChanged(_)
+            | Event::ImageryChanged { .. }
             | Event::Upload { .. }
             | Event::UploadsFinished
             | Event::UploadFilesPicked { .. }

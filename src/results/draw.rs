@@ -86,11 +86,13 @@ pub struct ResultStyle {
     pub opacity: f32,
     /// Legend keys ([`super::LegendEntry::key`]) of the classes not drawn.
     pub hidden_classes: BTreeSet<String>,
+    /// The feature whose attributes the user pinned, highlighted like the hovered one.
+    pub pinned: Option<usize>,
 }
 
 impl Default for ResultStyle {
     fn default() -> Self {
-        Self { visible: true, opacity: 1.0, hidden_classes: BTreeSet::new() }
+        Self { visible: true, opacity: 1.0, hidden_classes: BTreeSet::new(), pinned: None }
     }
 }
 
@@ -250,7 +252,12 @@ impl DrawCache {
                 self.draw_tiles(ui, &painter, layer, style, &view);
             }
         }
-        if let Some(feature) = *hovered {
+        if let Some(feature) = style.pinned {
+            self.draw_highlight(&painter, layer, &view, feature);
+        }
+        if let Some(feature) = *hovered
+            && style.pinned != Some(feature)
+        {
             self.draw_highlight(&painter, layer, &view, feature);
         }
     }

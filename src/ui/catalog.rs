@@ -17,7 +17,10 @@ pub struct CatalogUi {
     pub message: Option<String>,
     /// Footprint rings of the results shown, parsed once per result set.
     rings: Vec<(String, Vec<[f64; 2]>)>,
-    rings_of: Option<Option<crate::api::CatalogQuery>>,
+    /// The query and whether it was pending when the rings were last parsed.
+    rings_of: Option<(Option<crate::api::CatalogQuery>, bool)>,
+    /// The row to scroll the results table to on its next frame (a footprint was clicked).
+    pub scroll_to: Option<String>,
 }
 
 impl CatalogUi {
@@ -26,10 +29,11 @@ impl CatalogUi {
         &self.rings
     }
 
-    /// Reparses the footprints when the results changed.
+    /// Reparses the footprints when the results changed: a new query, or an answer that
+    /// arrived for the one pending.
     pub fn update_rings(&mut self, state: &AppState) {
-        let key = state.catalog.query.clone();
-        if self.rings_of.as_ref() != Some(&key) || state.catalog.results.is_pending() {
+        let key = (state.catalog.query.clone(), state.catalog.results.is_pending());
+        if self.rings_of.as_ref() != Some(&key) {
             self.rings = state
                 .catalog
                 .results
@@ -88,7 +92,6 @@ pub fn footprint_ring(image: &CatalogImage) -> Option<Vec<[f64; 2]>> {
 }
 
 pub fn filters_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, out: &mut Vec<Command>) {
-    ui.heading(t!("catalog.title"));
     ui.weak(t!("catalog.over_aoi"));
     let providers = state.status.value().map(|s| s.search_data_providers.clone()).unwrap_or_default();
     let f = &mut state.settings.catalog;
@@ -251,7 +254,15 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
     rows.sort_by_key(|(m, _)| !*m);
     // Only the rows in view are laid out (and only their thumbnails fetched).
     let row_height = 44.0;
-    egui::ScrollArea::both().id_salt("catalog_table").auto_shrink([false, false]).show_rows(
+    let mut scroll = egui::ScrollArea::both().id_salt("catalog_table").auto_shrink([false, false]);
+    if let Some(id) = cui.scroll_to.take()
+        && let Some(row) = rows.iter().position(|(_, img)| img.id == id)
+    {
+        let spacing = ui.spacing().item_spacing.y;
+        // The header row comes first; keep the row a little below the top edge.
+        scroll = scroll.vertical_scroll_offset(((row as f32) * (row_height + spacing)).max(0.0));
+    }
+    scroll.show_rows(
         ui,
         row_height,
         rows.len(),
@@ -378,6 +389,8 @@ pub struct FootprintsPlugin<'a> {
     /// Set to the id of a clicked footprint.
     pub clicked: &'a mut Option<String>,
     pub clickable: bool,
+    /// Alpha multiplier of the outlines, from the layer list.
+    pub opacity: f32,
 }
 
 fn to_pos(projector: &Projector, p: [f64; 2]) -> Pos2 {
@@ -449,7 +462,7 @@ impl Plugin for FootprintsPlugin<'_> {
             } else {
                 (Color32::from_rgb(200, 120, 255), 1.0)
             };
-            painter.add(egui::Shape::line(pts.clone(), Stroke::new(width, color)));
+            painter.add(egui::Shape::line(pts.clone(), Stroke::new(width, color.gamma_multiply(self.opacity))));
             if let Some(at) = click
                 && bounds.contains(at)
                 && inside(at, &pts)

@@ -15,6 +15,8 @@ pub struct ImageryUi {
     pub checked: BTreeSet<MosaicId>,
     pub confirm_delete: bool,
     pub renaming: Option<(ImageId, String)>,
+    /// The image waiting for a delete confirmation, with its file name.
+    pub deleting_image: Option<(ImageId, String)>,
     requested: bool,
 }
 
@@ -43,7 +45,6 @@ pub fn imagery_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, 
         out.extend(state.reload_imagery());
     }
     ui.horizontal(|ui| {
-        ui.heading(t!("imagery.title"));
         if ui.small_button(t!("common.refresh")).clicked() {
             out.extend(state.reload_imagery());
         }
@@ -160,7 +161,7 @@ fn mosaics_table(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, o
     }
     if iui.confirm_delete {
         let mut close = false;
-        egui::Window::new(t!("imagery.delete_title")).collapsible(false).resizable(false).show(ui.ctx(), |ui| {
+        super::modal(ui.ctx(), "imagery.delete_title", t!("imagery.delete_title"), |ui| {
             ui.label(t!("imagery.delete_confirm", n = iui.checked.len()));
             ui.horizontal(|ui| {
                 if ui.button(t!("projects.delete_confirm_button")).clicked() {
@@ -281,7 +282,7 @@ fn selected_mosaic_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut Imagery
     }
     if let Some((iid, name)) = &mut iui.renaming {
         let mut close = false;
-        egui::Window::new(t!("imagery.rename_title")).collapsible(false).resizable(false).show(ui.ctx(), |ui| {
+        super::dialog(ui.ctx(), t!("imagery.rename_title")).show(ui.ctx(), |ui| {
             let l = ui.label(t!("imagery.file_name"));
             ui.add(egui::TextEdit::singleline(name)).labelled_by(l.id);
             ui.horizontal(|ui| {
@@ -296,6 +297,24 @@ fn selected_mosaic_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut Imagery
         });
         if close {
             iui.renaming = None;
+        }
+    }
+    if let Some((iid, name)) = &iui.deleting_image {
+        let mut close = false;
+        super::modal(ui.ctx(), "imagery.delete_image", t!("imagery.delete_image_title"), |ui| {
+            ui.label(t!("imagery.delete_image_confirm", name = name));
+            ui.horizontal(|ui| {
+                if ui.button(t!("projects.delete_confirm_button")).clicked() {
+                    out.push(Command::DeleteImage { id: iid.clone() });
+                    close = true;
+                }
+                if ui.button(t!("common.cancel")).clicked() {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            iui.deleting_image = None;
         }
     }
 }
@@ -349,7 +368,7 @@ fn image_row(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, img: 
                 iui.renaming = Some((img.id.clone(), img.filename.clone()));
             }
             if ui.button(t!("imagery.delete_image")).clicked() {
-                out.push(Command::DeleteImage { id: img.id.clone() });
+                iui.deleting_image = Some((img.id.clone(), img.filename.clone()));
             }
         });
     });

@@ -1,23 +1,26 @@
-//! The panels and dialogs. Each draws from `AppState` and pushes `Command`s; none does I/O.
+//! The panes and dialogs. Each draws from `AppState` and pushes `Command`s; none does I/O.
 
 mod account;
 pub mod catalog;
 pub mod imagery;
 mod layers;
 pub mod new_processing;
+mod notices;
 pub mod processings;
 mod projects;
 mod sign_in;
 mod top_bar;
+mod workbench;
 
 use crate::app::AppState;
+use crate::app::layout::Pane;
 use crate::map::MapView;
 use crate::worker::Command;
+use std::time::Duration;
 
 pub use projects::ProjectsUi;
 
-/// UI-only state: open dialogs and half-typed fields, never remote data.
-#[derive(Default)]
+/// UI-only state: the layout, open dialogs and half-typed fields, never remote data.
 pub struct UiState {
     pub projects: ProjectsUi,
     pub settings_open: bool,
@@ -28,30 +31,57 @@ pub struct UiState {
     pub show_provider_preview: bool,
     pub catalog: catalog::CatalogUi,
     pub imagery: imagery::ImageryUi,
-    /// A footprint clicked on the map this frame.
+    /// A footprint clicked on the map this frame, and whether Ctrl was held.
     pub footprint_click: Option<String>,
-    pub right_tab: RightTab,
-    pub bottom_tab: BottomTab,
+    /// The arrangement of the panes (persisted with the settings).
+    pub layout: egui_tiles::Tree<Pane>,
+    /// Panes to bring to the front on the next frame (e.g. the details of a selection).
+    pub activate: Vec<Pane>,
+    /// The pane the user last clicked in: keyboard shortcuts act on its selection.
+    pub focus: Option<Pane>,
+    /// The feature whose attributes are pinned: a result's processing and feature index.
+    pub identified: Option<(crate::api::ProcessingId, usize)>,
+    /// The notification history is open.
+    pub notifications_open: bool,
+    /// How long a success's toast stays.
+    pub toast_duration: Duration,
 }
 
-/// The tabs of the right panel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum RightTab {
-    #[default]
-    NewProcessing,
-    Catalog,
-    Imagery,
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            projects: ProjectsUi::default(),
+            settings_open: false,
+            new_processing: Default::default(),
+            processings: Default::default(),
+            aoi_editor: Default::default(),
+            show_provider_preview: false,
+            catalog: Default::default(),
+            imagery: Default::default(),
+            footprint_click: None,
+            layout: crate::app::layout::default_layout(),
+            activate: Vec::new(),
+            focus: None,
+            identified: None,
+            notifications_open: false,
+            toast_duration: Duration::from_secs(5),
+        }
+    }
 }
 
-/// The tabs of the bottom panel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum BottomTab {
-    #[default]
-    Processings,
-    CatalogResults,
+impl UiState {
+    /// Brings `pane` to the front (and shows it if the user had closed it) on the next frame.
+    pub fn show_pane(&mut self, pane: Pane) {
+        self.activate.push(pane);
+    }
+
+    /// Whether `pane` is on screen now (visible and the active tab of its group).
+    pub fn is_pane_shown(&self, pane: Pane) -> bool {
+        self.layout.tiles.find_pane(&pane).is_some_and(|id| self.layout.active_tiles().contains(&id))
+    }
 }
 
-/// The whole window: top bar, side panel with account and projects, the map.
+/// The whole window: the top bar, the workbench of panes, toasts and dialogs.
 pub fn app_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
@@ -60,108 +90,59 @@ pub fn app_ui(
     out: &mut Vec<Command>,
 ) {
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, state, ui_state, map, out));
-    notices_ui(ui, state);
-    egui::Panel::left("side_panel").resizable(true).default_size(320.0).show(ui, |ui| {
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-            account::account_ui(ui, state);
-            ui.separator();
-            projects::projects_ui(ui, state, &mut ui_state.projects, out);
-        });
-    });
-    egui::Panel::right("new_processing").resizable(true).default_size(340.0).show(ui, |ui| {
-        ui.horizontal(|ui| {
-            ui.selectable_value(&mut ui_state.right_tab, RightTab::NewProcessing, rust_i18n::t!("form.title"));
-            ui.selectable_value(&mut ui_state.right_tab, RightTab::Catalog, rust_i18n::t!("catalog.title"));
-            ui.selectable_value(&mut ui_state.right_tab, RightTab::Imagery, rust_i18n::t!("imagery.title"));
-        });
-        ui.separator();
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| match ui_state.right_tab {
-            RightTab::NewProcessing => new_processing::new_processing_ui(
-                ui,
-                state,
-                &mut ui_state.new_processing,
-                map,
-                &mut ui_state.show_provider_preview,
-                out,
-            ),
-            RightTab::Imagery => imagery::imagery_ui(ui, state, &mut ui_state.imagery, out),
-            RightTab::Catalog => {
-                let searching = state.catalog.results.is_pending();
-                catalog::filters_ui(ui, state, &mut ui_state.catalog, out);
-                if !searching && state.catalog.results.is_pending() {
-                    ui_state.bottom_tab = BottomTab::CatalogResults;
-                }
-            }
-        });
-    });
-    egui::Panel::bottom("processings").resizable(true).default_size(230.0).show(ui, |ui| {
-        ui.horizontal(|ui| {
-            ui.selectable_value(&mut ui_state.bottom_tab, BottomTab::Processings, rust_i18n::t!("processings.tab"));
-            ui.selectable_value(
-                &mut ui_state.bottom_tab,
-                BottomTab::CatalogResults,
-                rust_i18n::t!("catalog.results_tab"),
-            );
-        });
-        match ui_state.bottom_tab {
-            BottomTab::Processings => {
-                ui.columns(2, |cols| {
-                    processings::processings_ui(&mut cols[0], state, &mut ui_state.processings, out);
-                    egui::ScrollArea::vertical().id_salt("details").show(&mut cols[1], |ui| {
-                        processings::details_ui(ui, state, &mut ui_state.processings, out);
-                    });
-                });
-            }
-            BottomTab::CatalogResults => {
-                // "Process selected…" fills the form: show it.
-                if catalog::results_ui(ui, state, &mut ui_state.catalog, out) {
-                    ui_state.right_tab = RightTab::NewProcessing;
-                }
-            }
-        }
-    });
     if let Some(bbox) = state.zoom_request.take() {
         map.zoom_to_bbox(bbox);
     }
-    map.set_imagery(ui.ctx(), &imagery_layers(state, ui_state));
+    let present = state.present_layers(ui_state.show_provider_preview);
+    state.layers.sync(&present);
+    map.set_imagery(ui.ctx(), &imagery_layers(state));
     map.double_click_zoom = !state.settings.aoi.is_drawing();
-    let map_rect = egui::CentralPanel::default()
-        .frame(egui::Frame::NONE)
-        .show(ui, |ui| map_with_overlays(ui, state, ui_state, map).rect)
-        .inner;
+    egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+        workbench::workbench_ui(ui, state, ui_state, map, out);
+    });
     if let Some(id) = ui_state.footprint_click.take() {
-        state.catalog.selected.insert(id.clone());
-        state.catalog.focused = Some(id);
-        ui_state.bottom_tab = BottomTab::CatalogResults;
+        let ctrl = ui.input(|i| i.modifiers.command);
+        if ctrl && state.catalog.selected.contains(&id) {
+            state.catalog.selected.remove(&id);
+        } else {
+            state.catalog.selected.insert(id.clone());
+        }
+        state.catalog.focused = Some(id.clone());
+        ui_state.catalog.scroll_to = Some(id);
+        ui_state.show_pane(Pane::CatalogResults);
     }
-    layers::layers_ui(ui.ctx(), state, map_rect);
     handle_dropped_files(ui.ctx(), state, out);
     if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z)) {
         state.settings.aoi.undo();
     }
+    processings::dialogs(ui.ctx(), state, &mut ui_state.processings, out);
+    notices::toasts_ui(ui.ctx(), state, ui_state);
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);
 }
 
-/// Messages for the user, newest last, each dismissable.
-fn notices_ui(ui: &mut egui::Ui, state: &mut AppState) {
-    if state.notices.is_empty() {
-        return;
-    }
-    egui::Panel::top("notices").show(ui, |ui| {
-        let mut dismiss = None;
-        for (i, notice) in state.notices.iter().enumerate().rev().take(3) {
-            ui.horizontal(|ui| {
-                let color = if notice.is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
-                ui.colored_label(color, &notice.text);
-                if ui.small_button(rust_i18n::t!("common.dismiss")).clicked() {
-                    dismiss = Some(i);
-                }
-            });
-        }
-        if let Some(i) = dismiss {
-            state.notices.remove(i);
-        }
+/// A dialog centred over the window, as every dialog of the app opens.
+pub(crate) fn dialog(ctx: &egui::Context, title: impl Into<egui::WidgetText>) -> egui::Window<'static> {
+    egui::Window::new(title)
+        .collapsible(false)
+        .resizable(false)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(ctx.content_rect().center())
+        .constrain(true)
+}
+
+/// A modal dialog (the rest of the window is dimmed and inert), for what deletes or charges.
+pub(crate) fn modal(
+    ctx: &egui::Context,
+    id: &str,
+    title: impl Into<egui::RichText>,
+    content: impl FnOnce(&mut egui::Ui),
+) {
+    egui::Modal::new(egui::Id::unique(("modal", id))).show(ctx, |ui| {
+        ui.set_max_width(420.0);
+        ui.heading(title);
+        ui.add_space(4.0);
+        content(ui);
     });
 }
 
@@ -179,6 +160,11 @@ pub(crate) fn error_box(ui: &mut egui::Ui, error: &crate::api::ApiError) -> bool
 pub fn km2(m2: i64) -> String {
     let km2 = m2 as f64 / 1e6;
     if km2 >= 100.0 { format!("{km2:.0} km²") } else { format!("{km2:.2} km²") }
+}
+
+/// An area in m² in the unit that reads best: m² below a hectare, km² above.
+pub fn area_text(m2: f64) -> String {
+    if m2 < 10_000.0 { format!("{m2:.0} m²") } else { format!("{:.2} km²", m2 / 1e6) }
 }
 
 /// An API timestamp in the user's local time; one without a zone is UTC.
@@ -210,57 +196,6 @@ pub fn drawable(ctx: &egui::Context, s: &str) -> String {
     })
 }
 
-/// The map with every overlay: results under the processings' AOIs under the AOI draft.
-fn map_with_overlays(
-    ui: &mut egui::Ui,
-    state: &mut AppState,
-    ui_state: &mut UiState,
-    map: &mut MapView,
-) -> egui::Response {
-    let preview = ui_state.catalog.map_preview(ui.ctx(), state);
-    let drawing = state.settings.aoi.is_drawing();
-    ui_state.catalog.update_rings(state);
-    let image_footprints = imagery::footprints(state);
-    let UiState { aoi_editor: editor, footprint_click, catalog: catalog_ui, .. } = ui_state;
-    let rings = catalog_ui.rings();
-    let AppState { results, processing_aois, settings, catalog, .. } = state;
-    let mut overlays: Vec<Box<dyn walkers::Plugin + '_>> = Vec::new();
-    if !rings.is_empty() {
-        overlays.push(Box::new(catalog::FootprintsPlugin {
-            rings,
-            selected: &catalog.selected,
-            focused: catalog.focused.as_deref(),
-            preview,
-            clicked: footprint_click,
-            clickable: !drawing,
-        }));
-    }
-    for view in results.values_mut() {
-        let crate::app::processings::ResultView { state, style, cache, hovered, .. } = view;
-        if let crate::app::processings::ResultState::Ready(layer) = state
-            && style.visible
-        {
-            overlays.push(Box::new(crate::results::ResultPlugin::new(layer, style, cache, hovered)));
-        }
-    }
-    if !image_footprints.is_empty() {
-        overlays.push(Box::new(crate::map::OutlinePlugin {
-            aoi: &image_footprints,
-            color: egui::Color32::from_rgb(80, 220, 120),
-        }));
-    }
-    for aoi in processing_aois.values() {
-        overlays.push(Box::new(crate::map::OutlinePlugin { aoi, color: egui::Color32::from_rgb(250, 200, 40) }));
-    }
-    overlays.push(Box::new(crate::map::AoiEditor {
-        draft: &mut settings.aoi,
-        state: editor,
-        editable: true,
-        color: egui::Color32::from_rgb(40, 170, 250),
-    }));
-    map.show(ui, overlays)
-}
-
 /// Dropped files: GeoTIFFs are uploaded into the selected mosaic, anything else is read as
 /// an AOI (by the worker, which reads and checks it).
 fn handle_dropped_files(ctx: &egui::Context, state: &mut AppState, out: &mut Vec<Command>) {
@@ -289,29 +224,35 @@ fn handle_dropped_files(ctx: &egui::Context, state: &mut AppState, out: &mut Vec
     }
 }
 
-/// The imagery under the vectors: the provider preview when asked for, then each visible
-/// result's own imagery.
-fn imagery_layers(state: &AppState, ui_state: &UiState) -> Vec<(String, f32)> {
+/// The imagery under the vectors, bottom first, in the order of the layer list.
+fn imagery_layers(state: &AppState) -> Vec<(String, f32)> {
+    use crate::app::layers::LayerKey;
     let mut layers = Vec::new();
-    if ui_state.show_provider_preview && state.settings.form.source == crate::app::form::SourceKind::Provider {
-        let preview = state
-            .status
-            .value()
-            .and_then(|s| s.data_providers.iter().find(|p| p.name == state.settings.form.provider))
-            .and_then(|p| p.preview_url.clone());
-        if let Some(url) = preview {
-            layers.push((url, 1.0));
+    for key in state.layers.imagery_bottom_up() {
+        let props = state.layers.props(key);
+        if !props.visible {
+            continue;
         }
-    }
-    for view in state.results.values().filter(|v| v.style.visible) {
-        if let Some(url) = &view.raster_url {
-            layers.push((url.clone(), 1.0));
+        let url = match key {
+            LayerKey::ProviderPreview => state
+                .status
+                .value()
+                .and_then(|s| s.data_providers.iter().find(|p| p.name == state.settings.form.provider))
+                .and_then(|p| p.preview_url.clone()),
+            LayerKey::ResultImagery(id) => state.results.get(id).and_then(|v| v.raster_url.clone()),
+            LayerKey::CatalogPreview => state
+                .catalog
+                .on_map
+                .as_deref()
+                .and_then(|id| state.catalog.image(id))
+                .and_then(catalog::tile_template),
+            _ => None,
+        };
+        let opacity =
+            if *key == LayerKey::CatalogPreview { props.opacity * state.catalog.on_map_opacity } else { props.opacity };
+        if let Some(url) = url {
+            layers.push((url, opacity));
         }
-    }
-    if let Some(url) =
-        state.catalog.on_map.as_deref().and_then(|id| state.catalog.image(id)).and_then(catalog::tile_template)
-    {
-        layers.push((url, state.catalog.on_map_opacity));
     }
     layers
 }

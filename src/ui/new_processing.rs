@@ -56,7 +56,6 @@ pub fn new_processing_ui(
     show_preview: &mut bool,
     out: &mut Vec<Command>,
 ) {
-    ui.heading(t!("form.title"));
     aoi_section(ui, state, map, out);
     ui.separator();
 
@@ -408,7 +407,7 @@ fn confirm_dialog(
         return;
     };
     let mut close = false;
-    egui::Window::new(t!("form.confirm_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+    super::modal(ctx, "form.confirm_title", t!("form.confirm_title"), |ui| {
         let form = &state.settings.form;
         egui::Grid::new("confirm_grid").num_columns(2).show(ui, |ui| {
             ui.label(t!("form.name"));

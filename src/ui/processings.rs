@@ -14,6 +14,8 @@ pub struct ProcessingsUi {
     pub moving: Option<(ProcessingId, Option<ProjectId>)>,
     pub deleting: Option<(ProcessingId, String)>,
     pub rating: Option<(ProcessingId, u8, String)>,
+    /// The table's pane is the one the user works in: its keyboard shortcuts apply.
+    pub has_focus: bool,
 }
 
 /// The status the user cares about: the review status when there is one.
@@ -57,7 +59,8 @@ pub fn processings_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Process
             requery = true;
         }
         let l = ui.label(t!("processings.filter"));
-        if ui.add(egui::TextEdit::singleline(&mut pui.filter).desired_width(140.0)).labelled_by(l.id).changed() {
+        let field = egui::TextEdit::singleline(&mut pui.filter).desired_width(140.0).id(egui::Id::unique(FILTER_ID));
+        if ui.add(field).labelled_by(l.id).changed() {
             let f = pui.filter.trim();
             state.processing_query.terms = (!f.is_empty()).then(|| f.to_owned());
             state.processing_query.offset = 0;
@@ -76,114 +79,209 @@ pub fn processings_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Process
         }
         return;
     };
-    egui::ScrollArea::vertical().id_salt("processings_table").max_height(ui.available_height() - 4.0).show(ui, |ui| {
-        egui::Grid::new("processings_grid").striped(true).num_columns(6).spacing([12.0, 4.0]).show(ui, |ui| {
-            let headers = [
-                (t!("processings.col_name"), Some(ProcessingSortBy::Name)),
-                (t!("processings.col_status"), Some(ProcessingSortBy::Status)),
-                (t!("processings.col_area"), Some(ProcessingSortBy::Area)),
-                (t!("processings.col_cost"), Some(ProcessingSortBy::Cost)),
-                (t!("processings.col_created"), Some(ProcessingSortBy::Created)),
-            ];
-            for (label, sort) in headers {
-                let q = &mut state.processing_query;
-                let active = sort.is_some() && q.sort_by == sort;
-                let arrow = match (active, q.sort_order) {
-                    (true, Some(SortOrder::Asc)) => " ⬆",
-                    (true, _) => " ⬇",
-                    _ => "",
-                };
-                if ui
-                    .add(egui::Button::new(egui::RichText::new(format!("{label}{arrow}")).strong()).frame(false))
-                    .clicked()
-                {
-                    if active {
-                        q.sort_order =
-                            Some(if q.sort_order == Some(SortOrder::Asc) { SortOrder::Desc } else { SortOrder::Asc });
-                    } else {
-                        q.sort_by = sort;
-                        q.sort_order = Some(SortOrder::Desc);
-                    }
-                    q.offset = 0;
-                    requery = true;
-                }
+    let q = &state.processing_query;
+    if page.total > q.limit {
+        let (offset, limit, total) = (q.offset, q.limit, page.total);
+        ui.horizontal(|ui| {
+            if ui.add_enabled(offset > 0, egui::Button::new(t!("common.previous"))).clicked() {
+                state.processing_query.offset = (offset - limit).max(0);
+                requery = true;
             }
-            ui.label("");
-            ui.end_row();
-            if page.results.is_empty() {
-                ui.weak(if state.processing_query.terms.is_some() {
-                    t!("processings.none_match")
-                } else {
-                    t!("processings.none")
-                });
-                ui.end_row();
-            }
-            for p in &page.results {
-                let selected = state.selected_processing.as_ref() == Some(&p.id);
-                if ui.selectable_label(selected, super::drawable(ui.ctx(), &p.name)).clicked() {
-                    state.selected_processing = if selected { None } else { Some(p.id.clone()) };
-                }
-                ui.horizontal(|ui| {
-                    if p.status.is_terminal() {
-                        let color = match p.status {
-                            ProcessingStatus::Failed => ui.visuals().error_fg_color,
-                            ProcessingStatus::Ok => egui::Color32::from_rgb(60, 160, 90),
-                            _ => ui.visuals().text_color(),
-                        };
-                        ui.colored_label(color, status_text(p));
-                    } else {
-                        ui.add(
-                            egui::ProgressBar::new(p.percent_completed.clamp(0, 100) as f32 / 100.0)
-                                .desired_width(110.0)
-                                .text(format!("{} {}%", status_text(p), p.percent_completed)),
-                        );
-                    }
-                });
-                ui.label(super::new_processing::km2_text(p.aoi_area as f64));
-                ui.label(p.cost.to_string());
-                ui.label(p.created.as_deref().map(super::local_time).unwrap_or_default());
-                ui.horizontal(|ui| {
-                    if p.status == ProcessingStatus::Ok {
-                        let shown = state.results.get(&p.id).is_some_and(|v| v.style.visible);
-                        if !shown
-                            && ui.small_button(t!("processings.show_result")).clicked()
-                            && let Some(cmd) = state.show_result(&p.id)
-                        {
-                            out.push(cmd);
-                        }
-                    }
-                });
-                ui.end_row();
+            ui.label(t!("common.range", from = offset + 1, to = (offset + limit).min(total), total = total));
+            if ui.add_enabled(offset + limit < total, egui::Button::new(t!("common.next"))).clicked() {
+                state.processing_query.offset = offset + limit;
+                requery = true;
             }
         });
-        let q = &mut state.processing_query;
-        if page.total > q.limit {
-            ui.horizontal(|ui| {
-                if ui.add_enabled(q.offset > 0, egui::Button::new(t!("common.previous"))).clicked() {
-                    q.offset = (q.offset - q.limit).max(0);
-                    requery = true;
-                }
-                ui.label(t!(
-                    "common.range",
-                    from = q.offset + 1,
-                    to = (q.offset + q.limit).min(page.total),
-                    total = page.total
-                ));
-                if ui.add_enabled(q.offset + q.limit < page.total, egui::Button::new(t!("common.next"))).clicked() {
-                    q.offset += q.limit;
-                    requery = true;
-                }
-            });
-        }
-    });
+    }
+    if page.results.is_empty() {
+        ui.weak(if state.processing_query.terms.is_some() {
+            t!("processings.none_match")
+        } else {
+            t!("processings.none")
+        });
+    }
+    if table_ui(ui, state, pui, &page, out) {
+        requery = true;
+    }
+    if pui.has_focus {
+        shortcuts(ui, state, pui, out);
+    }
     if requery && let Some(cmd) = state.watch_processings() {
         out.push(cmd);
     }
 }
 
+/// The table: a header that sorts on the server, one row per processing with its progress,
+/// a context menu with every action; only the rows in view are laid out. True when the sort
+/// changed and the page must be loaded again.
+fn table_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    pui: &mut ProcessingsUi,
+    page: &crate::api::Page<Processing>,
+    out: &mut Vec<Command>,
+) -> bool {
+    use egui_extras::{Column, TableBuilder};
+    let mut requery = false;
+    let mut clicked = None;
+    let row_height = ui.spacing().interact_size.y + 4.0;
+    TableBuilder::new(ui)
+        .id_salt("processings_table")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(190.0).at_least(90.0).clip(true))
+        .column(Column::initial(150.0).at_least(90.0).clip(true))
+        .column(Column::initial(80.0).at_least(50.0).clip(true))
+        .column(Column::initial(60.0).at_least(40.0).clip(true))
+        .column(Column::initial(120.0).at_least(60.0).clip(true))
+        .column(Column::remainder().at_least(60.0).clip(true))
+        .header(row_height, |mut header| {
+            let headers = [
+                (t!("processings.col_name"), ProcessingSortBy::Name),
+                (t!("processings.col_status"), ProcessingSortBy::Status),
+                (t!("processings.col_area"), ProcessingSortBy::Area),
+                (t!("processings.col_cost"), ProcessingSortBy::Cost),
+                (t!("processings.col_created"), ProcessingSortBy::Created),
+            ];
+            for (label, sort) in headers {
+                header.col(|ui| {
+                    let q = &mut state.processing_query;
+                    let active = q.sort_by == Some(sort);
+                    let arrow = match (active, q.sort_order) {
+                        (true, Some(SortOrder::Asc)) => " ⬆",
+                        (true, _) => " ⬇",
+                        _ => "",
+                    };
+                    let button = egui::Button::new(egui::RichText::new(format!("{label}{arrow}")).strong()).frame(false);
+                    if ui.add(button).on_hover_text(t!("processings.sort_hint")).clicked() {
+                        if active {
+                            q.sort_order = Some(if q.sort_order == Some(SortOrder::Asc) {
+                                SortOrder::Desc
+                            } else {
+                                SortOrder::Asc
+                            });
+                        } else {
+                            q.sort_by = Some(sort);
+                            q.sort_order = Some(SortOrder::Desc);
+                        }
+                        q.offset = 0;
+                        requery = true;
+                    }
+                });
+            }
+            header.col(|_| {});
+        })
+        .body(|body| {
+            body.rows(row_height, page.results.len(), |mut row| {
+                let Some(p) = page.results.get(row.index()) else { return };
+                let selected = state.selected_processing.as_ref() == Some(&p.id);
+                row.set_selected(selected);
+                row.col(|ui| {
+                    if ui.selectable_label(selected, super::drawable(ui.ctx(), &p.name)).clicked() {
+                        clicked = Some(p.id.clone());
+                    }
+                });
+                row.col(|ui| status_cell(ui, p));
+                row.col(|ui| {
+                    ui.label(super::new_processing::km2_text(p.aoi_area as f64));
+                });
+                row.col(|ui| {
+                    ui.label(p.cost.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(p.created.as_deref().map(super::local_time).unwrap_or_default());
+                });
+                row.col(|ui| {
+                    let shown = state.results.get(&p.id).is_some_and(|v| v.style.visible);
+                    if p.status == ProcessingStatus::Ok
+                        && !shown
+                        && ui.small_button(t!("processings.show_result")).clicked()
+                        && let Some(cmd) = state.show_result(&p.id)
+                    {
+                        out.push(cmd);
+                    }
+                });
+                let response = row.response();
+                if response.clicked() {
+                    clicked = Some(p.id.clone());
+                }
+                response.context_menu(|ui| {
+                    state.selected_processing = Some(p.id.clone());
+                    if actions_ui(ui, state, pui, p, out) {
+                        ui.close();
+                    }
+                });
+            });
+        });
+    if let Some(id) = clicked {
+        let again = state.selected_processing.as_ref() == Some(&id);
+        state.selected_processing = if again { None } else { Some(id) };
+    }
+    requery
+}
+
+/// A terminal status in its colour, or a progress bar.
+fn status_cell(ui: &mut egui::Ui, p: &Processing) {
+    if p.status.is_terminal() {
+        let color = match p.status {
+            ProcessingStatus::Failed => ui.visuals().error_fg_color,
+            ProcessingStatus::Ok => egui::Color32::from_rgb(60, 160, 90),
+            _ => ui.visuals().text_color(),
+        };
+        ui.colored_label(color, status_text(p));
+    } else {
+        ui.add(
+            egui::ProgressBar::new(p.percent_completed.clamp(0, 100) as f32 / 100.0)
+                .desired_width(ui.available_width().min(140.0))
+                .text(format!("{} {}%", status_text(p), p.percent_completed)),
+        );
+    }
+}
+
+/// Delete, F2 (rename), Enter (show the result) act on the selected processing; Ctrl+F
+/// goes to the filter.
+fn shortcuts(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
+    if ui.memory(|m| m.focused().is_some()) {
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+            ui.memory_mut(|m| m.request_focus(egui::Id::unique(FILTER_ID)));
+        }
+        return;
+    }
+    if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+        ui.memory_mut(|m| m.request_focus(egui::Id::unique(FILTER_ID)));
+    }
+    let Some(p) = state.selected_processing.as_ref().and_then(|id| state.processing(id)).cloned() else { return };
+    let (delete, rename, enter) = ui.input_mut(|i| {
+        (
+            i.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
+            i.consume_key(egui::Modifiers::NONE, egui::Key::F2),
+            i.consume_key(egui::Modifiers::NONE, egui::Key::Enter),
+        )
+    });
+    if delete {
+        pui.deleting = Some((p.id.clone(), p.name.clone()));
+    }
+    if rename {
+        pui.renaming = Some((p.id.clone(), p.name.clone()));
+    }
+    if enter
+        && p.status == ProcessingStatus::Ok
+        && let Some(cmd) = state.show_result(&p.id)
+    {
+        out.push(cmd);
+    }
+}
+
+/// The id of the table's filter field, for Ctrl+F.
+const FILTER_ID: &str = "processings_filter";
+
 /// The selected processing: source, model, blocks, messages, and what can be done with it.
 pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
     let Some(p) = state.selected_processing.as_ref().and_then(|id| state.processing(id)).cloned() else {
+        ui.weak(t!("details.none"));
         return;
     };
     ui.strong(super::drawable(ui.ctx(), &p.name));
@@ -250,41 +348,60 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
             }
         }
     }
+    ui.separator();
     ui.horizontal_wrapped(|ui| {
-        if p.status == ProcessingStatus::Ok {
-            if ui.button(t!("processings.show_result")).clicked()
-                && let Some(cmd) = state.show_result(&p.id)
-            {
-                out.push(cmd);
-            }
-            if ui.button(t!("details.save_result")).clicked() {
-                out.push(Command::SaveResult { id: p.id.clone(), name: p.name.clone(), path: None });
-            }
-            if ui.button(t!("details.rate")).clicked() {
-                let current = p.rating.as_ref().and_then(|r| r.rating).unwrap_or(5).clamp(1, 5) as u8;
-                pui.rating = Some((p.id.clone(), current, String::new()));
-            }
-        }
-        if ui.button(t!("details.show_aois")).clicked() {
-            out.push(Command::LoadProcessingAois { id: p.id.clone() });
-        }
-        if p.status == ProcessingStatus::Failed && ui.button(t!("details.restart")).clicked() {
-            out.push(Command::RestartProcessing { id: p.id.clone() });
-        }
-        if ui.button(t!("details.duplicate")).clicked() {
-            duplicate(state, &p);
-        }
-        if ui.button(t!("projects.rename")).clicked() {
-            pui.renaming = Some((p.id.clone(), p.name.clone()));
-        }
-        if ui.button(t!("details.move")).clicked() {
-            pui.moving = Some((p.id.clone(), None));
-        }
-        if ui.button(t!("projects.delete")).clicked() {
-            pui.deleting = Some((p.id.clone(), p.name.clone()));
-        }
+        actions_ui(ui, state, pui, &p, out);
     });
-    dialogs(ui.ctx(), state, pui, out);
+}
+
+/// Every action on a processing, as buttons (the details' toolbar, the row's context menu);
+/// true when one was clicked.
+fn actions_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    pui: &mut ProcessingsUi,
+    p: &Processing,
+    out: &mut Vec<Command>,
+) -> bool {
+    let mut any = false;
+    let mut button = |ui: &mut egui::Ui, label: std::borrow::Cow<'_, str>| {
+        let clicked = ui.button(label.as_ref()).clicked();
+        any |= clicked;
+        clicked
+    };
+    if p.status == ProcessingStatus::Ok {
+        if button(ui, t!("processings.show_result"))
+            && let Some(cmd) = state.show_result(&p.id)
+        {
+            out.push(cmd);
+        }
+        if button(ui, t!("details.save_result")) {
+            out.push(Command::SaveResult { id: p.id.clone(), name: p.name.clone(), path: None });
+        }
+        if button(ui, t!("details.rate")) {
+            let current = p.rating.as_ref().and_then(|r| r.rating).unwrap_or(5).clamp(1, 5) as u8;
+            pui.rating = Some((p.id.clone(), current, String::new()));
+        }
+    }
+    if button(ui, t!("details.show_aois")) {
+        out.push(Command::LoadProcessingAois { id: p.id.clone() });
+    }
+    if p.status == ProcessingStatus::Failed && button(ui, t!("details.restart")) {
+        out.push(Command::RestartProcessing { id: p.id.clone() });
+    }
+    if button(ui, t!("details.duplicate")) {
+        duplicate(state, p);
+    }
+    if button(ui, t!("projects.rename")) {
+        pui.renaming = Some((p.id.clone(), p.name.clone()));
+    }
+    if button(ui, t!("details.move")) {
+        pui.moving = Some((p.id.clone(), None));
+    }
+    if button(ui, t!("projects.delete")) {
+        pui.deleting = Some((p.id.clone(), p.name.clone()));
+    }
+    any
 }
 
 /// "Imagery: provider Mapbox" and the like, from the processing's `params`.
@@ -371,10 +488,11 @@ fn duplicate(state: &mut AppState, p: &Processing) {
     }
 }
 
-fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
+/// The rename, move, delete and rate dialogs, drawn whichever pane opened them.
+pub fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
     if let Some((id, name)) = &mut pui.renaming {
         let mut close = false;
-        egui::Window::new(t!("details.rename_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+        super::dialog(ctx, t!("details.rename_title")).show(ctx, |ui| {
             let l = ui.label(t!("details.name"));
             ui.add(egui::TextEdit::singleline(name)).labelled_by(l.id);
             ui.horizontal(|ui| {
@@ -407,7 +525,7 @@ fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsUi, o
                     .collect()
             })
             .unwrap_or_default();
-        egui::Window::new(t!("details.move_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+        super::dialog(ctx, t!("details.move_title")).show(ctx, |ui| {
             for (pid, name) in &projects {
                 ui.radio_value(target, Some(pid.clone()), super::drawable(ui.ctx(), name));
             }
@@ -430,7 +548,7 @@ fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsUi, o
     }
     if let Some((id, name)) = &pui.deleting {
         let mut close = false;
-        egui::Window::new(t!("details.delete_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+        super::modal(ctx, "details.delete_title", t!("details.delete_title"), |ui| {
             ui.label(t!("details.delete_confirm", name = name));
             ui.horizontal(|ui| {
                 if ui.button(t!("projects.delete_confirm_button")).clicked() {
@@ -448,7 +566,7 @@ fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsUi, o
     }
     if let Some((id, stars, feedback)) = &mut pui.rating {
         let mut close = false;
-        egui::Window::new(t!("details.rate_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+        super::dialog(ctx, t!("details.rate_title")).show(ctx, |ui| {
             ui.horizontal(|ui| {
                 for n in 1..=5u8 {
                     let label = if n <= *stars { "★" } else { "☆" };

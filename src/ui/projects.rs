@@ -14,11 +14,12 @@ pub struct ProjectsUi {
     pub renaming: Option<(ProjectId, String)>,
     /// The project waiting for a delete confirmation, with its name.
     pub deleting: Option<(ProjectId, String)>,
+    /// The projects pane is the one the user works in: its keyboard shortcuts apply.
+    pub has_focus: bool,
 }
 
 pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        ui.heading(t!("projects.title"));
         if state.projects.is_pending() {
             ui.spinner();
         } else if ui.small_button(t!("common.refresh")).clicked() {
@@ -32,7 +33,9 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
 
     ui.horizontal(|ui| {
         let l = ui.label(t!("projects.new_name"));
-        let edit = ui.add(egui::TextEdit::singleline(&mut pui.new_name).desired_width(150.0)).labelled_by(l.id);
+        // The field takes what the label and the button leave, so nothing is cut off.
+        let width = (ui.available_width() - 80.0).max(60.0);
+        let edit = ui.add(egui::TextEdit::singleline(&mut pui.new_name).desired_width(width)).labelled_by(l.id);
         let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let can = !pui.new_name.trim().is_empty();
         if (ui.add_enabled(can, egui::Button::new(t!("projects.create"))).clicked() || enter) && can {
@@ -44,11 +47,14 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
     let mut requery = false;
     ui.horizontal(|ui| {
         let l = ui.label(t!("projects.filter"));
-        if ui.add(egui::TextEdit::singleline(&mut pui.filter).desired_width(110.0)).labelled_by(l.id).changed() {
+        let width = ui.available_width().max(60.0);
+        if ui.add(egui::TextEdit::singleline(&mut pui.filter).desired_width(width)).labelled_by(l.id).changed() {
             let f = pui.filter.trim();
             state.project_query.filter = (!f.is_empty()).then(|| f.to_owned());
             requery = true;
         }
+    });
+    ui.horizontal(|ui| {
         let q = &mut state.project_query;
         let sort_label = |s: ProjectSortBy| match s {
             ProjectSortBy::Name => t!("projects.sort_name"),
@@ -100,9 +106,25 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
             if selected {
                 text = text.strong();
             }
-            if ui.selectable_label(selected, text).on_hover_text(project_tooltip(p)).clicked() && !selected {
+            let row = ui.selectable_label(selected, text).on_hover_text(project_tooltip(p));
+            if row.clicked() && !selected {
                 open = Some(p.id.clone());
             }
+            row.context_menu(|ui| {
+                if ui.add_enabled(!selected, egui::Button::new(t!("projects.open_action"))).clicked() {
+                    open = Some(p.id.clone());
+                    ui.close();
+                }
+                if ui.button(t!("projects.rename")).clicked() {
+                    pui.renaming = Some((p.id.clone(), p.name.clone()));
+                    ui.close();
+                }
+                let delete = ui.add_enabled(!p.is_default, egui::Button::new(t!("projects.delete")));
+                if delete.on_disabled_hover_text(t!("projects.default_kept")).clicked() {
+                    pui.deleting = Some((p.id.clone(), p.name.clone()));
+                    ui.close();
+                }
+            });
             if p.is_default {
                 ui.weak(t!("projects.default"));
             }
@@ -128,8 +150,28 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
     }
 
     open_project_ui(ui, state, pui);
+    if pui.has_focus {
+        shortcuts(ui, state, pui);
+    }
     rename_dialog(ui.ctx(), pui, out);
     delete_dialog(ui.ctx(), pui, out);
+}
+
+/// F2 renames and Delete deletes the open project, while no text field has focus.
+fn shortcuts(ui: &mut egui::Ui, state: &AppState, pui: &mut ProjectsUi) {
+    if ui.memory(|m| m.focused().is_some()) {
+        return;
+    }
+    let Some(project) = state.open_project.value() else { return };
+    let (delete, rename) = ui.input_mut(|i| {
+        (i.consume_key(egui::Modifiers::NONE, egui::Key::Delete), i.consume_key(egui::Modifiers::NONE, egui::Key::F2))
+    });
+    if rename {
+        pui.renaming = Some((project.id.clone(), project.name.clone()));
+    }
+    if delete && !project.is_default {
+        pui.deleting = Some((project.id.clone(), project.name.clone()));
+    }
 }
 
 fn project_tooltip(p: &Project) -> String {
@@ -171,7 +213,7 @@ fn rename_dialog(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Comman
     let Some((id, name)) = &mut pui.renaming else { return };
     let mut keep = true;
     let mut done = false;
-    egui::Window::new(t!("projects.rename_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+    super::dialog(ctx, t!("projects.rename_title")).show(ctx, |ui| {
         let l = ui.label(t!("projects.name"));
         ui.add(egui::TextEdit::singleline(name)).labelled_by(l.id);
         ui.horizontal(|ui| {
@@ -192,7 +234,7 @@ fn rename_dialog(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Comman
 fn delete_dialog(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
     let Some((id, name)) = &pui.deleting else { return };
     let mut close = false;
-    egui::Window::new(t!("projects.delete_title")).collapsible(false).resizable(false).show(ctx, |ui| {
+    super::modal(ctx, "projects.delete_title", t!("projects.delete_title"), |ui| {
         ui.label(t!("projects.delete_confirm", name = name));
         ui.horizontal(|ui| {
             if ui.button(t!("projects.delete_confirm_button")).clicked() {

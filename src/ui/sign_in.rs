@@ -10,7 +10,7 @@ pub fn sign_in_ui(ctx: &egui::Context, state: &mut AppState, out: &mut Vec<Comma
         return;
     }
     let mut open = true;
-    egui::Window::new(t!("signin.title")).open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+    super::dialog(ctx, t!("signin.title")).open(&mut open).show(ctx, |ui| {
         let form = &mut state.sign_in;
         ui.label(t!("signin.explain"));
         egui::Grid::new("signin_grid").num_columns(2).show(ui, |ui| {

@@ -10,11 +10,12 @@ pub fn top_bar_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
     ui_state: &mut super::UiState,
-    map: &mut MapView,
+    _map: &mut MapView,
     out: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
         ui.strong(t!("app_name"));
+        view_menu(ui, ui_state);
         ui.separator();
         match &state.session {
             None if state.connecting => {
@@ -58,8 +59,31 @@ pub fn top_bar_ui(
                 state.sign_in.open = true;
                 state.sign_in.error = None;
             }
-            crate::map::basemap_ui(ui, map);
+            super::notices::bell_ui(ui, state, ui_state);
         });
+    });
+}
+
+/// The View menu: every pane with a check to show or hide it, and Reset layout.
+fn view_menu(ui: &mut egui::Ui, ui_state: &mut super::UiState) {
+    use crate::app::layout::Pane;
+    ui.menu_button(t!("view.menu"), |ui| {
+        for pane in Pane::ALL {
+            let Some(id) = ui_state.layout.tiles.find_pane(&pane) else { continue };
+            let mut visible = ui_state.layout.is_visible(id);
+            let toggle = ui.add_enabled(pane != Pane::Map, egui::Checkbox::new(&mut visible, t!(pane.title_key())));
+            if toggle.changed() {
+                ui_state.layout.set_visible(id, visible);
+                if visible {
+                    ui_state.show_pane(pane);
+                }
+            }
+        }
+        ui.separator();
+        if ui.button(t!("view.reset_layout")).clicked() {
+            ui_state.layout = crate::app::layout::default_layout();
+            ui.close();
+        }
     });
 }
 
@@ -83,7 +107,7 @@ fn balance_ui(ui: &mut egui::Ui, state: &AppState) {
 /// Language and where the token is kept.
 pub fn settings_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &mut super::UiState, _map: &mut MapView) {
     let mut open = ui_state.settings_open;
-    egui::Window::new(t!("settings.title")).open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+    super::dialog(ctx, t!("settings.title")).open(&mut open).show(ctx, |ui| {
         egui::Grid::new("settings_grid").num_columns(2).show(ui, |ui| {
             let l = ui.label(t!("settings.language"));
             let current = state.settings.language;

@@ -94,6 +94,16 @@ pub enum Command {
     DownloadImage { id: crate::api::ImageId, filename: String },
 }
 
+/// What a change to the user's imagery did, to confirm it in words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageryChange {
+    MosaicCreated(String),
+    MosaicUpdated(String),
+    MosaicsDeleted(usize),
+    ImageRenamed(String),
+    ImageDeleted,
+}
+
 /// A result, sent by the worker and applied to `AppState` in one place.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -190,7 +200,10 @@ pub enum Event {
         result: Result<Vec<crate::api::RasterImage>, ApiError>,
     },
     /// A mosaic or image was created, changed or deleted (or could not be).
-    ImageryChanged(Result<(), ApiError>),
+    ImageryChanged {
+        change: ImageryChange,
+        result: Result<(), ApiError>,
+    },
     /// One file of the upload queue moved on.
     Upload {
         path: PathBuf,
@@ -407,30 +420,43 @@ impl Worker {
                 |c, id| async move { c.mosaic_images(&id).await },
                 |id, result| Event::MosaicImages { id, result },
             ),
-            Command::CreateMosaic { name, tags } => self.spawn_call(
-                move |c| async move { c.create_mosaic(&name, &tags).await.map(|_| ()) },
-                Event::ImageryChanged,
-            ),
-            Command::UpdateMosaic { id, name, tags } => self.spawn_call(
-                move |c| async move { c.update_mosaic(&id, Some(&name), Some(&tags)).await.map(|_| ()) },
-                Event::ImageryChanged,
-            ),
-            Command::DeleteMosaics { ids } => self.spawn_call(
-                move |c| async move {
-                    for id in &ids {
-                        c.delete_mosaic(id).await?;
-                    }
-                    Ok(())
-                },
-                Event::ImageryChanged,
-            ),
-            Command::RenameImage { id, name } => self.spawn_call(
-                move |c| async move { c.rename_image(&id, &name).await.map(|_| ()) },
-                Event::ImageryChanged,
-            ),
-            Command::DeleteImage { id } => {
-                self.spawn_call(move |c| async move { c.delete_image(&id).await }, Event::ImageryChanged)
+            Command::CreateMosaic { name, tags } => {
+                let change = ImageryChange::MosaicCreated(name.clone());
+                self.spawn_call(
+                    move |c| async move { c.create_mosaic(&name, &tags).await.map(|_| ()) },
+                    move |result| Event::ImageryChanged { change, result },
+                )
             }
+            Command::UpdateMosaic { id, name, tags } => {
+                let change = ImageryChange::MosaicUpdated(name.clone());
+                self.spawn_call(
+                    move |c| async move { c.update_mosaic(&id, Some(&name), Some(&tags)).await.map(|_| ()) },
+                    move |result| Event::ImageryChanged { change, result },
+                )
+            }
+            Command::DeleteMosaics { ids } => {
+                let change = ImageryChange::MosaicsDeleted(ids.len());
+                self.spawn_call(
+                    move |c| async move {
+                        for id in &ids {
+                            c.delete_mosaic(id).await?;
+                        }
+                        Ok(())
+                    },
+                    move |result| Event::ImageryChanged { change, result },
+                )
+            }
+            Command::RenameImage { id, name } => {
+                let change = ImageryChange::ImageRenamed(name.clone());
+                self.spawn_call(
+                    move |c| async move { c.rename_image(&id, &name).await.map(|_| ()) },
+                    move |result| Event::ImageryChanged { change, result },
+                )
+            }
+            Command::DeleteImage { id } => self.spawn_call(
+                move |c| async move { c.delete_image(&id).await },
+                |result| Event::ImageryChanged { change: ImageryChange::ImageDeleted, result },
+            ),
             Command::Upload { target, paths: Some(paths) } => self.upload_queue(target, paths),
             Command::Upload { target, paths: None } => {
                 // The dialog runs on its own task, so the worker goes on while it is open.
