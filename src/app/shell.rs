@@ -39,7 +39,8 @@ impl MapflowApp {
         let worker = WorkerHandle::spawn(options.worker, move || repaint_ctx.request_repaint())?;
         worker.send(Command::Startup);
         let map = MapView::new(ctx, &settings.map, options.online_tiles);
-        let ui = UiState { layout: super::layout::restore(settings.layout.clone()), ..UiState::default() };
+        let mut ui = UiState::default();
+        ui.layout = super::layout::restore(settings.layout.clone());
         Ok(Self { state: AppState::new(settings), map, ui, worker })
     }
 

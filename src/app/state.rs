@@ -59,6 +59,8 @@ pub struct AppState {
     pub projects: Remote<Page<Project>>,
     pub project_query: ProjectPageQuery,
     pub open_project: Remote<Project>,
+    /// The project asked for last; answers for any other are stale.
+    pub opening_project: Option<ProjectId>,
     pub sign_in: SignInForm,
     pub credentials: Option<Result<StoreLocation, String>>,
     pub notices: Vec<Notice>,
@@ -135,6 +137,14 @@ impl AppState {
         self.open_project.value().map(|p| &p.id)
     }
 
+    /// Marks the project as the one being opened (a late answer for another is dropped) and
+    /// returns the command that opens it.
+    pub fn open_project_command(&mut self, id: ProjectId) -> Command {
+        self.open_project.start();
+        self.opening_project = Some(id.clone());
+        Command::OpenProject { id }
+    }
+
     /// Marks the projects list as loading and returns the command that loads it.
     pub fn reload_projects(&mut self) -> Command {
         self.projects.start();
@@ -166,8 +176,8 @@ impl AppState {
                     .cloned()
                     .or_else(|| if same_account { None } else { self.settings.last_project.clone() });
                 if let Some(id) = reopen {
-                    self.open_project.start();
-                    self.follow_up.push(Command::OpenProject { id });
+                    let cmd = self.open_project_command(id);
+                    self.follow_up.push(cmd);
                 }
             }
             Event::SignInFailed { server, error } => {
@@ -204,8 +214,8 @@ impl AppState {
                         && matches!(self.open_project, Remote::NotRequested)
                         && self.settings.last_project.is_none()
                     {
-                        self.open_project.start();
-                        self.follow_up.push(Command::OpenProject { id: default.id.clone() });
+                        let cmd = self.open_project_command(default.id.clone());
+                        self.follow_up.push(cmd);
                     }
                     self.projects.finish(result);
                 }
@@ -245,6 +255,10 @@ impl AppState {
                 Err(e) => self.notify_api_error(&e),
             },
             Event::ProjectOpened { id, result } => {
+                // The answer for a project the user has since moved away from is dropped.
+                if self.opening_project.as_ref().is_some_and(|wanted| wanted != &id) {
+                    return;
+                }
                 if let Err(e) = &result {
                     if self.settings.last_project.as_ref() == Some(&id) {
                         self.settings.last_project = None;
@@ -295,5 +309,39 @@ impl AppState {
             self.sign_in.open = true;
         }
         self.notify_error(super::messages::error_text(error));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(id: &str) -> Project {
+        Project { id: ProjectId(id.to_owned()), name: id.to_owned(), ..Project::default() }
+    }
+
+    #[test]
+    fn a_late_answer_for_a_project_no_longer_wanted_is_dropped() {
+        let mut state = AppState::default();
+        let _ = state.open_project_command(ProjectId("a".into()));
+        let _ = state.open_project_command(ProjectId("b".into()));
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), result: Ok(project("b")) });
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), result: Ok(project("a")) });
+        assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())), "the click on B wins");
+        assert_eq!(state.settings.last_project, Some(ProjectId("b".into())));
+    }
+
+    #[test]
+    fn notices_repeat_once_with_a_count_and_successes_fade() {
+        let mut state = AppState::default();
+        state.notify("Saved");
+        state.notify("Saved");
+        state.notify_error("Broken");
+        assert_eq!(state.notices.len(), 2);
+        assert_eq!(state.notices[0].repeats, 2);
+        let lasts = std::time::Duration::from_millis(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(!state.notices[0].is_toast(lasts), "a success fades");
+        assert!(state.notices[1].is_toast(lasts), "an error stays until closed");
     }
 }

@@ -262,64 +262,55 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
         // The header row comes first; keep the row a little below the top edge.
         scroll = scroll.vertical_scroll_offset(((row as f32) * (row_height + spacing)).max(0.0));
     }
-    scroll.show_rows(
-        ui,
-        row_height,
-        rows.len(),
-        |ui, visible| {
-            egui::Grid::new("catalog_grid").striped(true).num_columns(12).spacing([10.0, 4.0]).show(ui, |ui| {
-                ui.label("");
-                ui.label("");
-                ui.strong(t!("catalog.col_id"));
-                ui.strong(t!("catalog.col_type"));
-                sort_header(ui, state, &t!("catalog.col_provider"), CatalogSortBy::ProviderName, out);
-                sort_header(ui, state, &t!("catalog.col_sensor"), CatalogSortBy::SatId, out);
-                ui.strong(t!("catalog.col_bands"));
-                sort_header(ui, state, &t!("catalog.col_cloud"), CatalogSortBy::CloudCover, out);
-                sort_header(ui, state, &t!("catalog.col_nadir"), CatalogSortBy::OffNadirAngle, out);
-                sort_header(ui, state, &t!("catalog.col_date"), CatalogSortBy::AcquisitionDate, out);
-                sort_header(ui, state, &t!("catalog.col_zoom"), CatalogSortBy::Zoom, out);
-                sort_header(ui, state, &t!("catalog.col_resolution"), CatalogSortBy::PixelResolution, out);
-                ui.end_row();
-                for (matching, img) in &rows[visible] {
-                    let weak = |ui: &egui::Ui, s: String| {
-                        if *matching {
-                            egui::RichText::new(s)
-                        } else {
-                            egui::RichText::new(s).color(ui.visuals().weak_text_color())
-                        }
-                    };
-                    let mut selected = state.catalog.selected.contains(&img.id);
-                    if ui.checkbox(&mut selected, "").on_hover_text(t!("catalog.select")).changed() {
-                        if selected {
-                            state.catalog.selected.insert(img.id.clone());
-                        } else {
-                            state.catalog.selected.remove(&img.id);
-                        }
+    scroll.show_rows(ui, row_height, rows.len(), |ui, visible| {
+        egui::Grid::new("catalog_grid").striped(true).num_columns(12).spacing([10.0, 4.0]).show(ui, |ui| {
+            ui.label("");
+            ui.label("");
+            ui.strong(t!("catalog.col_id"));
+            ui.strong(t!("catalog.col_type"));
+            sort_header(ui, state, &t!("catalog.col_provider"), CatalogSortBy::ProviderName, out);
+            sort_header(ui, state, &t!("catalog.col_sensor"), CatalogSortBy::SatId, out);
+            ui.strong(t!("catalog.col_bands"));
+            sort_header(ui, state, &t!("catalog.col_cloud"), CatalogSortBy::CloudCover, out);
+            sort_header(ui, state, &t!("catalog.col_nadir"), CatalogSortBy::OffNadirAngle, out);
+            sort_header(ui, state, &t!("catalog.col_date"), CatalogSortBy::AcquisitionDate, out);
+            sort_header(ui, state, &t!("catalog.col_zoom"), CatalogSortBy::Zoom, out);
+            sort_header(ui, state, &t!("catalog.col_resolution"), CatalogSortBy::PixelResolution, out);
+            ui.end_row();
+            for (matching, img) in &rows[visible] {
+                let weak = |ui: &egui::Ui, s: String| {
+                    if *matching {
+                        egui::RichText::new(s)
+                    } else {
+                        egui::RichText::new(s).color(ui.visuals().weak_text_color())
                     }
-                    thumbnail(ui, state, cui, img, out);
-                    let focused = state.catalog.focused.as_deref() == Some(img.id.as_str());
-                    if ui
-                        .selectable_label(focused, weak(ui, img.id.clone()))
-                        .on_hover_text(t!("catalog.focus"))
-                        .clicked()
-                    {
-                        focus(state, &img.id);
+                };
+                let mut selected = state.catalog.selected.contains(&img.id);
+                if ui.checkbox(&mut selected, "").on_hover_text(t!("catalog.select")).changed() {
+                    if selected {
+                        state.catalog.selected.insert(img.id.clone());
+                    } else {
+                        state.catalog.selected.remove(&img.id);
                     }
-                    ui.label(weak(ui, img.product_type.clone().unwrap_or_default()));
-                    ui.label(weak(ui, img.provider_name.clone().unwrap_or_default()));
-                    ui.label(weak(ui, img.sensor.clone().or_else(|| img.sat_id.clone()).unwrap_or_default()));
-                    ui.label(weak(ui, img.color_band_order.clone().unwrap_or_default()));
-                    ui.label(weak(ui, num(img.cloud_cover, 0)));
-                    ui.label(weak(ui, num(img.off_nadir_angle, 1)));
-                    ui.label(weak(ui, img.acquisition_date.as_deref().map(super::local_time).unwrap_or_default()));
-                    ui.label(weak(ui, img.zoom.map(|z| z.to_string()).unwrap_or_default()));
-                    ui.label(weak(ui, num(img.pixel_resolution, 2)));
-                    ui.end_row();
                 }
-            });
-        },
-    );
+                thumbnail(ui, state, cui, img, out);
+                let focused = state.catalog.focused.as_deref() == Some(img.id.as_str());
+                if ui.selectable_label(focused, weak(ui, img.id.clone())).on_hover_text(t!("catalog.focus")).clicked() {
+                    focus(state, &img.id);
+                }
+                ui.label(weak(ui, img.product_type.clone().unwrap_or_default()));
+                ui.label(weak(ui, img.provider_name.clone().unwrap_or_default()));
+                ui.label(weak(ui, img.sensor.clone().or_else(|| img.sat_id.clone()).unwrap_or_default()));
+                ui.label(weak(ui, img.color_band_order.clone().unwrap_or_default()));
+                ui.label(weak(ui, num(img.cloud_cover, 0)));
+                ui.label(weak(ui, num(img.off_nadir_angle, 1)));
+                ui.label(weak(ui, img.acquisition_date.as_deref().map(super::local_time).unwrap_or_default()));
+                ui.label(weak(ui, img.zoom.map(|z| z.to_string()).unwrap_or_default()));
+                ui.label(weak(ui, num(img.pixel_resolution, 2)));
+                ui.end_row();
+            }
+        });
+    });
     processed
 }
 

@@ -33,12 +33,8 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
     }
     let mut overlays: Vec<Box<dyn walkers::Plugin + '_>> = Vec::new();
     let mut results_left: Vec<_> = results.iter_mut().collect();
-    let mut aoi_editor = Some(crate::map::AoiEditor {
-        draft: &mut settings.aoi,
-        state: editor,
-        editable: true,
-        color: AOI_COLOR,
-    });
+    let mut aoi_editor =
+        Some(crate::map::AoiEditor { draft: &mut settings.aoi, state: editor, editable: true, color: AOI_COLOR });
     let mut footprints_clicked = Some(footprint_click);
     for key in layers.vectors_bottom_up() {
         let props = layers.props(key);
@@ -125,20 +121,18 @@ fn layer_name(state: &AppState, key: &LayerKey) -> String {
         LayerKey::Aoi => t!("layers.aoi").into_owned(),
         LayerKey::ProcessingAois => t!("layers.processing_aois", n = state.processing_aois.len()).into_owned(),
         LayerKey::ImageFootprints => t!("layers.image_footprints").into_owned(),
-        LayerKey::CatalogFootprints => t!(
-            "layers.catalog_footprints",
-            n = state.catalog.results.value().map_or(0, |p| p.images.len())
-        )
-        .into_owned(),
+        LayerKey::CatalogFootprints => {
+            t!("layers.catalog_footprints", n = state.catalog.results.value().map_or(0, |p| p.images.len()))
+                .into_owned()
+        }
         LayerKey::Result(id) => state.results.get(id).map(|v| v.name.clone()).unwrap_or_else(|| id.0.clone()),
         LayerKey::ProviderPreview => {
             t!("layers.provider_preview", name = state.settings.form.provider.as_str()).into_owned()
         }
-        LayerKey::ResultImagery(id) => t!(
-            "layers.result_imagery",
-            name = state.results.get(id).map(|v| v.name.as_str()).unwrap_or(id.0.as_str())
-        )
-        .into_owned(),
+        LayerKey::ResultImagery(id) => {
+            t!("layers.result_imagery", name = state.results.get(id).map(|v| v.name.as_str()).unwrap_or(id.0.as_str()))
+                .into_owned()
+        }
         LayerKey::CatalogPreview => {
             t!("layers.catalog_preview", id = state.catalog.on_map.as_deref().unwrap_or_default()).into_owned()
         }
@@ -240,7 +234,10 @@ fn layer_row(
             if ui.add_enabled(index > 0, egui::Button::new("⬆").small()).on_hover_text(t!("layers.up")).clicked() {
                 *action = Some(RowAction::Move(index, index - 1));
             }
-            if ui.add_enabled(index + 1 < count, egui::Button::new("⬇").small()).on_hover_text(t!("layers.down")).clicked()
+            if ui
+                .add_enabled(index + 1 < count, egui::Button::new("⬇").small())
+                .on_hover_text(t!("layers.down"))
+                .clicked()
             {
                 *action = Some(RowAction::Move(index, index + 1));
             }

@@ -45,6 +45,8 @@ pub struct UiState {
     pub notifications_open: bool,
     /// How long a success's toast stays.
     pub toast_duration: Duration,
+    /// The panes on screen this frame (the tree is lent out while it is drawn).
+    shown: Vec<Pane>,
 }
 
 impl Default for UiState {
@@ -65,6 +67,7 @@ impl Default for UiState {
             identified: None,
             notifications_open: false,
             toast_duration: Duration::from_secs(5),
+            shown: Vec::new(),
         }
     }
 }
@@ -77,7 +80,21 @@ impl UiState {
 
     /// Whether `pane` is on screen now (visible and the active tab of its group).
     pub fn is_pane_shown(&self, pane: Pane) -> bool {
-        self.layout.tiles.find_pane(&pane).is_some_and(|id| self.layout.active_tiles().contains(&id))
+        self.shown.contains(&pane)
+    }
+
+    /// Notes which panes are on screen, before the tree is drawn.
+    fn note_shown_panes(&mut self) {
+        let tiles = &self.layout.tiles;
+        self.shown = self
+            .layout
+            .active_tiles()
+            .into_iter()
+            .filter_map(|id| match tiles.get(id) {
+                Some(egui_tiles::Tile::Pane(p)) => Some(*p),
+                _ => None,
+            })
+            .collect();
     }
 }
 
@@ -116,7 +133,7 @@ pub fn app_ui(
         state.settings.aoi.undo();
     }
     processings::dialogs(ui.ctx(), state, &mut ui_state.processings, out);
-    notices::toasts_ui(ui.ctx(), state, ui_state);
+    notices::toasts_ui(ui.ctx(), state, ui_state, map.map_rect());
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);
 }
@@ -139,7 +156,8 @@ pub(crate) fn modal(
     content: impl FnOnce(&mut egui::Ui),
 ) {
     egui::Modal::new(egui::Id::unique(("modal", id))).show(ctx, |ui| {
-        ui.set_max_width(420.0);
+        // A fixed width: a centred dialog that grew as its grid settled would move its buttons.
+        ui.set_width(400.0);
         ui.heading(title);
         ui.add_space(4.0);
         content(ui);
@@ -240,12 +258,9 @@ fn imagery_layers(state: &AppState) -> Vec<(String, f32)> {
                 .and_then(|s| s.data_providers.iter().find(|p| p.name == state.settings.form.provider))
                 .and_then(|p| p.preview_url.clone()),
             LayerKey::ResultImagery(id) => state.results.get(id).and_then(|v| v.raster_url.clone()),
-            LayerKey::CatalogPreview => state
-                .catalog
-                .on_map
-                .as_deref()
-                .and_then(|id| state.catalog.image(id))
-                .and_then(catalog::tile_template),
+            LayerKey::CatalogPreview => {
+                state.catalog.on_map.as_deref().and_then(|id| state.catalog.image(id)).and_then(catalog::tile_template)
+            }
             _ => None,
         };
         let opacity =

@@ -51,7 +51,7 @@ pub fn aoi_limits(state: &AppState) -> AoiLimits {
 pub fn new_processing_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
-    pui: &mut NewProcessingUi,
+    _pui: &mut NewProcessingUi,
     map: &MapView,
     show_preview: &mut bool,
     out: &mut Vec<Command>,
@@ -105,7 +105,11 @@ pub fn new_processing_ui(
     }
     ui.separator();
     source_ui(ui, state, show_preview);
-    ui.separator();
+}
+
+/// The footer of the form, always in view: the checks, the cost and Start.
+pub fn start_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut NewProcessingUi, out: &mut Vec<Command>) {
+    let models = models(state);
     cost_and_start(ui, state, pui, &models, out);
 }
 

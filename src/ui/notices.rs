@@ -9,7 +9,7 @@ use rust_i18n::t;
 const MAX_TOASTS: usize = 4;
 
 /// The toasts of the notices still on screen, newest at the bottom.
-pub fn toasts_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &UiState) {
+pub fn toasts_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &UiState, over: Option<egui::Rect>) {
     let lasts = ui_state.toast_duration;
     let shown: Vec<usize> =
         (0..state.notices.len()).rev().filter(|&i| state.notices[i].is_toast(lasts)).take(MAX_TOASTS).collect();
@@ -26,11 +26,14 @@ pub fn toasts_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &UiState) 
         ctx.request_repaint_after(left + std::time::Duration::from_millis(20));
     }
     let mut close = None;
+    // Over the map's bottom-right corner, above the attribution, where no pane's controls are.
+    let corner = over.unwrap_or_else(|| ctx.content_rect()).right_bottom() + egui::vec2(-10.0, -30.0);
     egui::Area::new(egui::Id::unique("toasts"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -28.0))
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .fixed_pos(corner)
         .order(egui::Order::Foreground)
         .show(ctx, |ui| {
-            ui.set_max_width(380.0);
+            ui.set_max_width(over.map_or(380.0, |r| (r.width() - 80.0).clamp(200.0, 380.0)));
             for &i in shown.iter().rev() {
                 let notice = &state.notices[i];
                 let (fill, stroke) = if notice.is_error {

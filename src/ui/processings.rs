@@ -132,12 +132,12 @@ fn table_ui(
         .resizable(true)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(190.0).at_least(90.0).clip(true))
-        .column(Column::initial(150.0).at_least(90.0).clip(true))
-        .column(Column::initial(80.0).at_least(50.0).clip(true))
-        .column(Column::initial(60.0).at_least(40.0).clip(true))
-        .column(Column::initial(120.0).at_least(60.0).clip(true))
-        .column(Column::remainder().at_least(60.0).clip(true))
+        // The name takes what the others leave, so the table never runs past its pane.
+        .column(Column::remainder().at_least(100.0).clip(true))
+        .column(Column::initial(130.0).at_least(80.0).clip(true))
+        .column(Column::initial(70.0).at_least(50.0).clip(true))
+        .column(Column::initial(50.0).at_least(40.0).clip(true))
+        .column(Column::initial(115.0).at_least(60.0).clip(true))
         .header(row_height, |mut header| {
             let headers = [
                 (t!("processings.col_name"), ProcessingSortBy::Name),
@@ -155,7 +155,8 @@ fn table_ui(
                         (true, _) => " ⬇",
                         _ => "",
                     };
-                    let button = egui::Button::new(egui::RichText::new(format!("{label}{arrow}")).strong()).frame(false);
+                    let button =
+                        egui::Button::new(egui::RichText::new(format!("{label}{arrow}")).strong()).frame(false);
                     if ui.add(button).on_hover_text(t!("processings.sort_hint")).clicked() {
                         if active {
                             q.sort_order = Some(if q.sort_order == Some(SortOrder::Asc) {
@@ -172,7 +173,6 @@ fn table_ui(
                     }
                 });
             }
-            header.col(|_| {});
         })
         .body(|body| {
             body.rows(row_height, page.results.len(), |mut row| {
@@ -180,9 +180,11 @@ fn table_ui(
                 let selected = state.selected_processing.as_ref() == Some(&p.id);
                 row.set_selected(selected);
                 row.col(|ui| {
-                    if ui.selectable_label(selected, super::drawable(ui.ctx(), &p.name)).clicked() {
+                    let name = ui.selectable_label(selected, super::drawable(ui.ctx(), &p.name));
+                    if name.clicked() {
                         clicked = Some(p.id.clone());
                     }
+                    row_menu(&name, state, pui, p, out);
                 });
                 row.col(|ui| status_cell(ui, p));
                 row.col(|ui| {
@@ -194,26 +196,11 @@ fn table_ui(
                 row.col(|ui| {
                     ui.label(p.created.as_deref().map(super::local_time).unwrap_or_default());
                 });
-                row.col(|ui| {
-                    let shown = state.results.get(&p.id).is_some_and(|v| v.style.visible);
-                    if p.status == ProcessingStatus::Ok
-                        && !shown
-                        && ui.small_button(t!("processings.show_result")).clicked()
-                        && let Some(cmd) = state.show_result(&p.id)
-                    {
-                        out.push(cmd);
-                    }
-                });
                 let response = row.response();
                 if response.clicked() {
                     clicked = Some(p.id.clone());
                 }
-                response.context_menu(|ui| {
-                    state.selected_processing = Some(p.id.clone());
-                    if actions_ui(ui, state, pui, p, out) {
-                        ui.close();
-                    }
-                });
+                row_menu(&response, state, pui, p, out);
             });
         });
     if let Some(id) = clicked {
@@ -221,6 +208,22 @@ fn table_ui(
         state.selected_processing = if again { None } else { Some(id) };
     }
     requery
+}
+
+/// The row's context menu: every action on the processing, which it also selects.
+fn row_menu(
+    response: &egui::Response,
+    state: &mut AppState,
+    pui: &mut ProcessingsUi,
+    p: &Processing,
+    out: &mut Vec<Command>,
+) {
+    response.context_menu(|ui| {
+        state.selected_processing = Some(p.id.clone());
+        if actions_ui(ui, state, pui, p, out) {
+            ui.close();
+        }
+    });
 }
 
 /// A terminal status in its colour, or a progress bar.
@@ -285,6 +288,11 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
         return;
     };
     ui.strong(super::drawable(ui.ctx(), &p.name));
+    // The toolbar first, so every action is in view however short the pane.
+    ui.horizontal_wrapped(|ui| {
+        actions_ui(ui, state, pui, &p, out);
+    });
+    ui.separator();
     egui::Grid::new("details_grid").num_columns(2).spacing([8.0, 2.0]).show(ui, |ui| {
         ui.label(t!("details.status"));
         ui.label(format!("{} ({}%)", status_text(&p), p.percent_completed));
@@ -348,10 +356,6 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
             }
         }
     }
-    ui.separator();
-    ui.horizontal_wrapped(|ui| {
-        actions_ui(ui, state, pui, &p, out);
-    });
 }
 
 /// Every action on a processing, as buttons (the details' toolbar, the row's context menu);

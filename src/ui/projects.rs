@@ -145,8 +145,7 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
         });
     }
     if let Some(id) = open {
-        state.open_project.start();
-        out.push(Command::OpenProject { id });
+        out.push(state.open_project_command(id));
     }
 
     open_project_ui(ui, state, pui);

@@ -23,6 +23,7 @@ pub fn workbench_ui(
             ui_state.layout.make_active(|tile_id, _| tile_id == id);
         }
     }
+    ui_state.note_shown_panes();
     let mut tree = std::mem::replace(&mut ui_state.layout, egui_tiles::Tree::empty(egui::Id::unique("workbench_swap")));
     let mut behavior = Workbench { state, ui_state, map, out };
     tree.ui(&mut behavior, ui);
@@ -62,16 +63,22 @@ impl Behavior<Pane> for Workbench<'_> {
                 super::account::account_ui(ui, state);
             }),
             Pane::Layers => scrolled(ui, "layers", |ui| super::layers::layers_ui(ui, state, ui_state, map)),
-            Pane::NewProcessing => scrolled(ui, "new_processing", |ui| {
-                super::new_processing::new_processing_ui(
-                    ui,
-                    state,
-                    &mut ui_state.new_processing,
-                    map,
-                    &mut ui_state.show_provider_preview,
-                    out,
-                );
-            }),
+            Pane::NewProcessing => {
+                egui::Panel::bottom("form_footer").show(ui, |ui| {
+                    ui.add_space(4.0);
+                    super::new_processing::start_ui(ui, state, &mut ui_state.new_processing, out);
+                });
+                scrolled(ui, "new_processing", |ui| {
+                    super::new_processing::new_processing_ui(
+                        ui,
+                        state,
+                        &mut ui_state.new_processing,
+                        map,
+                        &mut ui_state.show_provider_preview,
+                        out,
+                    );
+                });
+            }
             Pane::Catalog => scrolled(ui, "catalog", |ui| {
                 let searching = state.catalog.results.is_pending();
                 super::catalog::filters_ui(ui, state, &mut ui_state.catalog, out);

@@ -133,8 +133,7 @@ pub fn drop_file(h: &mut Harness<'_, TestApp>, path: &std::path::Path) {
 
 /// Clicks the map at a fraction of its rect (0..1 on each axis).
 pub fn click_map(h: &mut Harness<'_, TestApp>, fx: f32, fy: f32) {
-    use egui_kittest::kittest::Queryable;
-    let rect = h.get_by_label("Map").rect();
+    let rect = map_rect(h);
     let pos = rect.lerp_inside(egui::vec2(fx, fy));
     h.hover_at(pos);
     h.step();
@@ -152,4 +151,13 @@ pub fn click_map(h: &mut Harness<'_, TestApp>, fx: f32, fy: f32) {
         modifiers: Default::default(),
     });
     h.run_steps(2);
+}
+
+/// The map widget's rect (not its pane's tab, which has the same name).
+pub fn map_rect(h: &Harness<'_, TestApp>) -> egui::Rect {
+    use egui_kittest::kittest::{NodeT, Queryable};
+    h.get_all_by_label("Map")
+        .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Button)
+        .map(|n| n.rect())
+        .unwrap()
 }
