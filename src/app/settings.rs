@@ -54,6 +54,11 @@ pub struct Settings {
     pub catalog: crate::app::catalog::CatalogFilters,
     /// The last catalog search and its results, shown again after a restart.
     pub catalog_last: Option<(crate::api::CatalogQuery, crate::api::CatalogPage)>,
+    /// Use the built-in file chooser even where the desktop has a file dialog.
+    pub builtin_file_chooser: bool,
+    /// The folders files were last picked in, newest first (at most
+    /// [`crate::app::files::MAX_RECENT_FOLDERS`]).
+    pub recent_folders: Vec<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -67,6 +72,8 @@ impl Default for Settings {
             form: Default::default(),
             catalog: Default::default(),
             catalog_last: None,
+            builtin_file_chooser: false,
+            recent_folders: Vec::new(),
         }
     }
 }
