@@ -2,6 +2,7 @@
 
 mod account;
 pub mod catalog;
+pub mod file_chooser;
 pub mod imagery;
 mod layers;
 pub mod new_processing;
@@ -32,6 +33,8 @@ pub struct UiState {
     pub footprint_click: Option<String>,
     pub right_tab: RightTab,
     pub bottom_tab: BottomTab,
+    /// The built-in file chooser, where the desktop has no file dialog.
+    pub file_chooser: file_chooser::FileChooserUi,
 }
 
 /// The tabs of the right panel.
@@ -141,6 +144,7 @@ pub fn app_ui(
     }
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);
+    file_chooser::file_chooser_ui(ui.ctx(), state, &mut ui_state.file_chooser, out);
 }
 
 /// Messages for the user, newest last, each dismissable.
