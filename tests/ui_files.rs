@@ -292,3 +292,43 @@ fn cancelling_an_upload_pick_frees_the_upload_button() {
     assert!(!chooser_open(&h));
     assert!(!app(&h).state.imagery.uploading, "no upload waits for files any more");
 }
+
+/// Whether this machine surely has no system file dialog: no zenity and no session bus for a
+/// portal. Elsewhere the test below would open a real dialog, so it checks nothing there.
+fn no_system_dialog_here() -> bool {
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("zenity").exists()));
+    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|dir| Path::new(&dir).join("bus").exists());
+    !zenity && !bus
+}
+
+#[test]
+fn without_a_system_dialog_the_built_in_one_opens_and_says_why_once() {
+    if !no_system_dialog_here() {
+        eprintln!("skipped: this machine may have a system file dialog");
+        return;
+    }
+    let mut h = support::harness();
+    signed_in_to_sandbox(&mut h);
+    open_project(&mut h, "Default project");
+    let why = "No system file dialog is available here; using the built-in one";
+    let dir = tempfile::tempdir().unwrap();
+    let field = dir.path().join("field.geojson");
+    std::fs::write(&field, FIELD).unwrap();
+    for round in 0..2 {
+        h.get_by_label("Import GeoJSON…").click();
+        wait_for(&mut h, "the built-in chooser", chooser_open);
+        h.get_by_label_contains("System file dialog: no zenity on PATH");
+        h.get_by_label("Cancel").click();
+        h.run_steps(2);
+        assert!(!chooser_open(&h));
+        if round == 0 {
+            // Another notice in between, so a second one would not be merged with the first.
+            support::drop_file(&mut h, &field);
+            wait_for(&mut h, "the dropped AOI", |h| !app(h).state.settings.aoi.aoi.is_empty());
+        }
+    }
+    let told = app(&h).state.notices.iter().filter(|n| n.text == why).count();
+    assert_eq!(told, 1, "said once per session: {:?}", app(&h).state.notices);
+}
