@@ -3,6 +3,7 @@
 pub mod aoi;
 pub mod catalog;
 pub mod credentials;
+pub mod files;
 pub mod form;
 pub mod imagery;
 pub mod layers;

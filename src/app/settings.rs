@@ -56,6 +56,11 @@ pub struct Settings {
     pub catalog_last: Option<(crate::api::CatalogQuery, crate::api::CatalogPage)>,
     /// The workbench's arrangement of panes; the default one when absent or outdated.
     pub layout: Option<egui_tiles::Tree<crate::app::layout::Pane>>,
+    /// Use the built-in file chooser even where the desktop has a file dialog.
+    pub builtin_file_chooser: bool,
+    /// The folders files were last picked in, newest first (at most
+    /// [`crate::app::files::MAX_RECENT_FOLDERS`]).
+    pub recent_folders: Vec<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -70,6 +75,8 @@ impl Default for Settings {
             catalog: Default::default(),
             catalog_last: None,
             layout: None,
+            builtin_file_chooser: false,
+            recent_folders: Vec::new(),
         }
     }
 }

@@ -95,13 +95,19 @@ pub struct AppState {
     pub imagery: super::imagery::ImageryState,
     /// The map's layers in the user's order.
     pub layers: super::layers::LayerList,
+    /// The built-in file chooser's request and folder.
+    pub files: super::files::FilesState,
 }
 
 impl AppState {
     pub fn new(settings: Settings) -> Self {
         let sign_in = SignInForm { server: settings.server_url.clone(), remember: true, ..SignInForm::default() };
+        let builtin = settings.builtin_file_chooser;
         let mut state = Self { settings, sign_in, connecting: true, ..Self::default() };
         state.restore_catalog();
+        if builtin {
+            state.follow_up.push(Command::SetFileChooser { builtin });
+        }
         state
     }
 
@@ -290,6 +296,7 @@ impl AppState {
             | Event::UploadsFinished
             | Event::UploadFilesPicked { .. }
             | Event::ImageDownloaded { .. }) => self.apply_imagery_event(e),
+            e @ (Event::ChooseFile { .. } | Event::FolderListing { .. }) => self.apply_files_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }

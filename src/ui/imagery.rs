@@ -362,7 +362,7 @@ fn image_row(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, img: 
                 state.notify(t!("imagery.source_set", name = img.filename));
             }
             if ui.button(t!("imagery.download")).clicked() {
-                out.push(Command::DownloadImage { id: img.id.clone(), filename: img.filename.clone() });
+                out.push(Command::DownloadImage { id: img.id.clone(), filename: img.filename.clone(), path: None });
             }
             if ui.button(t!("imagery.rename")).clicked() {
                 iui.renaming = Some((img.id.clone(), img.filename.clone()));

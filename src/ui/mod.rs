@@ -2,6 +2,7 @@
 
 mod account;
 pub mod catalog;
+pub mod file_chooser;
 pub mod imagery;
 mod layers;
 pub mod new_processing;
@@ -47,6 +48,8 @@ pub struct UiState {
     pub toast_duration: Duration,
     /// The panes on screen this frame (the tree is lent out while it is drawn).
     shown: Vec<Pane>,
+    /// The built-in file chooser, where the desktop has no file dialog.
+    pub file_chooser: file_chooser::FileChooserUi,
 }
 
 impl Default for UiState {
@@ -68,6 +71,7 @@ impl Default for UiState {
             notifications_open: false,
             toast_duration: Duration::from_secs(5),
             shown: Vec::new(),
+            file_chooser: Default::default(),
         }
     }
 }
@@ -136,6 +140,7 @@ pub fn app_ui(
     notices::toasts_ui(ui.ctx(), state, ui_state, map.map_rect());
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);
+    file_chooser::file_chooser_ui(ui.ctx(), state, &mut ui_state.file_chooser, out);
 }
 
 /// A dialog centred over the window, as every dialog of the app opens.

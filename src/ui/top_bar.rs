@@ -141,6 +141,7 @@ pub fn settings_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &mut sup
             };
             ui.label(where_text);
             ui.end_row();
+            super::file_chooser::settings_row(ui, state);
         });
     });
     ui_state.settings_open = open;

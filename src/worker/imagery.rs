@@ -107,10 +107,10 @@ impl Worker {
         });
     }
 
-    /// Streams an image's file to a path the user picks, from its download link.
-    pub(super) fn download_image(&self, id: crate::api::ImageId, filename: String) {
+    /// Streams an image's file to `path` (or one the user picks), from its download link.
+    pub(super) fn download_image(&self, id: crate::api::ImageId, filename: String, path: Option<PathBuf>) {
         let Some(client) = self.client.clone() else { return };
-        let sink = self.sink.clone();
+        let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
         tokio::spawn(async move {
             let link = match client.image_download(&id).await {
                 Ok(link) => link,
@@ -125,9 +125,19 @@ impl Worker {
                     return sink.send(Event::ImageDownloaded { result: Err(reason) });
                 }
             };
-            let name = if link.filename.is_empty() { filename } else { link.filename.clone() };
-            let Some(file) = rfd::AsyncFileDialog::new().set_file_name(name).save_file().await else { return };
-            let path = file.path().to_owned();
+            let path = match path {
+                Some(p) => p,
+                None => {
+                    let filename = if link.filename.is_empty() { filename } else { link.filename.clone() };
+                    let purpose = crate::app::files::FilePurpose::DownloadImage { id: id.clone(), filename };
+                    let suggested = purpose.suggested_name();
+                    let native = || rfd::AsyncFileDialog::new().set_file_name(suggested).save_file();
+                    match dialogs.pick(&sink, purpose, native).await {
+                        super::dialogs::Picked::Chosen(f) => f.path().to_owned(),
+                        super::dialogs::Picked::Dismissed | super::dialogs::Picked::Builtin => return,
+                    }
+                }
+            };
             let result = client
                 .download_to(&link.download_url, &path)
                 .await

@@ -4,6 +4,7 @@
 //! channels; the worker asks egui to repaint after each event it sends.
 
 mod catalog;
+mod dialogs;
 mod imagery;
 mod processings;
 mod session;
@@ -90,8 +91,12 @@ pub enum Command {
     Upload { target: UploadTarget, paths: Option<Vec<PathBuf>> },
     /// Stop the upload queue. Handler: `Worker::handle`.
     CancelUpload,
-    /// Save an image's file where the user picks. Handler: `Worker::download_image`.
-    DownloadImage { id: crate::api::ImageId, filename: String },
+    /// Save an image's file to `path`; with no path, ask for one. Handler: `Worker::download_image`.
+    DownloadImage { id: crate::api::ImageId, filename: String, path: Option<PathBuf> },
+    /// Read a folder for the built-in file chooser. Handler: `Worker::list_folder`.
+    ListFolder { path: PathBuf },
+    /// Use the built-in file chooser even where the system has a dialog (or stop). Handler: `Worker::handle`.
+    SetFileChooser { builtin: bool },
 }
 
 /// What a change to the user's imagery did, to confirm it in words.
@@ -223,6 +228,18 @@ pub enum Event {
         path: PathBuf,
         result: Result<crate::geo::Aoi, String>,
     },
+    /// The built-in file chooser is to open for `purpose`: the settings ask for it (`reason` is
+    /// `None`) or the system has no dialog (`reason` says why). Answered with the command that
+    /// asked, its path filled in.
+    ChooseFile {
+        purpose: crate::app::files::FilePurpose,
+        reason: Option<String>,
+    },
+    /// The entries of a folder asked for with `Command::ListFolder { path }`, or why not.
+    FolderListing {
+        path: PathBuf,
+        result: Result<Arc<crate::app::files::FolderListing>, String>,
+    },
 }
 
 /// How the worker is set up: where tokens are kept and how the embedded sandbox runs.
@@ -314,6 +331,7 @@ pub(crate) struct Worker {
     processing_poll: Option<tokio::task::JoinHandle<()>>,
     preview_permits: Arc<tokio::sync::Semaphore>,
     upload_cancel: Option<tokio_util::sync::CancellationToken>,
+    dialogs: dialogs::Dialogs,
 }
 
 impl Worker {
@@ -327,10 +345,13 @@ impl Worker {
             processing_poll: None,
             preview_permits: Arc::new(tokio::sync::Semaphore::new(catalog::PREVIEW_PARALLELISM)),
             upload_cancel: None,
+            dialogs: dialogs::Dialogs::default(),
         }
     }
 
     async fn run(mut self, mut commands: tmpsc::UnboundedReceiver<Command>) {
+        // Find out now whether a system file dialog exists, so the first one opens at once.
+        tokio::spawn(self.dialogs.clone().check());
         while let Some(command) = commands.recv().await {
             tracing::debug!(?command, "command");
             self.handle(command).await;
@@ -460,11 +481,15 @@ impl Worker {
             Command::Upload { target, paths: Some(paths) } => self.upload_queue(target, paths),
             Command::Upload { target, paths: None } => {
                 // The dialog runs on its own task, so the worker goes on while it is open.
-                let sink = self.sink.clone();
+                let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
                 tokio::spawn(async move {
-                    let picked = rfd::AsyncFileDialog::new().add_filter("GeoTIFF", &["tif", "tiff"]).pick_files().await;
-                    let paths =
-                        picked.map(|files| files.iter().map(|f| f.path().to_owned()).collect()).unwrap_or_default();
+                    let purpose = crate::app::files::FilePurpose::Upload { target: target.clone() };
+                    let native = || rfd::AsyncFileDialog::new().add_filter("GeoTIFF", &["tif", "tiff"]).pick_files();
+                    let paths = match dialogs.pick(&sink, purpose, native).await {
+                        dialogs::Picked::Chosen(files) => files.iter().map(|f| f.path().to_owned()).collect(),
+                        dialogs::Picked::Dismissed => Vec::new(),
+                        dialogs::Picked::Builtin => return,
+                    };
                     sink.send(Event::UploadFilesPicked { target, paths });
                 });
             }
@@ -473,7 +498,9 @@ impl Worker {
                     c.cancel();
                 }
             }
-            Command::DownloadImage { id, filename } => self.download_image(id, filename),
+            Command::DownloadImage { id, filename, path } => self.download_image(id, filename, path),
+            Command::ListFolder { path } => self.list_folder(path),
+            Command::SetFileChooser { builtin } => self.dialogs.builtin_only = builtin,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Processing commands: estimates, creation, edits, polling, results and AOI files.
 
+use super::dialogs::Picked;
 use super::{Event, Worker};
 use crate::api::{ApiError, ErrorKind, Page, Processing, ProcessingPageQuery, ProjectId};
+use crate::app::files::FilePurpose;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -57,19 +59,22 @@ impl Worker {
     /// Streams a result to `path` (atomically), asking for the path first when there is none.
     pub(super) fn save_result(&self, id: crate::api::ProcessingId, name: String, path: Option<PathBuf>) {
         let Some(client) = self.client.clone() else { return };
-        let sink = self.sink.clone();
+        let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
         tokio::spawn(async move {
             let path = match path {
                 Some(p) => p,
                 None => {
-                    let file = rfd::AsyncFileDialog::new()
-                        .set_file_name(format!("{}.geojson", sanitize_file_name(&name)))
-                        .add_filter("GeoJSON", &["geojson", "json"])
-                        .save_file()
-                        .await;
-                    match file {
-                        Some(f) => f.path().to_owned(),
-                        None => return,
+                    let purpose = FilePurpose::SaveResult { id: id.clone(), name };
+                    let suggested = purpose.suggested_name();
+                    let native = || {
+                        rfd::AsyncFileDialog::new()
+                            .set_file_name(suggested)
+                            .add_filter("GeoJSON", &["geojson", "json"])
+                            .save_file()
+                    };
+                    match dialogs.pick(&sink, purpose, native).await {
+                        Picked::Chosen(f) => f.path().to_owned(),
+                        Picked::Dismissed | Picked::Builtin => return,
                     }
                 }
             };
@@ -81,19 +86,20 @@ impl Worker {
 
     /// Reads an AOI file (GeoJSON), asking for it first when there is no path.
     pub(super) fn import_aoi(&self, path: Option<PathBuf>) {
-        let sink = self.sink.clone();
+        let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
         tokio::spawn(async move {
             let path = match path {
                 Some(p) => p,
                 None => {
-                    let file = rfd::AsyncFileDialog::new()
-                        .add_filter("GeoJSON", &["geojson", "json"])
-                        .add_filter(rust_i18n::t!("aoi.all_files"), &["*"])
-                        .pick_file()
-                        .await;
-                    match file {
-                        Some(f) => f.path().to_owned(),
-                        None => return,
+                    let native = || {
+                        rfd::AsyncFileDialog::new()
+                            .add_filter("GeoJSON", &["geojson", "json"])
+                            .add_filter(rust_i18n::t!("aoi.all_files"), &["*"])
+                            .pick_file()
+                    };
+                    match dialogs.pick(&sink, FilePurpose::ImportAoi, native).await {
+                        Picked::Chosen(f) => f.path().to_owned(),
+                        Picked::Dismissed | Picked::Builtin => return,
                     }
                 }
             };
@@ -115,11 +121,6 @@ async fn read_aoi_file(path: &std::path::Path) -> Result<crate::geo::Aoi, String
     tokio::task::spawn_blocking(move || crate::geo::parse_geojson_bytes(&bytes).map_err(|e| e.message()))
         .await
         .map_err(|e| e.to_string())?
-}
-
-fn sanitize_file_name(name: &str) -> String {
-    let s: String = name.chars().map(|c| if c.is_alphanumeric() || " -_.".contains(c) { c } else { '_' }).collect();
-    if s.trim().is_empty() { "result".into() } else { s.trim().to_owned() }
 }
 
 pub(super) fn not_signed_in() -> ApiError {
