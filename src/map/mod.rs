@@ -6,6 +6,8 @@
 //! rebuilt on every [`MapView::show`], with the caller's overlays as plugins on top.
 
 mod aoi_editor;
+mod gazetteer;
+pub mod goto;
 mod source;
 mod world;
 
@@ -23,6 +25,7 @@ use walkers::{
 };
 
 pub use aoi_editor::{AoiEditor, AoiEditorState, OutlinePlugin};
+pub use gazetteer::{Gazetteer, MAX_SUGGESTIONS, Place};
 pub use source::TemplateSource;
 pub use world::{CITY_MIN_ZOOM, OfflineWorld};
 use world::{MAX_LATITUDE, WORLD_SIZE_AT_ZOOM_0, WorldPainter, WorldSlots};
