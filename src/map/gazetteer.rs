@@ -126,7 +126,7 @@ impl Gazetteer {
         let mut exact = Vec::new();
         let mut prefix = Vec::new();
         for (place, keys) in self.places.iter().zip(&self.keys) {
-            if keys.iter().any(|key| *key == query) {
+            if keys.contains(&query) {
                 exact.push(place);
                 if exact.len() == MAX_SUGGESTIONS {
                     break;
@@ -237,7 +237,8 @@ mod tests {
 
     #[test]
     fn parse_skips_broken_lines() {
-        let gazetteer = Gazetteer::parse("A\tXX\t1\t2\t3\tAlt|Б\nbroken\nB\tYY\tnot a number\t2\t3\t\nC\tZZ\t-1\t-2\t4");
+        let gazetteer =
+            Gazetteer::parse("A\tXX\t1\t2\t3\tAlt|Б\nbroken\nB\tYY\tnot a number\t2\t3\t\nC\tZZ\t-1\t-2\t4");
         assert_eq!(gazetteer.len(), 2);
         assert_eq!(gazetteer.search("alt")[0].name, "A");
         assert_eq!(gazetteer.search("б")[0].name, "A");

@@ -58,7 +58,12 @@ pub fn parse(input: &str) -> Result<Target, ParseError> {
 
     let bare_numbers = components.iter().all(|c| c.hemisphere.is_none() && c.parts.iter().all(|p| p.1.is_none()));
     if components.len() == 4 && bare_numbers && components.iter().all(|c| c.parts.len() == 1) {
-        return bbox([components[0].parts[0].0, components[1].parts[0].0, components[2].parts[0].0, components[3].parts[0].0]);
+        return bbox([
+            components[0].parts[0].0,
+            components[1].parts[0].0,
+            components[2].parts[0].0,
+            components[3].parts[0].0,
+        ]);
     }
     if components.len() != 2 {
         return Err(ParseError::Malformed);
@@ -95,7 +100,12 @@ enum Mark {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Token {
-    Number { value: f64, negative: bool, explicit_sign: bool, fraction: bool },
+    Number {
+        value: f64,
+        negative: bool,
+        explicit_sign: bool,
+        fraction: bool,
+    },
     Mark(Mark),
     Hemisphere(Hemisphere),
     /// A comma or semicolon: ends a value.
@@ -520,7 +530,8 @@ mod tests {
     fn words_are_place_names() {
         assert_eq!(parse(""), Err(ParseError::Empty));
         assert_eq!(parse("   "), Err(ParseError::Empty));
-        for input in ["Moscow", "Москва", "New York", "Route 66", "E", "N S", "São Paulo", "55.75 Moscow", "1.2.3"] {
+        for input in ["Moscow", "Москва", "New York", "Route 66", "E", "N S", "São Paulo", "55.75 Moscow", "1.2.3"]
+        {
             assert_eq!(parse(input), Err(ParseError::NotCoordinates), "{input:?}");
         }
     }
