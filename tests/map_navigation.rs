@@ -4,6 +4,8 @@
 //! basemap while the session is the sandbox.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use egui::{Key, Modifiers, MouseWheelSource, MouseWheelUnit, TouchPhase, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -425,6 +427,17 @@ fn the_chooser_offers_sandbox_imagery_only_in_the_sandbox() {
     harness.get_by_label("Sandbox imagery").click();
     harness.run();
     assert_eq!(harness.state().basemap(), &Basemap::SandboxImagery);
+}
+
+#[test]
+fn the_app_shows_sandbox_imagery_in_the_sandbox() {
+    let mut harness = support::harness();
+    support::signed_in_to_sandbox(&mut harness);
+    support::wait_for(&mut harness, "the sandbox imagery", |h| {
+        support::app(h).map.basemap() == &Basemap::SandboxImagery
+    });
+    let template = support::app(&harness).map.sandbox_imagery().unwrap().to_owned();
+    assert!(template.contains("/sandbox/tiles/") && template.contains("{z}"), "{template}");
 }
 
 /// A flight is under way for [`mapflow_desktop::map::FLIGHT_SECONDS`], then lands exactly.
