@@ -56,6 +56,9 @@ impl MapflowApp {
 
     /// Draws one frame into `ui` and sends what the user asked for.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        if let Some(template) = crate::map::sandbox_imagery_template(&self.state) {
+            self.map.set_sandbox_imagery(ui.ctx(), template);
+        }
         let mut commands = Vec::new();
         crate::ui::app_ui(ui, &mut self.state, &mut self.ui, &mut self.map, &mut commands);
         for command in commands {

@@ -1,12 +1,18 @@
 //! The map: basemaps and their tile sources, the offline world drawn under them, and the
-//! controls drawn over them (zoom buttons, attribution, cursor position).
+//! controls drawn over them (zoom buttons, "Go to…", scale bar and zoom level, attribution,
+//! cursor position, a notice when tiles do not load).
 //!
 //! [`MapView`] keeps everything that must outlive a frame (walkers' `MapMemory`, the one
 //! `HttpTiles` of the current basemap, the world's paint buffers); the walkers `Map` widget is
 //! rebuilt on every [`MapView::show`], with the caller's overlays as plugins on top.
 
 mod aoi_editor;
+mod gazetteer;
+pub mod goto;
+mod goto_window;
+mod navigation;
 mod source;
+mod tile_health;
 mod world;
 
 use std::borrow::Cow;
@@ -14,7 +20,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use egui::{
-    Align, Button, InnerResponse, Key, Layout, Margin, Rect, Response, RichText, TextEdit, Ui, UiBuilder, vec2,
+    Align, Button, InnerResponse, Key, Layout, Margin, Rect, Response, RichText, Sense, Stroke, TextEdit, Ui,
+    UiBuilder, vec2,
 };
 use rust_i18n::t;
 use walkers::{
@@ -23,7 +30,10 @@ use walkers::{
 };
 
 pub use aoi_editor::{AoiEditor, AoiEditorState, OutlinePlugin};
+pub use gazetteer::{Gazetteer, MAX_SUGGESTIONS, Place};
+pub use navigation::{FLIGHT_SECONDS, WORLD_BBOX, format_length, meters_per_point, scale_bar};
 pub use source::TemplateSource;
+pub use tile_health::{FrameTiles, TileHealth};
 pub use world::{CITY_MIN_ZOOM, OfflineWorld};
 use world::{MAX_LATITUDE, WORLD_SIZE_AT_ZOOM_0, WorldPainter, WorldSlots};
 
@@ -61,11 +71,17 @@ pub enum Basemap {
     Custom,
     /// No web tiles: only the bundled Natural Earth world.
     OfflineOnly,
+    /// The local sandbox's synthetic imagery, so that the demo's city-scale views are never an
+    /// empty plane. Offered (and the default) only while the session is the sandbox; see
+    /// [`MapView::set_sandbox_imagery`].
+    SandboxImagery,
 }
 
 impl Basemap {
-    /// Every basemap, in the order the chooser lists them.
-    pub const ALL: [Self; 4] = [Self::OpenStreetMap, Self::EsriWorldImagery, Self::Custom, Self::OfflineOnly];
+    /// Every basemap, in the order the chooser lists them ([`Self::SandboxImagery`] only while
+    /// the session is the sandbox).
+    pub const ALL: [Self; 5] =
+        [Self::SandboxImagery, Self::OpenStreetMap, Self::EsriWorldImagery, Self::Custom, Self::OfflineOnly];
 
     /// The name shown in the basemap chooser.
     pub fn label(&self) -> Cow<'static, str> {
@@ -74,6 +90,7 @@ impl Basemap {
             Self::EsriWorldImagery => t!("map.basemap_esri"),
             Self::Custom => t!("map.basemap_custom"),
             Self::OfflineOnly => t!("map.basemap_offline"),
+            Self::SandboxImagery => t!("navigation.basemap_sandbox"),
         }
     }
 
@@ -86,6 +103,7 @@ impl Basemap {
                 "https://www.arcgis.com/home/item.html?id=10df2279f9684e4a9f6a7f08febac2a9",
             )),
             Self::Custom => Some((t!("map.attribution_custom"), "")),
+            Self::SandboxImagery => Some((t!("navigation.attribution_sandbox"), "")),
             Self::OfflineOnly => None,
         }
     }
@@ -145,6 +163,21 @@ pub struct MapView {
     imagery: Vec<(String, HttpTiles, f32)>,
     /// Whether the double-click zoom is on (off while the user draws).
     pub double_click_zoom: bool,
+    /// What Home shows; the whole world when `None`.
+    home_bbox: Option<[f64; 4]>,
+    /// An animated move under way ("Go to…", Home).
+    flight: Option<navigation::Flight>,
+    goto: goto_window::GotoWindow,
+    /// Whether the basemap's web tiles load, judged from what the map was given frame by frame.
+    tile_health: TileHealth,
+    /// The sandbox's imagery tile template while the session is the sandbox.
+    sandbox_template: Option<String>,
+    /// Whether [`Self::set_sandbox_imagery`] has been called: before that the session is not
+    /// known, and a persisted [`Basemap::SandboxImagery`] waits for it.
+    sandbox_known: bool,
+    /// Height of the cursor position readout, kept free while the pointer is off the map so that
+    /// the scale bar above it does not jump.
+    readout_height: f32,
 }
 
 impl MapView {
@@ -181,8 +214,17 @@ impl MapView {
             chooser: Chooser { choice: settings.basemap.clone(), draft: settings.custom_url.clone(), error: None },
             imagery: Vec::new(),
             double_click_zoom: true,
+            home_bbox: None,
+            flight: None,
+            goto: goto_window::GotoWindow::default(),
+            tile_health: TileHealth::default(),
+            sandbox_template: None,
+            sandbox_known: false,
+            readout_height: 18.0,
         };
         view.rebuild_tiles(ctx);
+        // Decompressing the place names takes a moment: do it before "Go to…" needs them.
+        Gazetteer::preload();
         view
     }
 
@@ -260,42 +302,91 @@ impl MapView {
     /// laid out with. They stay first in the paint list, so the world ends up under the tiles,
     /// and it never lags a frame behind while the map is dragged or zoomed.
     pub fn show(&mut self, ui: &mut Ui, overlays: Vec<Box<dyn Plugin + '_>>) -> Response {
+        self.advance_flight(ui);
         let slots = WorldSlots::reserve(ui.painter());
         let painter = ui.painter().clone();
         let dark_mode = ui.visuals().dark_mode;
 
-        let tiles = self.tiles.as_mut().map(|tiles| tiles as &mut dyn Tiles);
-        let mut map = Map::new(tiles, &mut self.memory, self.home).double_click_to_zoom(self.double_click_zoom);
-        for (_, tiles, opacity) in &mut self.imagery {
-            map = map.with_layer(tiles, *opacity);
-        }
-        for overlay in overlays {
-            map = map.with_plugin(Overlay(overlay));
-        }
+        let mut frame_tiles = FrameTiles::default();
+        let InnerResponse { inner: cursor, response } = {
+            let mut watched =
+                self.tiles.as_mut().map(|tiles| tile_health::Watched { inner: tiles, frame: &mut frame_tiles });
+            let tiles = watched.as_mut().map(|tiles| tiles as &mut dyn Tiles);
+            // The plain wheel is handled by `handle_wheel` (zoom at the pointer); walkers keeps
+            // Ctrl+wheel and pinch zoom, and its wheel panning is off.
+            let mut map = Map::new(tiles, &mut self.memory, self.home)
+                .double_click_to_zoom(self.double_click_zoom)
+                .panning(false);
+            for (_, tiles, opacity) in &mut self.imagery {
+                map = map.with_layer(tiles, *opacity);
+            }
+            for overlay in overlays {
+                map = map.with_plugin(Overlay(overlay));
+            }
 
-        let world = &self.world;
-        let world_painter = &mut self.world_painter;
-        let paint_world = |_ui: &mut Ui, response: &Response, projector: &Projector, _: &MapMemory| {
-            world_painter.paint(world, &painter, slots, projector, dark_mode);
-            let on_world = |at: &Position| at.x().abs() <= 180.0 && at.y().abs() <= MAX_LATITUDE;
-            response.hover_pos().map(|pos| projector.unproject(pos.to_vec2())).filter(on_world)
+            let world = &self.world;
+            let world_painter = &mut self.world_painter;
+            let paint_world = |_ui: &mut Ui, response: &Response, projector: &Projector, _: &MapMemory| {
+                world_painter.paint(world, &painter, slots, projector, dark_mode);
+                let on_world = |at: &Position| at.x().abs() <= 180.0 && at.y().abs() <= MAX_LATITUDE;
+                response.hover_pos().map(|pos| projector.unproject(pos.to_vec2())).filter(on_world)
+            };
+            map.show(ui, paint_world)
         };
-        let InnerResponse { inner: cursor, response } = map.show(ui, paint_world);
+        match &self.tiles {
+            Some(tiles) => {
+                frame_tiles.in_progress = tiles.stats().in_progress;
+                let failing_before = self.tile_health.failing();
+                let now = ui.input(|input| input.time);
+                if self.tile_health.observe(now, frame_tiles) != failing_before {
+                    tracing::warn!("basemap tiles failing: {}", self.tile_health.failing());
+                }
+                if frame_tiles.requested > 0 && frame_tiles.shown == 0 {
+                    // Keep judging while nothing arrives (failed tiles request no repaint).
+                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+                }
+            }
+            None => self.tile_health.reset(),
+        }
 
         self.cursor = cursor;
         self.last_rect = Some(response.rect);
+        if response.dragged() {
+            self.flight = None;
+        }
+        self.handle_wheel(ui, &response);
+        self.handle_keys(ui, &response);
         let response = response.accessible_name(t!("map.map"));
         self.controls(ui, response.rect);
+        self.goto_ui(ui, response.rect);
         response
+    }
+
+    /// Whether the basemap's web tiles are failing to load (offline, blocked, HTTP errors): the
+    /// map has been asking for tiles and got none for a while. The map then says so over itself.
+    pub fn tiles_failing(&self) -> bool {
+        self.tile_health.failing()
     }
 
     /// Centres and zooms so that the lon/lat bbox `[w, s, e, n]` fits the last drawn map rect
     /// (a default size before the first frame). A bbox with `e < w` crosses the antimeridian.
     pub fn zoom_to_bbox(&mut self, bbox: [f64; 4]) {
+        if let Some((center, zoom)) = self.fit(bbox) {
+            self.flight = None;
+            self.memory.center_at(center);
+            if let Err(err) = self.memory.set_zoom(zoom) {
+                tracing::warn!("zoom {zoom} rejected while fitting {bbox:?}: {err}");
+            }
+        }
+    }
+
+    /// The centre and zoom at which the lon/lat bbox `[w, s, e, n]` fits the last drawn map
+    /// rect; `None` for a bbox with a non-finite coordinate.
+    fn fit(&self, bbox: [f64; 4]) -> Option<(Position, f64)> {
         let [west, south, east, north] = bbox;
         if !bbox.iter().all(|value| value.is_finite()) {
             tracing::warn!("not zooming to a bbox with a non-finite coordinate: {bbox:?}");
-            return;
+            return None;
         }
         let east = if east < west { east + 360.0 } else { east };
         let (south, north) = (south.min(north), south.max(north));
@@ -312,10 +403,7 @@ impl MapView {
 
         let center = [((north_west[0] + south_east[0]) / 2.0).rem_euclid(1.0), (north_west[1] + south_east[1]) / 2.0];
         let (lon, lat) = world::lon_lat_of(center);
-        self.memory.center_at(lon_lat(lon, lat));
-        if let Err(err) = self.memory.set_zoom(zoom) {
-            tracing::warn!("zoom {zoom} rejected while fitting {bbox:?}: {err}");
-        }
+        Some((lon_lat(lon, lat), zoom))
     }
 
     /// Sets the imagery layers drawn over the basemap: `(URL template, opacity)`, bottom first.
@@ -350,13 +438,49 @@ impl MapView {
         }
     }
 
+    /// Tells the map whether the session is the sandbox: `Some(template)` with the sandbox's
+    /// imagery tile template (a provider's preview URL), `None` when the session is not the
+    /// sandbox. Call it every frame once the session is known; only changes do anything.
+    ///
+    /// Entering the sandbox makes [`Basemap::SandboxImagery`] the basemap in place of the
+    /// default OpenStreetMap (a basemap the user picked otherwise stays); leaving it while that
+    /// basemap is shown falls back to OpenStreetMap, and coming back restores it.
+    pub fn set_sandbox_imagery(&mut self, ctx: &egui::Context, template: Option<String>) {
+        if self.sandbox_known && template == self.sandbox_template {
+            return;
+        }
+        self.sandbox_known = true;
+        let entering = self.sandbox_template.is_none();
+        self.sandbox_template = template;
+        let custom_url = self.custom_url.clone();
+        match (&self.sandbox_template, &self.basemap) {
+            (Some(_), Basemap::SandboxImagery) => self.rebuild_tiles(ctx),
+            (Some(_), Basemap::OpenStreetMap) if entering => {
+                self.set_basemap(ctx, Basemap::SandboxImagery, custom_url);
+            }
+            (None, Basemap::SandboxImagery) => self.set_basemap(ctx, Basemap::OpenStreetMap, custom_url),
+            _ => {}
+        }
+    }
+
+    /// The sandbox's imagery tile template, while the session is the sandbox.
+    pub fn sandbox_imagery(&self) -> Option<&str> {
+        self.sandbox_template.as_deref()
+    }
+
     fn rebuild_tiles(&mut self, ctx: &egui::Context) {
         self.tiles = None;
         self.tiles_error = None;
+        self.tile_health.reset();
         let source = match self.basemap {
             Basemap::OpenStreetMap => TemplateSource::parse(OSM_TEMPLATE, &t!("map.attribution_osm")),
             Basemap::EsriWorldImagery => TemplateSource::parse(ESRI_TEMPLATE, &t!("map.attribution_esri")),
             Basemap::Custom => TemplateSource::parse(&self.custom_url, &t!("map.attribution_custom")),
+            Basemap::SandboxImagery => match &self.sandbox_template {
+                Some(template) => TemplateSource::parse(template, &t!("navigation.attribution_sandbox")),
+                // Not known yet (the sandbox is starting): only the offline world until it is.
+                None => return,
+            },
             Basemap::OfflineOnly => return,
         };
         match source {
@@ -372,8 +496,9 @@ impl MapView {
         }
     }
 
-    /// Zoom buttons (top left), attribution (bottom right) and cursor position (bottom left),
-    /// added after the map so they are hit-tested before it.
+    /// Zoom and "Go to…" buttons (top left), attribution (bottom right), cursor position with
+    /// the scale bar and zoom level above it (bottom left), and the notice that tiles do not load
+    /// (top centre), added after the map so they are hit-tested before it.
     fn controls(&mut self, ui: &mut Ui, rect: Rect) {
         let inner = rect.shrink(8.0);
         let panel = egui::Frame::new()
@@ -410,6 +535,13 @@ impl MapView {
         if zoom_out.clicked() {
             self.zoom_by(-1.0);
         }
+        let goto = zoom_ui
+            .add(Button::new(RichText::new("🔍").size(15.0)).min_size(button_size).fill(fill).stroke(stroke))
+            .accessible_name(t!("navigation.goto"))
+            .on_hover_text(t!("navigation.goto_shortcut"));
+        if goto.clicked() {
+            self.open_goto();
+        }
 
         // Right to left: the last credit added is the leftmost.
         let mut attribution_ui = ui.new_child(
@@ -433,14 +565,59 @@ impl MapView {
             }
         });
 
-        if let Some(cursor) = self.cursor {
-            let mut cursor_ui = ui.new_child(
-                UiBuilder::new().id_salt("map_cursor").max_rect(rect).layout(Layout::left_to_right(Align::Max)),
-            );
-            panel.show(&mut cursor_ui, |ui| {
-                ui.label(RichText::new(format_position(cursor)).small().monospace().color(ui.visuals().text_color()));
-            });
+        // Bottom up: the cursor position (or room for it), then the scale bar and zoom level.
+        let mut corner_ui =
+            ui.new_child(UiBuilder::new().id_salt("map_cursor").max_rect(rect).layout(Layout::bottom_up(Align::Min)));
+        corner_ui.spacing_mut().item_spacing.y = 2.0;
+        match self.cursor {
+            Some(cursor) => {
+                let readout = panel.show(&mut corner_ui, |ui| {
+                    ui.label(
+                        RichText::new(format_position(cursor)).small().monospace().color(ui.visuals().text_color()),
+                    );
+                });
+                self.readout_height = readout.response.rect.height();
+            }
+            None => {
+                corner_ui.allocate_space(vec2(0.0, self.readout_height));
+            }
         }
+        panel.show(&mut corner_ui, |ui| {
+            ui.horizontal(|ui| self.scale_ui(ui));
+        });
+
+        if self.tile_health.failing() {
+            let mut notice_ui = ui.new_child(
+                UiBuilder::new().id_salt("map_tiles_failing").max_rect(inner).layout(Layout::top_down(Align::Center)),
+            );
+            egui::Frame::new()
+                .fill(notice_ui.visuals().window_fill)
+                .stroke(Stroke::new(1.0, notice_ui.visuals().warn_fg_color))
+                .corner_radius(4)
+                .inner_margin(Margin::symmetric(10, 4))
+                .show(&mut notice_ui, |ui| {
+                    ui.label(RichText::new(t!("navigation.tiles_failing")).color(ui.visuals().warn_fg_color));
+                });
+        }
+    }
+
+    /// The scale bar (a round length fitting about 100 points at the centre's latitude) and the
+    /// zoom level.
+    fn scale_ui(&self, ui: &mut Ui) {
+        let zoom = self.memory.zoom();
+        let (meters, points) = scale_bar(meters_per_point(self.center().y(), zoom), 100.0);
+        let color = ui.visuals().text_color();
+        let (bar, _) = ui.allocate_exact_size(vec2(points.max(1.0), 10.0), Sense::hover());
+        let stroke = Stroke::new(1.5, color);
+        let painter = ui.painter();
+        painter.line_segment([bar.left_bottom(), bar.right_bottom()], stroke);
+        painter.line_segment([bar.left_top(), bar.left_bottom()], stroke);
+        painter.line_segment([bar.right_top(), bar.right_bottom()], stroke);
+        ui.label(RichText::new(format_length(meters)).small().color(color)).on_hover_text(t!("navigation.scale"));
+        ui.separator();
+        let level = format!("{zoom:.1}");
+        ui.label(RichText::new(t!("navigation.zoom_level", zoom = level)).small().monospace().color(color))
+            .on_hover_text(t!("navigation.zoom_level_tooltip"));
     }
 
     /// Zooms by whole levels about the centre, staying within [`MIN_ZOOM`]..=[`MAX_ZOOM`].
@@ -491,6 +668,9 @@ pub fn basemap_ui(ui: &mut Ui, view: &mut MapView) {
     let before = view.chooser.choice.clone();
     egui::ComboBox::from_label(t!("map.basemap")).selected_text(view.chooser.choice.label()).show_ui(ui, |ui| {
         for basemap in Basemap::ALL {
+            if basemap == Basemap::SandboxImagery && view.sandbox_template.is_none() {
+                continue;
+            }
             let label = basemap.label();
             ui.selectable_value(&mut view.chooser.choice, basemap, label);
         }
@@ -542,4 +722,18 @@ pub fn basemap_ui(ui: &mut Ui, view: &mut MapView) {
         let color = ui.visuals().error_fg_color;
         ui.label(RichText::new(error).color(color));
     }
+}
+
+/// What [`MapView::set_sandbox_imagery`] should be told about the app's session: `None` while
+/// that is not known yet (no session, or the sandbox's status not loaded), `Some(None)` when the
+/// session is not the sandbox, `Some(Some(template))` in the sandbox, the template being the
+/// preview URL of its first imagery provider.
+pub fn sandbox_imagery_template(state: &crate::app::AppState) -> Option<Option<String>> {
+    let session = state.session.as_ref()?;
+    if session.kind != crate::worker::SessionKind::Sandbox {
+        return Some(None);
+    }
+    let status = state.status.value()?;
+    let template = status.data_providers.iter().find_map(|provider| provider.preview_url.clone())?;
+    Some(Some(template))
 }
