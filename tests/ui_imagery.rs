@@ -66,7 +66,7 @@ fn create_upload_inspect_rename_delete() {
         app(h).state.imagery.images.value().is_some_and(|i| i.iter().any(|i| i.filename == "north-field.tif"))
     });
 
-    h.get_by_label("Delete…").click();
+    h.get_by_label("Delete file…").click();
     h.run_steps(2);
     h.get_by_label_contains("Delete “north-field.tif” from the mosaic?");
     h.get_by_label("Delete").click();

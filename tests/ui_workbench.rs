@@ -199,6 +199,10 @@ fn the_workbench_holds_at_every_size_and_in_both_languages() {
             assert!(!app(&h).ui.catalog.rings().is_empty(), "{what}: catalog footprints drawn");
             app_mut(&mut h).ui.show_pane(mapflow_desktop::app::layout::Pane::Details);
             assert_layout_holds(&mut h, &what);
+            if std::env::var("DEBUG_SHOT").is_ok() {
+                let file = format!("/tmp/shots/wb-{}x{}-{}.png", size.x, size.y, language.code());
+                h.render().unwrap().save(file).unwrap();
+            }
             let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
             for action in details_actions(language) {
                 let button = h.get_all_by_label(action).last().unwrap_or_else(|| panic!("{what}: no {action}"));

@@ -86,8 +86,8 @@ pub fn default_layout() -> Tree<Pane> {
     let right = vertical(&mut tiles, &[(forms, 1.7), (info, 1.0)]);
 
     let mut root = Linear::new(LinearDir::Horizontal, vec![left, centre, right]);
-    root.shares.set_share(left, 0.95);
-    root.shares.set_share(centre, 2.4);
+    root.shares.set_share(left, 1.1);
+    root.shares.set_share(centre, 2.35);
     root.shares.set_share(right, 1.35);
     let root = tiles.insert_container(Container::Linear(root));
     Tree::new(egui::Id::unique(TREE_ID), root, tiles)

@@ -140,9 +140,25 @@ fn mosaics_table(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, o
                 }
             }
             let selected = state.imagery.selected.as_ref() == Some(&m.id);
-            if ui.selectable_label(selected, super::drawable(ui.ctx(), &m.name)).clicked() && !selected {
+            let row = ui.selectable_label(selected, super::drawable(ui.ctx(), &m.name));
+            if row.clicked() && !selected {
                 select = Some(m.id.clone());
             }
+            row.context_menu(|ui| {
+                if ui.add_enabled(!selected, egui::Button::new(t!("projects.open_action"))).clicked() {
+                    select = Some(m.id.clone());
+                    ui.close();
+                }
+                if ui.button(t!("imagery.edit_mosaic")).clicked() {
+                    iui.edit = Some((m.id.clone(), m.name.clone(), m.tags.join(", ")));
+                    ui.close();
+                }
+                if ui.button(t!("imagery.delete_mosaic")).clicked() {
+                    iui.checked = std::iter::once(m.id.clone()).collect();
+                    iui.confirm_delete = true;
+                    ui.close();
+                }
+            });
             ui.label(m.tags.join(", "));
             ui.label(bytes_text(m.size_in_bytes));
             ui.label(m.created_at.as_deref().map(super::local_time).unwrap_or_default());

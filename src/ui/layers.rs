@@ -219,17 +219,13 @@ fn layer_row(
         }
     };
     // First line: the drag handle and the name; second: opacity and the row's buttons.
-    let shown = ui
-        .horizontal(|ui| {
+    // First line: the name (wrapping in a narrow pane); second: handle, buttons, opacity.
+    let shown = ui.add(egui::Checkbox::new(&mut visible, name.as_str())).changed();
+    let changed_opacity = ui
+        .horizontal_wrapped(|ui| {
             ui.dnd_drag_source(egui::Id::unique(("layer_drag", index)), index, |ui| {
                 ui.label("☰").on_hover_text(t!("layers.drag"));
             });
-            ui.add(egui::Checkbox::new(&mut visible, name.as_str())).changed()
-        })
-        .inner;
-    let changed_opacity = ui
-        .horizontal(|ui| {
-            ui.add_space(18.0);
             let removable = !matches!(key, LayerKey::Aoi | LayerKey::ImageFootprints | LayerKey::CatalogFootprints);
             if ui.add_enabled(index > 0, egui::Button::new("⬆").small()).on_hover_text(t!("layers.up")).clicked() {
                 *action = Some(RowAction::Move(index, index - 1));
@@ -249,7 +245,7 @@ fn layer_row(
             if removable && ui.small_button("✖").on_hover_text(t!("layers.remove")).clicked() {
                 *action = Some(RowAction::Remove(key.clone()));
             }
-            ui.spacing_mut().slider_width = (ui.available_width() - 8.0).clamp(40.0, 120.0);
+            ui.spacing_mut().slider_width = (ui.available_width() - 12.0).clamp(30.0, 120.0);
             ui.add(egui::Slider::new(&mut opacity, 0.0..=1.0).show_value(false))
                 .on_hover_text(t!("layers.opacity"))
                 .changed()
@@ -288,6 +284,7 @@ fn result_legend(ui: &mut egui::Ui, state: &mut AppState, id: &crate::api::Proce
             ui.weak(t!("details.features", n = layer.feature_count()));
             for entry in layer.legend() {
                 ui.horizontal(|ui| {
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
                     let mut shown = !view.style.hidden_classes.contains(&entry.key);
                     let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
                     ui.painter().rect_filled(rect, 2.0, entry.color);

@@ -25,6 +25,7 @@ pub use projects::ProjectsUi;
 pub struct UiState {
     pub projects: ProjectsUi,
     pub settings_open: bool,
+    pub about_open: bool,
     pub new_processing: new_processing::NewProcessingUi,
     pub processings: processings::ProcessingsUi,
     pub aoi_editor: crate::map::AoiEditorState,
@@ -57,6 +58,7 @@ impl Default for UiState {
         Self {
             projects: ProjectsUi::default(),
             settings_open: false,
+            about_open: false,
             new_processing: Default::default(),
             processings: Default::default(),
             aoi_editor: Default::default(),
@@ -140,6 +142,7 @@ pub fn app_ui(
     notices::toasts_ui(ui.ctx(), state, ui_state, map.map_rect());
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);
+    top_bar::about_ui(ui.ctx(), ui_state);
     file_chooser::file_chooser_ui(ui.ctx(), state, &mut ui_state.file_chooser, out);
 }
 

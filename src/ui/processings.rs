@@ -301,7 +301,7 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
         ui.label(p.workflow_def.as_ref().map(|w| super::drawable(ui.ctx(), &w.name)).unwrap_or_default());
         ui.end_row();
         ui.label(t!("form.source"));
-        ui.label(source_text(&p.params));
+        ui.add(egui::Label::new(source_text(&p.params)).wrap());
         ui.end_row();
         if let Some(zoom) = source_zoom(&p.params) {
             ui.label(t!("form.zoom"));
@@ -321,7 +321,7 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
             .collect();
         if !blocks.is_empty() {
             ui.label(t!("details.blocks"));
-            ui.label(blocks.join(", "));
+            ui.add(egui::Label::new(blocks.join(", ")).wrap());
             ui.end_row();
         }
         ui.label(t!("processings.col_area"));

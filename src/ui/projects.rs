@@ -31,14 +31,16 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
         return;
     }
 
-    ui.horizontal(|ui| {
-        let l = ui.label(t!("projects.new_name"));
-        // The field takes what the label and the button leave, so nothing is cut off.
-        let width = (ui.available_width() - 80.0).max(60.0);
-        let edit = ui.add(egui::TextEdit::singleline(&mut pui.new_name).desired_width(width)).labelled_by(l.id);
-        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let l = ui.label(t!("projects.new_name"));
+    // The button on the right, the field taking the rest: nothing is cut off in any language.
+    let row = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+    ui.allocate_ui_with_layout(row, egui::Layout::right_to_left(egui::Align::Center), |ui| {
         let can = !pui.new_name.trim().is_empty();
-        if (ui.add_enabled(can, egui::Button::new(t!("projects.create"))).clicked() || enter) && can {
+        let create = ui.add_enabled(can, egui::Button::new(t!("projects.create"))).clicked();
+        let field = egui::TextEdit::singleline(&mut pui.new_name).desired_width(ui.available_width());
+        let edit = ui.add(field).labelled_by(l.id);
+        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (create || enter) && can {
             out.push(Command::CreateProject { name: pui.new_name.trim().to_owned(), description: None });
             pui.new_name.clear();
         }
@@ -54,7 +56,7 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
             requery = true;
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let q = &mut state.project_query;
         let sort_label = |s: ProjectSortBy| match s {
             ProjectSortBy::Name => t!("projects.sort_name"),
@@ -195,7 +197,7 @@ fn open_project_ui(ui: &mut egui::Ui, state: &AppState, pui: &mut ProjectsUi) {
     let succeeded = project.processing_counts.get("succeeded").copied().unwrap_or(0);
     let failed = project.processing_counts.get("failed").copied().unwrap_or(0);
     ui.weak(t!("projects.counts", ok = succeeded, failed = failed));
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui.button(t!("projects.rename")).clicked() {
             pui.renaming = Some((project.id.clone(), project.name.clone()));
         }

@@ -47,6 +47,9 @@ pub fn top_bar_ui(
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button(t!("about.open")).clicked() {
+                ui_state.about_open = true;
+            }
             if ui.button(t!("settings.open")).clicked() {
                 ui_state.settings_open = true;
             }
@@ -145,4 +148,19 @@ pub fn settings_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &mut sup
         });
     });
     ui_state.settings_open = open;
+}
+
+/// The version and the credits of the bundled data and the tile providers.
+pub fn about_ui(ctx: &egui::Context, ui_state: &mut super::UiState) {
+    let mut open = ui_state.about_open;
+    super::dialog(ctx, t!("about.title")).open(&mut open).show(ctx, |ui| {
+        ui.strong(format!("{} {}", t!("app_name"), env!("CARGO_PKG_VERSION")));
+        ui.label(t!("about.what"));
+        ui.separator();
+        ui.strong(t!("about.credits"));
+        ui.hyperlink_to(t!("about.natural_earth"), "https://www.naturalearthdata.com/");
+        ui.hyperlink_to(t!("about.geonames"), "https://www.geonames.org/");
+        ui.hyperlink_to(t!("map.attribution_osm"), "https://www.openstreetmap.org/copyright");
+    });
+    ui_state.about_open = open;
 }
