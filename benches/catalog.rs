@@ -95,6 +95,7 @@ impl Bench {
                         preview: None,
                         clicked: &mut clicked,
                         clickable: true,
+                        opacity: 1.0,
                     });
                 }
                 ui.add(map);

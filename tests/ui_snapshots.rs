@@ -10,6 +10,11 @@ use support::{app, app_mut, harness, signed_in_to_sandbox, wait_for};
 
 #[test]
 fn the_main_screen_in_both_languages() {
+    // The same renderer on every machine: OpenGL through EGL (llvmpipe without a GPU).
+    if std::env::var_os("WGPU_BACKEND").is_none() {
+        // SAFETY: the only test of this binary, before anything reads the environment.
+        unsafe { std::env::set_var("WGPU_BACKEND", "gl") };
+    }
     let mut h = harness();
     signed_in_to_sandbox(&mut h);
     wait_for(&mut h, "the default project open with its processings", |h| {
