@@ -66,8 +66,17 @@ impl AppState {
 
     /// Shows the result of `id` on the map, loading it first.
     pub fn show_result(&mut self, id: &ProcessingId) -> Option<Command> {
+        let raster_url = self
+            .processing(id)
+            .and_then(|p| p.raster_layer.as_ref())
+            .map(|r| r.tile_url.clone())
+            .filter(|u| !u.is_empty());
         if let Some(view) = self.results.get_mut(id) {
             view.style.visible = true;
+            // Its imagery comes back too if the user had removed that layer.
+            if view.raster_url.is_none() {
+                view.raster_url = raster_url;
+            }
             if !matches!(view.state, ResultState::Failed(_)) {
                 return None;
             }

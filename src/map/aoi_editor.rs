@@ -88,10 +88,12 @@ impl Plugin for AoiEditor<'_> {
                         draft.add_point(p.x(), p.y());
                     }
                 }
-                if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                // Enter and Escape belong to a text field while one is being typed in.
+                let typing = ui.ctx().text_edit_focused();
+                if !typing && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     draft.finish_ring();
                 }
-                if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                if !typing && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
                     draft.cancel_drawing();
                 }
             }

@@ -15,6 +15,8 @@ pub struct ImageryUi {
     pub checked: BTreeSet<MosaicId>,
     pub confirm_delete: bool,
     pub renaming: Option<(ImageId, String)>,
+    /// Footprints of the selected mosaic's images, parsed once per set of images.
+    footprints: Option<(Vec<(ImageId, usize)>, crate::geo::Aoi)>,
     /// The image waiting for a delete confirmation, with its file name.
     pub deleting_image: Option<(ImageId, String)>,
     requested: bool,
@@ -388,6 +390,22 @@ fn image_row(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, img: 
             }
         });
     });
+}
+
+impl ImageryUi {
+    /// The footprints of the selected mosaic's images, reparsed only when the images change.
+    pub fn footprints(&mut self, state: &AppState) -> &crate::geo::Aoi {
+        let key: Vec<(ImageId, usize)> = state
+            .imagery
+            .images
+            .value()
+            .map(|imgs| imgs.iter().map(|i| (i.id.clone(), i.footprint.as_deref().map_or(0, str::len))).collect())
+            .unwrap_or_default();
+        if self.footprints.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.footprints = Some((key, footprints(state)));
+        }
+        &self.footprints.get_or_insert_with(|| (Vec::new(), crate::geo::Aoi::default())).1
+    }
 }
 
 /// Footprints of the selected mosaic's images, for the map.

@@ -20,12 +20,13 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
     let preview = ui_state.catalog.map_preview(ui.ctx(), state);
     let drawing = state.settings.aoi.is_drawing();
     ui_state.catalog.update_rings(state);
-    let image_footprints = super::imagery::footprints(state);
+
     // A plain click picks scenes only while the catalog is the tool in use; Ctrl always does.
     let catalog_tool = ui_state.is_pane_shown(Pane::Catalog) || ui_state.focus == Some(Pane::CatalogResults);
     let ctrl = ui.input(|i| i.modifiers.command);
     let identified = ui_state.identified.clone();
-    let UiState { aoi_editor: editor, footprint_click, catalog: catalog_ui, .. } = ui_state;
+    let UiState { aoi_editor: editor, footprint_click, catalog: catalog_ui, imagery: imagery_ui, .. } = ui_state;
+    let image_footprints = imagery_ui.footprints(state);
     let rings = catalog_ui.rings();
     let AppState { results, processing_aois, settings, catalog, layers, .. } = state;
     for (id, view) in results.iter_mut() {
@@ -41,8 +42,10 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
         match key {
             LayerKey::Aoi => {
                 if let Some(mut editor) = aoi_editor.take() {
-                    editor.color = AOI_COLOR.gamma_multiply(if props.visible { props.opacity } else { 0.0 });
-                    editor.editable = props.visible;
+                    // A hidden AOI is still shown and editable while it is being drawn.
+                    let shown = props.visible || drawing;
+                    editor.color = AOI_COLOR.gamma_multiply(if shown { props.opacity.max(0.2) } else { 0.0 });
+                    editor.editable = shown;
                     overlays.push(Box::new(editor));
                 }
             }
@@ -56,7 +59,7 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
             }
             LayerKey::ImageFootprints if props.visible && !image_footprints.is_empty() => {
                 overlays.push(Box::new(crate::map::OutlinePlugin {
-                    aoi: &image_footprints,
+                    aoi: image_footprints,
                     color: IMAGE_FOOTPRINT_COLOR.gamma_multiply(props.opacity),
                 }));
             }
@@ -94,11 +97,12 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
     let response = map.show(ui, overlays);
 
     // What the pointer is over, and a click that pins it.
-    let hovered = state
-        .results
-        .iter()
-        .filter(|(_, v)| v.style.visible)
-        .find_map(|(id, v)| Some((id.clone(), v.hovered?, v.layer()?.clone())));
+    // The topmost result under the pointer, in the layer list's order.
+    let hovered = state.layers.order().iter().find_map(|key| {
+        let LayerKey::Result(id) = key else { return None };
+        let view = state.results.get(id).filter(|v| v.style.visible)?;
+        Some((id.clone(), view.hovered?, view.layer()?.clone()))
+    });
     if let Some((id, feature, layer)) = hovered {
         if !drawing {
             let class = layer.class_of(feature).map(|c| c.current_label()).unwrap_or_default();
@@ -195,7 +199,11 @@ pub fn layers_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiState
     crate::map::basemap_ui(ui, map);
     match action {
         Some(RowAction::Zoom(bbox)) => state.zoom_request = Some(bbox),
-        Some(RowAction::Remove(key)) => remove_layer(state, ui_state, &key),
+        Some(RowAction::Remove(key)) => {
+            let name = layer_name(state, &key);
+            remove_layer(state, ui_state, &key);
+            state.notify(t!("layers.removed", name = name));
+        }
         Some(RowAction::Move(from, to)) => state.layers.move_layer(from, to),
         None => {}
     }
@@ -237,8 +245,10 @@ fn layer_row(
             {
                 *action = Some(RowAction::Move(index, index + 1));
             }
-            if let Some(bbox) = layer_bbox(state, ui_state, key)
+            // The extent is worked out only when asked for: it can mean parsing every footprint.
+            if !matches!(key, LayerKey::ProviderPreview)
                 && ui.small_button("⌖").on_hover_text(t!("layers.zoom")).clicked()
+                && let Some(bbox) = layer_bbox(state, ui_state, key)
             {
                 *action = Some(RowAction::Zoom(bbox));
             }

@@ -135,10 +135,11 @@ pub fn app_ui(
         ui_state.show_pane(Pane::CatalogResults);
     }
     handle_dropped_files(ui.ctx(), state, out);
-    if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z)) {
+    if !ui.ctx().text_edit_focused() && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z)) {
         state.settings.aoi.undo();
     }
     processings::dialogs(ui.ctx(), state, &mut ui_state.processings, out);
+    projects::dialogs(ui.ctx(), &mut ui_state.projects, out);
     notices::toasts_ui(ui.ctx(), state, ui_state, map.map_rect());
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);

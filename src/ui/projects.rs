@@ -154,8 +154,12 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
     if pui.has_focus {
         shortcuts(ui, state, pui);
     }
-    rename_dialog(ui.ctx(), pui, out);
-    delete_dialog(ui.ctx(), pui, out);
+}
+
+/// The rename and delete dialogs, drawn whether or not the projects pane is on screen.
+pub fn dialogs(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
+    rename_dialog(ctx, pui, out);
+    delete_dialog(ctx, pui, out);
 }
 
 /// F2 renames and Delete deletes the open project, while no text field has focus.
