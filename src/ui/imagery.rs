@@ -178,21 +178,12 @@ fn mosaics_table(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, o
         iui.confirm_delete = true;
     }
     if iui.confirm_delete {
-        let mut close = false;
-        super::modal(ui.ctx(), "imagery.delete_title", t!("imagery.delete_title"), |ui| {
-            ui.label(t!("imagery.delete_confirm", n = iui.checked.len()));
-            ui.horizontal(|ui| {
-                if ui.button(t!("projects.delete_confirm_button")).clicked() {
-                    out.push(Command::DeleteMosaics { ids: iui.checked.iter().cloned().collect() });
-                    iui.checked.clear();
-                    close = true;
-                }
-                if ui.button(t!("common.cancel")).clicked() {
-                    close = true;
-                }
-            });
-        });
-        if close {
+        let question = t!("imagery.delete_confirm", n = iui.checked.len());
+        if let Some(answer) = super::confirm_delete(ui.ctx(), "imagery.delete", t!("imagery.delete_title"), &question) {
+            if answer == super::Answer::Delete {
+                out.push(Command::DeleteMosaics { ids: iui.checked.iter().cloned().collect() });
+                iui.checked.clear();
+            }
             iui.confirm_delete = false;
         }
     }
@@ -318,20 +309,12 @@ fn selected_mosaic_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut Imagery
         }
     }
     if let Some((iid, name)) = &iui.deleting_image {
-        let mut close = false;
-        super::modal(ui.ctx(), "imagery.delete_image", t!("imagery.delete_image_title"), |ui| {
-            ui.label(t!("imagery.delete_image_confirm", name = name));
-            ui.horizontal(|ui| {
-                if ui.button(t!("projects.delete_confirm_button")).clicked() {
-                    out.push(Command::DeleteImage { id: iid.clone() });
-                    close = true;
-                }
-                if ui.button(t!("common.cancel")).clicked() {
-                    close = true;
-                }
-            });
-        });
-        if close {
+        let question = t!("imagery.delete_image_confirm", name = name);
+        let title = t!("imagery.delete_image_title");
+        if let Some(answer) = super::confirm_delete(ui.ctx(), "imagery.delete_image", title, &question) {
+            if answer == super::Answer::Delete {
+                out.push(Command::DeleteImage { id: iid.clone() });
+            }
             iui.deleting_image = None;
         }
     }

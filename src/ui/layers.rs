@@ -246,7 +246,12 @@ fn layer_row(
                 *action = Some(RowAction::Move(index, index + 1));
             }
             // The extent is worked out only when asked for: it can mean parsing every footprint.
-            if !matches!(key, LayerKey::ProviderPreview)
+            let has_extent = match key {
+                LayerKey::ProviderPreview => false,
+                LayerKey::Aoi => !state.settings.aoi.aoi.is_empty(),
+                _ => true,
+            };
+            if has_extent
                 && ui.small_button("⌖").on_hover_text(t!("layers.zoom")).clicked()
                 && let Some(bbox) = layer_bbox(state, ui_state, key)
             {

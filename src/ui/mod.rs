@@ -173,6 +173,35 @@ pub(crate) fn modal(
     });
 }
 
+/// What the user answered a delete confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Delete,
+    Cancel,
+}
+
+/// A modal asking to confirm a deletion: `question`, then Delete and Cancel (Escape cancels).
+pub(crate) fn confirm_delete(
+    ctx: &egui::Context,
+    id: &str,
+    title: impl Into<egui::RichText>,
+    question: &str,
+) -> Option<Answer> {
+    let mut answer = None;
+    modal(ctx, id, title, |ui| {
+        ui.label(question);
+        ui.horizontal(|ui| {
+            if ui.button(rust_i18n::t!("projects.delete_confirm_button")).clicked() {
+                answer = Some(Answer::Delete);
+            }
+            if ui.button(rust_i18n::t!("common.cancel")).clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                answer = Some(Answer::Cancel);
+            }
+        });
+    });
+    answer
+}
+
 /// An error shown where a value would be, with a retry button; true when retry was clicked.
 pub(crate) fn error_box(ui: &mut egui::Ui, error: &crate::api::ApiError) -> bool {
     let mut retry = false;

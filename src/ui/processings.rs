@@ -551,20 +551,11 @@ pub fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsU
         }
     }
     if let Some((id, name)) = &pui.deleting {
-        let mut close = false;
-        super::modal(ctx, "details.delete_title", t!("details.delete_title"), |ui| {
-            ui.label(t!("details.delete_confirm", name = name));
-            ui.horizontal(|ui| {
-                if ui.button(t!("projects.delete_confirm_button")).clicked() {
-                    out.push(Command::DeleteProcessing { id: id.clone() });
-                    close = true;
-                }
-                if ui.button(t!("common.cancel")).clicked() {
-                    close = true;
-                }
-            });
-        });
-        if close {
+        let question = t!("details.delete_confirm", name = name);
+        if let Some(answer) = super::confirm_delete(ctx, "details.delete", t!("details.delete_title"), &question) {
+            if answer == super::Answer::Delete {
+                out.push(Command::DeleteProcessing { id: id.clone() });
+            }
             pui.deleting = None;
         }
     }

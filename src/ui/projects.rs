@@ -238,20 +238,11 @@ fn rename_dialog(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Comman
 
 fn delete_dialog(ctx: &egui::Context, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
     let Some((id, name)) = &pui.deleting else { return };
-    let mut close = false;
-    super::modal(ctx, "projects.delete_title", t!("projects.delete_title"), |ui| {
-        ui.label(t!("projects.delete_confirm", name = name));
-        ui.horizontal(|ui| {
-            if ui.button(t!("projects.delete_confirm_button")).clicked() {
-                out.push(Command::DeleteProject { id: id.clone() });
-                close = true;
-            }
-            if ui.button(t!("common.cancel")).clicked() {
-                close = true;
-            }
-        });
-    });
-    if close {
+    let question = t!("projects.delete_confirm", name = name);
+    if let Some(answer) = super::confirm_delete(ctx, "projects.delete", t!("projects.delete_title"), &question) {
+        if answer == super::Answer::Delete {
+            out.push(Command::DeleteProject { id: id.clone() });
+        }
         pui.deleting = None;
     }
 }
