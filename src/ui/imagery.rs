@@ -177,16 +177,6 @@ fn mosaics_table(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, o
     {
         iui.confirm_delete = true;
     }
-    if iui.confirm_delete {
-        let question = t!("imagery.delete_confirm", n = iui.checked.len());
-        if let Some(answer) = super::confirm_delete(ui.ctx(), "imagery.delete", t!("imagery.delete_title"), &question) {
-            if answer == super::Answer::Delete {
-                out.push(Command::DeleteMosaics { ids: iui.checked.iter().cloned().collect() });
-                iui.checked.clear();
-            }
-            iui.confirm_delete = false;
-        }
-    }
 }
 
 fn uploads_ui(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Command>) {
@@ -289,9 +279,23 @@ fn selected_mosaic_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut Imagery
     for img in &images {
         image_row(ui, state, iui, img, out);
     }
+}
+
+/// The rename and delete dialogs, drawn whether or not the imagery pane is on screen.
+pub fn dialogs(ctx: &egui::Context, iui: &mut ImageryUi, out: &mut Vec<Command>) {
+    if iui.confirm_delete {
+        let question = t!("imagery.delete_confirm", n = iui.checked.len());
+        if let Some(answer) = super::confirm_delete(ctx, "imagery.delete", t!("imagery.delete_title"), &question) {
+            if answer == super::Answer::Delete {
+                out.push(Command::DeleteMosaics { ids: iui.checked.iter().cloned().collect() });
+                iui.checked.clear();
+            }
+            iui.confirm_delete = false;
+        }
+    }
     if let Some((iid, name)) = &mut iui.renaming {
         let mut close = false;
-        super::dialog(ui.ctx(), t!("imagery.rename_title")).show(ui.ctx(), |ui| {
+        super::dialog(ctx, t!("imagery.rename_title")).show(ctx, |ui| {
             let l = ui.label(t!("imagery.file_name"));
             ui.add(egui::TextEdit::singleline(name)).labelled_by(l.id);
             ui.horizontal(|ui| {
@@ -311,7 +315,7 @@ fn selected_mosaic_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut Imagery
     if let Some((iid, name)) = &iui.deleting_image {
         let question = t!("imagery.delete_image_confirm", name = name);
         let title = t!("imagery.delete_image_title");
-        if let Some(answer) = super::confirm_delete(ui.ctx(), "imagery.delete_image", title, &question) {
+        if let Some(answer) = super::confirm_delete(ctx, "imagery.delete_image", title, &question) {
             if answer == super::Answer::Delete {
                 out.push(Command::DeleteImage { id: iid.clone() });
             }

@@ -140,6 +140,7 @@ pub fn app_ui(
     }
     processings::dialogs(ui.ctx(), state, &mut ui_state.processings, out);
     projects::dialogs(ui.ctx(), &mut ui_state.projects, out);
+    imagery::dialogs(ui.ctx(), &mut ui_state.imagery, out);
     notices::toasts_ui(ui.ctx(), state, ui_state, map.map_rect());
     sign_in::sign_in_ui(ui.ctx(), state, out);
     top_bar::settings_ui(ui.ctx(), state, ui_state, map);
