@@ -165,6 +165,11 @@ fn prepared() -> Harness<'static, TestApp> {
     });
     let id = app(&h).state.selected_processing.clone().unwrap();
     assert_eq!(app(&h).state.processing(&id).unwrap().status, ProcessingStatus::Ok);
+    // The project's summary follows without a restart.
+    wait_for(&mut h, "the project summary to count the finished processing", |h| {
+        app(h).state.open_project.value().is_some_and(|p| p.processing_counts.get("succeeded").copied() == Some(1))
+    });
+    h.get_by_label("1 finished, 0 failed");
     h.run_steps(2);
     if std::env::var("DEBUG_SHOT").is_ok() {
         h.render().unwrap().save("/tmp/shots/debug4.png").unwrap();

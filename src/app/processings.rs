@@ -127,7 +127,7 @@ impl AppState {
                         self.selected_processing = Some(p.id.clone());
                         self.settings.form.name.clear();
                         self.cost_request = None;
-                        self.follow_up.push(Command::RefreshStatus);
+                        self.refresh_summary();
                         self.rewatch();
                     }
                     Err(e) => self.create_error = Some(super::messages::error_text(&e)),
@@ -151,6 +151,7 @@ impl AppState {
             Event::ProcessingDeleted { id, result } => match result {
                 Ok(()) => {
                     self.notify(t!("processings.deleted"));
+                    self.refresh_summary();
                     self.results.remove(&id);
                     if self.selected_processing.as_ref() == Some(&id) {
                         self.selected_processing = None;
@@ -163,7 +164,7 @@ impl AppState {
                 Ok(()) => {
                     self.notify(t!("processings.restarted"));
                     self.known_status.insert(id, ProcessingStatus::InProgress);
-                    self.follow_up.push(Command::RefreshStatus);
+                    self.refresh_summary();
                     self.rewatch();
                 }
                 Err(e) => self.notify_processing_error(&e),
@@ -232,18 +233,33 @@ impl AppState {
         }
     }
 
-    /// Tells the user, once, that a processing finished or failed.
+    /// The open project's counts and the balance change with every start, finish, failure,
+    /// restart, deletion and refund: ask for both again.
+    fn refresh_summary(&mut self) {
+        self.follow_up.push(Command::RefreshStatus);
+        if let Some(id) = self.open_project_id().cloned() {
+            let cmd = self.open_project_command(id);
+            self.follow_up.push(cmd);
+        }
+    }
+
+    /// Tells the user, once, that a processing finished or failed, and refreshes the summary.
     fn announce_changes(&mut self, processings: &[Processing]) {
+        let mut ended = false;
         for p in processings {
             let before = self.known_status.insert(p.id.clone(), p.status.clone());
             let was_running = before.as_ref().is_some_and(|s| !s.is_terminal());
             if was_running && p.status.is_terminal() {
+                ended = true;
                 match p.status {
                     ProcessingStatus::Ok => self.notify(t!("processings.finished", name = p.name)),
                     ProcessingStatus::Failed => self.notify_error(t!("processings.failed", name = p.name)),
                     _ => self.notify(t!("processings.ended", name = p.name, status = p.status.as_str())),
                 }
             }
+        }
+        if ended {
+            self.refresh_summary();
         }
     }
 
