@@ -213,6 +213,26 @@ pub(crate) fn error_box(ui: &mut egui::Ui, error: &crate::api::ApiError) -> bool
     retry
 }
 
+/// An amount of credits with the noun in the right form: "1 credit", "5 credits";
+/// "1 кредит", "3 кредита", "5 кредитов", "2.5 кредита".
+pub fn credits_text(amount: f64) -> String {
+    let n = if amount.fract() == 0.0 { format!("{amount:.0}") } else { format!("{amount:.2}") };
+    rust_i18n::t!(credits_key(amount), n = n).into_owned()
+}
+
+/// The plural form of "credit" an amount takes (the Russian rules; English uses one of two).
+fn credits_key(amount: f64) -> &'static str {
+    if amount.fract() != 0.0 {
+        return "credits.fraction";
+    }
+    let whole = amount.abs() as u64;
+    match (whole % 10, whole % 100) {
+        (1, r) if r != 11 => "credits.one",
+        (2..=4, r) if !(12..=14).contains(&r) => "credits.few",
+        _ => "credits.many",
+    }
+}
+
 /// Formats an area in m² as km² for display.
 pub fn km2(m2: i64) -> String {
     let km2 = m2 as f64 / 1e6;
@@ -309,4 +329,19 @@ fn imagery_layers(state: &AppState) -> Vec<(String, f32)> {
         }
     }
     layers
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credits_take_the_plural_their_number_asks_for() {
+        let key = super::credits_key;
+        assert_eq!(key(1.0), "credits.one");
+        assert_eq!(key(21.0), "credits.one");
+        assert_eq!(key(11.0), "credits.many");
+        assert_eq!(key(3.0), "credits.few");
+        assert_eq!(key(13.0), "credits.many");
+        assert_eq!(key(5000.0), "credits.many");
+        assert_eq!(key(2.5), "credits.fraction");
+    }
 }

@@ -342,7 +342,7 @@ fn cost_and_start(
                 } else if let Some(e) = state.cost.error() {
                     ui.colored_label(ui.visuals().error_fg_color, crate::app::messages::error_text(e));
                 } else if let Some(cost) = state.cost.value() {
-                    ui.strong(t!("form.credits", n = price_text(*cost)));
+                    ui.strong(super::credits_text(*cost));
                 }
             });
             if current_estimate && let Some(cost) = state.cost.value() {
@@ -425,7 +425,7 @@ fn confirm_dialog(
             ui.end_row();
             if let Some(cost) = state.cost.value() {
                 ui.label(t!("form.cost"));
-                ui.label(t!("form.credits", n = price_text(*cost)));
+                ui.label(super::credits_text(*cost));
                 ui.end_row();
             }
         });

@@ -97,7 +97,7 @@ fn balance_ui(ui: &mut egui::Ui, state: &AppState) {
     }
     let Some(status) = state.status.value() else { return };
     let text = match status.billing_type {
-        BillingType::Credits => t!("account.credits", n = status.remaining_credits).into_owned(),
+        BillingType::Credits => super::credits_text(status.remaining_credits as f64),
         BillingType::Area => match status.remaining_area {
             Some(a) => t!("account.area_left", area = super::km2(a)).into_owned(),
             None => t!("account.area_unlimited").into_owned(),
