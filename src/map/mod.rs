@@ -48,6 +48,9 @@ pub const ESRI_TEMPLATE: &str =
 /// Lowest zoom: the whole world in one 256-point square.
 pub const MIN_ZOOM: f64 = 0.0;
 
+/// Lowest zoom at which the sandbox's synthetic imagery basemap is drawn.
+pub const SANDBOX_IMAGERY_MIN_ZOOM: f64 = 9.0;
+
 /// Highest zoom the zoom buttons go to; past the sources' last level tiles are only scaled up.
 pub const MAX_ZOOM: f64 = 20.0;
 
@@ -309,8 +312,14 @@ impl MapView {
 
         let mut frame_tiles = FrameTiles::default();
         let InnerResponse { inner: cursor, response } = {
-            let mut watched =
-                self.tiles.as_mut().map(|tiles| tile_health::Watched { inner: tiles, frame: &mut frame_tiles });
+            // The sandbox's synthetic imagery means nothing at country scale, where it would
+            // hide the world's outlines: it is drawn from city-region zooms on.
+            let hide = self.basemap == Basemap::SandboxImagery && self.memory.zoom() < SANDBOX_IMAGERY_MIN_ZOOM;
+            let mut watched = self
+                .tiles
+                .as_mut()
+                .filter(|_| !hide)
+                .map(|tiles| tile_health::Watched { inner: tiles, frame: &mut frame_tiles });
             let tiles = watched.as_mut().map(|tiles| tiles as &mut dyn Tiles);
             // The plain wheel is handled by `handle_wheel` (zoom at the pointer); walkers keeps
             // Ctrl+wheel and pinch zoom, and its wheel panning is off.
