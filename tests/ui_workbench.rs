@@ -338,3 +338,25 @@ fn a_plain_map_click_selects_no_scene_unless_the_catalog_is_in_use() {
     h.run_steps(2);
     assert_eq!(app(&h).state.catalog.selected.len(), 1, "Ctrl+click picks the scene");
 }
+
+#[test]
+fn the_cost_is_estimated_before_a_name_is_typed() {
+    let mut h = harness();
+    signed_in_to_sandbox(&mut h);
+    open_project(&mut h, "Default project");
+    let bbox = [37.612, 55.752, 37.622, 55.758];
+    app_mut(&mut h).state.settings.aoi.replace(mapflow_desktop::geo::Aoi::from_bbox(bbox));
+    assert!(app(&h).state.settings.form.name.is_empty());
+    wait_for(&mut h, "the estimate", |h| app(h).state.cost.value().is_some() && !app(h).state.cost.is_pending());
+    let cost = *app(&h).state.cost.value().unwrap();
+    h.get_by_label(&format!("{cost:.0} credits"));
+    h.get_by_label("Give the processing a name.");
+    // Typing a name does not ask for the price again.
+    let asked = app(&h).state.cost_request.clone();
+    app_mut(&mut h).state.settings.form.name = "Named later".into();
+    h.run_steps(3);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    h.run_steps(3);
+    assert_eq!(app(&h).state.cost_request, asked, "the estimate stands");
+    h.get_by_label(&format!("{cost:.0} credits"));
+}

@@ -222,7 +222,8 @@ impl ProcessingForm {
             .collect();
         let geometry = serde_json::to_value(aoi.to_geometry()).map_err(|_| FormProblem::NoAoi)?;
         Ok(ProcessingRequest {
-            name: if for_cost && self.name.trim().is_empty() { "estimate".into() } else { self.name.trim().to_owned() },
+            // The name does not change the price: an estimate never waits for one.
+            name: if for_cost { "estimate".into() } else { self.name.trim().to_owned() },
             description: None,
             project_id: project.clone(),
             wd_id: Some(model.id.clone()),

@@ -18,6 +18,8 @@ const COST_DEBOUNCE: Duration = Duration::from_millis(600);
 pub struct NewProcessingUi {
     key: Option<(u64, crate::app::form::ProcessingForm, Option<crate::api::ProjectId>, AoiLimits)>,
     request: Option<Result<ProcessingRequest, FormProblem>>,
+    /// The same request for the estimate, which needs no name.
+    cost_request: Option<ProcessingRequest>,
     changed_at: Option<Instant>,
     pub confirming: bool,
 }
@@ -307,6 +309,8 @@ fn cost_and_start(
         } else {
             state.settings.form.request(project.as_ref(), models, aoi, false)
         });
+        pui.cost_request =
+            if blocked { None } else { state.settings.form.request(project.as_ref(), models, aoi, true).ok() };
         pui.key = Some(key);
         pui.changed_at = Some(Instant::now());
     }
@@ -315,7 +319,7 @@ fn cost_and_start(
 
     // The estimate, once the form has settled.
     if billing == BillingType::Credits
-        && let Some(Ok(request)) = &pui.request
+        && let Some(request) = &pui.cost_request
         && let Some(at) = pui.changed_at
     {
         let waited = at.elapsed();
@@ -327,7 +331,7 @@ fn cost_and_start(
             ui.ctx().request_repaint_after(COST_DEBOUNCE - waited);
         }
     }
-    let current_estimate = matches!(&pui.request, Some(Ok(r)) if state.cost_request.as_ref() == Some(r));
+    let current_estimate = pui.cost_request.is_some() && state.cost_request == pui.cost_request;
 
     let mut balance_ok = true;
     match billing {
