@@ -317,16 +317,17 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
 /// Highlights an image and zooms to its footprint.
 pub fn focus(state: &mut AppState, id: &str) {
     state.catalog.focused = Some(id.to_owned());
-    if let Some(ring) = state.catalog.image(id).and_then(footprint_ring) {
-        let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for [x, y] in ring {
-            w = w.min(x);
-            e = e.max(x);
-            s = s.min(y);
-            n = n.max(y);
-        }
-        state.zoom_request = Some([w, s, e, n]);
+    if let Some(bbox) = state.catalog.image(id).and_then(footprint_ring).as_deref().and_then(ring_bbox) {
+        state.zoom_request = Some(bbox);
     }
+}
+
+/// The lon/lat bbox `[w, s, e, n]` of a ring; `None` for an empty one.
+pub fn ring_bbox(ring: &[[f64; 2]]) -> Option<[f64; 4]> {
+    let first = ring.first()?;
+    Some(ring.iter().fold([first[0], first[1], first[0], first[1]], |b, p| {
+        [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])]
+    }))
 }
 
 fn thumbnail(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, img: &CatalogImage, out: &mut Vec<Command>) {

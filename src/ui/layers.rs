@@ -152,20 +152,16 @@ fn layer_bbox(state: &AppState, ui_state: &UiState, key: &LayerKey) -> Option<[f
         LayerKey::Aoi => state.settings.aoi.aoi.bbox(),
         LayerKey::ProcessingAois => union(&mut state.processing_aois.values().filter_map(crate::geo::Aoi::bbox)),
         LayerKey::ImageFootprints => super::imagery::footprints(state).bbox(),
-        LayerKey::CatalogFootprints => union(&mut ui_state.catalog.rings().iter().map(|(_, ring)| ring_bbox(ring))),
+        LayerKey::CatalogFootprints => {
+            union(&mut ui_state.catalog.rings().iter().filter_map(|(_, ring)| super::catalog::ring_bbox(ring)))
+        }
         LayerKey::Result(id) | LayerKey::ResultImagery(id) => state.results.get(id)?.layer()?.bbox(),
         LayerKey::CatalogPreview => {
             let id = state.catalog.on_map.as_deref()?;
-            Some(ring_bbox(&super::catalog::footprint_ring(state.catalog.image(id)?)?))
+            super::catalog::ring_bbox(&super::catalog::footprint_ring(state.catalog.image(id)?)?)
         }
         LayerKey::ProviderPreview => None,
     }
-}
-
-fn ring_bbox(ring: &[[f64; 2]]) -> [f64; 4] {
-    ring.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, p| {
-        [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])]
-    })
 }
 
 /// What a row of the list asked for.
