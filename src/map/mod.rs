@@ -181,6 +181,8 @@ pub struct MapView {
     /// Height of the cursor position readout, kept free while the pointer is off the map so that
     /// the scale bar above it does not jump.
     readout_height: f32,
+    /// Its width last frame: where the map is too narrow for it beside the credits, it goes above them.
+    readout_width: f32,
 }
 
 impl MapView {
@@ -224,6 +226,7 @@ impl MapView {
             sandbox_template: None,
             sandbox_known: false,
             readout_height: 18.0,
+            readout_width: 260.0,
         };
         view.rebuild_tiles(ctx);
         // Decompressing the place names takes a moment: do it before "Go to…" needs them.
@@ -556,7 +559,7 @@ impl MapView {
         let mut attribution_ui = ui.new_child(
             UiBuilder::new().id_salt("map_attribution").max_rect(rect).layout(Layout::right_to_left(Align::Max)),
         );
-        panel.show(&mut attribution_ui, |ui| {
+        let credits = panel.show(&mut attribution_ui, |ui| {
             ui.spacing_mut().item_spacing.x = 8.0;
             ui.hyperlink_to(
                 RichText::new(t!("map.attribution_natural_earth")).small(),
@@ -574,9 +577,16 @@ impl MapView {
             }
         });
 
-        // Bottom up: the cursor position (or room for it), then the scale bar and zoom level.
+        // Bottom up: the cursor position (or room for it), then the scale bar and zoom level;
+        // above the credits when both do not fit on one line.
+        let credits = credits.response.rect;
+        let corner = if self.readout_width + credits.width() + 16.0 > rect.width() {
+            rect.with_max_y(credits.top() - 2.0)
+        } else {
+            rect
+        };
         let mut corner_ui =
-            ui.new_child(UiBuilder::new().id_salt("map_cursor").max_rect(rect).layout(Layout::bottom_up(Align::Min)));
+            ui.new_child(UiBuilder::new().id_salt("map_cursor").max_rect(corner).layout(Layout::bottom_up(Align::Min)));
         corner_ui.spacing_mut().item_spacing.y = 2.0;
         match self.cursor {
             Some(cursor) => {
@@ -586,6 +596,7 @@ impl MapView {
                     );
                 });
                 self.readout_height = readout.response.rect.height();
+                self.readout_width = readout.response.rect.width();
             }
             None => {
                 corner_ui.allocate_space(vec2(0.0, self.readout_height));
@@ -675,15 +686,20 @@ fn http_options() -> HttpOptions {
 pub fn basemap_ui(ui: &mut Ui, view: &mut MapView) {
     let ctx = ui.ctx().clone();
     let before = view.chooser.choice.clone();
-    egui::ComboBox::from_label(t!("map.basemap")).selected_text(view.chooser.choice.label()).show_ui(ui, |ui| {
-        for basemap in Basemap::ALL {
-            if basemap == Basemap::SandboxImagery && view.sandbox_template.is_none() {
-                continue;
+    egui::ComboBox::from_id_salt("basemap")
+        .selected_text(view.chooser.choice.label())
+        .show_ui(ui, |ui| {
+            for basemap in Basemap::ALL {
+                if basemap == Basemap::SandboxImagery && view.sandbox_template.is_none() {
+                    continue;
+                }
+                let label = basemap.label();
+                ui.selectable_value(&mut view.chooser.choice, basemap, label);
             }
-            let label = basemap.label();
-            ui.selectable_value(&mut view.chooser.choice, basemap, label);
-        }
-    });
+        })
+        .response
+        // Its pane's "Basemap" heading stands beside it; the name is for screen readers and tests.
+        .accessible_name(t!("map.basemap"));
 
     if view.chooser.choice != before {
         view.chooser.error = None;

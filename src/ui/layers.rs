@@ -224,7 +224,7 @@ fn layer_row(
     };
     // First line: the drag handle and the name; second: opacity and the row's buttons.
     // First line: the name (wrapping in a narrow pane); second: handle, buttons, opacity.
-    let shown = ui.add(egui::Checkbox::new(&mut visible, name.as_str())).changed();
+    let shown = wrapped_checkbox(ui, &mut visible, name);
     let changed_opacity = ui
         .horizontal_wrapped(|ui| {
             ui.dnd_drag_source(egui::Id::unique(("layer_drag", index)), index, |ui| {
@@ -256,7 +256,11 @@ fn layer_row(
             if removable && ui.small_button("✖").on_hover_text(t!("layers.remove")).clicked() {
                 *action = Some(RowAction::Remove(key.clone()));
             }
-            ui.spacing_mut().slider_width = (ui.available_width() - 12.0).clamp(30.0, 120.0);
+            // The handle reaches past the slider's rect: keep room for it.
+            // Sized from what is visible, not the available width: a slider sized from the
+            // content's own width would keep the content as wide after the pane narrows.
+            let room = ui.clip_rect().right() - ui.cursor().min.x - 24.0;
+            ui.spacing_mut().slider_width = room.clamp(30.0, 120.0);
             ui.add(egui::Slider::new(&mut opacity, 0.0..=1.0).show_value(false))
                 .on_hover_text(t!("layers.opacity"))
                 .changed()
@@ -295,7 +299,6 @@ fn result_legend(ui: &mut egui::Ui, state: &mut AppState, id: &crate::api::Proce
             ui.weak(t!("details.features", n = layer.feature_count()));
             for entry in layer.legend() {
                 ui.horizontal(|ui| {
-                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
                     let mut shown = !view.style.hidden_classes.contains(&entry.key);
                     let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
                     ui.painter().rect_filled(rect, 2.0, entry.color);
@@ -310,7 +313,7 @@ fn result_legend(ui: &mut egui::Ui, state: &mut AppState, id: &crate::api::Proce
                         )
                         .into_owned()
                     };
-                    if ui.checkbox(&mut shown, text).changed() {
+                    if wrapped_checkbox(ui, &mut shown, text) {
                         if shown {
                             view.style.hidden_classes.remove(&entry.key);
                         } else {
@@ -343,6 +346,21 @@ fn remove_layer(state: &mut AppState, ui_state: &mut UiState, key: &LayerKey) {
     }
 }
 
+/// A checkbox whose text wraps within the pane (a checkbox's own text does not wrap in a
+/// row); the text names it for screen readers and tests. True when it was toggled.
+fn wrapped_checkbox(ui: &mut egui::Ui, checked: &mut bool, text: String) -> bool {
+    ui.horizontal(|ui| {
+        let toggled = ui.checkbox(checked, "");
+        let label = ui.add(egui::Label::new(text).wrap().sense(egui::Sense::click()));
+        let clicked_text = label.clicked();
+        if clicked_text {
+            *checked = !*checked;
+        }
+        toggled.labelled_by(label.id).changed() || clicked_text
+    })
+    .inner
+}
+
 /// The pinned feature's class and attributes, with copy; or how to pin one.
 pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, ui_state: &mut UiState) {
     let pinned = ui_state
@@ -358,7 +376,7 @@ pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, ui_state: &mut UiState) 
     let class = layer.class_of(feature).map(|c| (c.current_label(), c.key.clone()));
     let attributes = layer.attributes(feature);
     let mut copy = None;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(t!("layers.feature", n = feature));
         if ui.small_button(t!("identify.copy")).clicked() {
             copy = Some(serde_json::to_string_pretty(attributes).unwrap_or_default());
@@ -370,7 +388,7 @@ pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, ui_state: &mut UiState) 
     egui::Grid::new("identify_grid").num_columns(2).striped(true).spacing([12.0, 2.0]).show(ui, |ui| {
         if let Some((label, key)) = &class {
             ui.label(t!("identify.class"));
-            ui.label(format!("{label} ({key})"));
+            ui.add(egui::Label::new(format!("{label} ({key})")).wrap());
             ui.end_row();
         }
         let area = layer.feature_area_m2(feature);

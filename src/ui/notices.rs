@@ -1,4 +1,4 @@
-//! Toasts over the bottom-right corner (successes fade, errors stay until closed) and the
+//! Toasts over the map's top-right corner (successes fade, errors stay until closed) and the
 //! notification history behind the bell in the top bar.
 
 use super::UiState;
@@ -26,10 +26,11 @@ pub fn toasts_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &UiState, 
         ctx.request_repaint_after(left + std::time::Duration::from_millis(20));
     }
     let mut close = None;
-    // Over the map's bottom-right corner, above the attribution, where no pane's controls are.
-    let corner = over.unwrap_or_else(|| ctx.content_rect()).right_bottom() + egui::vec2(-10.0, -30.0);
+    // Over the map's top-right corner: the zoom buttons are top left, the scale, position and
+    // credits at the bottom, and no pane's controls are covered.
+    let corner = over.unwrap_or_else(|| ctx.content_rect()).right_top() + egui::vec2(-10.0, 10.0);
     egui::Area::new(egui::Id::unique("toasts"))
-        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .pivot(egui::Align2::RIGHT_TOP)
         .fixed_pos(corner)
         .order(egui::Order::Foreground)
         .show(ctx, |ui| {

@@ -134,10 +134,10 @@ fn table_ui(
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         // The name takes what the others leave, so the table never runs past its pane.
         .column(Column::remainder().at_least(100.0).clip(true))
-        .column(Column::initial(130.0).at_least(80.0).clip(true))
+        .column(Column::initial(110.0).at_least(70.0).clip(true))
         .column(Column::initial(70.0).at_least(50.0).clip(true))
         .column(Column::initial(50.0).at_least(40.0).clip(true))
-        .column(Column::initial(115.0).at_least(60.0).clip(true))
+        .column(Column::initial(105.0).at_least(60.0).clip(true))
         .header(row_height, |mut header| {
             let headers = [
                 (t!("processings.col_name"), ProcessingSortBy::Name),
