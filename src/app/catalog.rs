@@ -263,12 +263,24 @@ impl AppState {
         if clipped.is_empty() {
             return Err(t!("catalog.no_overlap").into_owned());
         }
+        // Scenes too coarse for the chosen model would be charged and then fail.
+        let pixel_size = images.iter().filter_map(|i| i.pixel_resolution).reduce(f64::max);
+        let models = self.models();
+        if let (Some(actual), Some(model)) = (pixel_size, self.settings.form.model(&models)) {
+            let max = super::guards::model_max_pixel_size(model);
+            if actual > max + 1e-9 {
+                let model = super::guards::plain_name(&model.name);
+                return Err(super::form::FormProblem::CoarseImagery { model, actual, max }.message());
+            }
+        }
         let form = &mut self.settings.form;
         form.source = super::form::SourceKind::Catalog;
         form.catalog = super::form::CatalogSource {
             provider: providers.iter().next().cloned().unwrap_or_default(),
             image_ids: images.iter().map(|i| i.id.clone()).collect(),
             zoom: images.iter().filter_map(|i| i.zoom).min().and_then(|z| u8::try_from(z).ok()),
+            pixel_size,
+            coverage: Some(crate::geo::Aoi { polygons: footprints }),
         };
         self.settings.aoi.replace(clipped);
         Ok(())

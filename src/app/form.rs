@@ -1,5 +1,6 @@
 //! The new-processing form: what the user picked, and the request it becomes.
 
+use super::guards;
 use crate::api::{
     BlockToggle, ProcessingParams, ProcessingRequest, ProjectId, Provider, SourceParams, UserSourceType, WorkflowDef,
     WorkflowDefId, app_meta,
@@ -53,6 +54,8 @@ pub struct MyImagerySource {
     pub image_ids: Vec<String>,
     /// What to show for the choice (the mosaic's name, file names).
     pub label: String,
+    /// The images' footprints, when known: only the AOI inside them is processed.
+    pub coverage: Option<Aoi>,
 }
 
 /// Images picked from a catalog search.
@@ -62,6 +65,10 @@ pub struct CatalogSource {
     pub provider: String,
     pub image_ids: Vec<String>,
     pub zoom: Option<u8>,
+    /// The coarsest pixel size of the images picked, m.
+    pub pixel_size: Option<f64>,
+    /// The images' footprints, when known: only the AOI inside them is processed.
+    pub coverage: Option<Aoi>,
 }
 
 /// What the form holds; it persists with the settings (the custom password excepted).
@@ -97,7 +104,7 @@ impl Default for ProcessingForm {
 }
 
 /// Why the form cannot become a request yet; each names the field to fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FormProblem {
     NoProject,
     NoName,
@@ -107,6 +114,28 @@ pub enum FormProblem {
     NoCatalogImages,
     BadUrl,
     NoAoi,
+    /// The zoom is outside what the model and the imagery support.
+    ZoomOutOfRange {
+        zoom: u8,
+        min: u8,
+        max: u8,
+        model: String,
+    },
+    /// The imagery stops below the zoom the model needs.
+    NoZoomFits {
+        model: String,
+        min: u8,
+        provider: String,
+        max: u8,
+    },
+    /// The images picked are coarser than the model reads.
+    CoarseImagery {
+        model: String,
+        actual: f64,
+        max: f64,
+    },
+    /// The AOI does not overlap the chosen imagery.
+    OutsideImagery,
 }
 
 impl FormProblem {
@@ -121,6 +150,16 @@ impl FormProblem {
             Self::NoCatalogImages => t!("form.problem.no_catalog"),
             Self::BadUrl => t!("form.problem.bad_url"),
             Self::NoAoi => t!("form.problem.no_aoi"),
+            Self::ZoomOutOfRange { zoom, min, max, model } => {
+                t!("guards.zoom_out_of_range", zoom = zoom, min = min, max = max, model = model)
+            }
+            Self::NoZoomFits { model, min, provider, max } => {
+                t!("guards.no_zoom_fits", model = model, min = min, provider = provider, max = max)
+            }
+            Self::CoarseImagery { model, actual, max } => {
+                t!("guards.coarse_imagery", model = model, actual = format!("{actual:.2}"), max = format!("{max:.1}"))
+            }
+            Self::OutsideImagery => t!("guards.outside_imagery"),
         }
         .into_owned()
     }
@@ -152,6 +191,97 @@ impl ProcessingForm {
         {
             self.provider = p.name.clone();
         }
+    }
+
+    /// The zooms the chosen model can run at with the chosen imagery: `Ok(None)` when the
+    /// source has no zoom to choose, `Err` when no zoom fits.
+    pub fn zoom_range(
+        &self,
+        models: &[WorkflowDef],
+        providers: &[Provider],
+    ) -> Result<Option<std::ops::RangeInclusive<u8>>, FormProblem> {
+        let model = self.model(models);
+        let max = match self.source {
+            SourceKind::Provider => {
+                let Some(p) = providers.iter().find(|p| p.name == self.provider) else { return Ok(None) };
+                (guards::provider_max_zoom(p), p.label().to_owned())
+            }
+            SourceKind::Custom => (None, String::new()),
+            SourceKind::MyImagery | SourceKind::Catalog => return Ok(None),
+        };
+        match guards::zoom_range(model, max.0) {
+            Some(r) => Ok(Some(r)),
+            None => Err(FormProblem::NoZoomFits {
+                model: model.map(|m| guards::plain_name(&m.name)).unwrap_or_default(),
+                min: model.map_or(0, guards::model_min_zoom),
+                provider: max.1,
+                max: max.0.unwrap_or(guards::MAX_ZOOM),
+            }),
+        }
+    }
+
+    /// The zoom the source asks for, if the user chooses one.
+    pub fn zoom(&self) -> Option<u8> {
+        match self.source {
+            SourceKind::Provider => Some(self.provider_zoom),
+            SourceKind::Custom => Some(self.custom.zoom),
+            SourceKind::MyImagery | SourceKind::Catalog => None,
+        }
+    }
+
+    /// Moves a zoom the model or the imagery cannot run at (one saved before, or left from
+    /// another model) into their range; the old zoom when it changed.
+    pub fn correct_zoom(&mut self, models: &[WorkflowDef], providers: &[Provider]) -> Option<u8> {
+        let Ok(Some(range)) = self.zoom_range(models, providers) else { return None };
+        let zoom = match self.source {
+            SourceKind::Provider => &mut self.provider_zoom,
+            SourceKind::Custom => &mut self.custom.zoom,
+            SourceKind::MyImagery | SourceKind::Catalog => return None,
+        };
+        let fixed = guards::clamp_zoom(*zoom, &range);
+        (fixed != *zoom).then(|| std::mem::replace(zoom, fixed))
+    }
+
+    /// The footprints of the chosen imagery, when the source has them.
+    pub fn coverage(&self) -> Option<&Aoi> {
+        match self.source {
+            SourceKind::MyImagery => self.my_imagery.coverage.as_ref(),
+            SourceKind::Catalog => self.catalog.coverage.as_ref(),
+            SourceKind::Provider | SourceKind::Custom => None,
+        }
+    }
+
+    /// The part of `aoi` that the chosen imagery covers: what is processed and charged.
+    /// The whole AOI when the imagery's footprints are not known.
+    pub fn covered(&self, aoi: &Aoi) -> Aoi {
+        match self.coverage() {
+            Some(cover) => crate::geo::clip_to(aoi, &cover.polygons),
+            None => aoi.clone(),
+        }
+    }
+
+    /// The checks of the model against the imagery: zoom range and pixel size.
+    fn check_imagery(&self, model: &WorkflowDef, providers: &[Provider]) -> Result<(), FormProblem> {
+        let models = std::slice::from_ref(model);
+        if let Some(range) = self.zoom_range(models, providers)?
+            && let Some(zoom) = self.zoom()
+            && !range.contains(&zoom)
+        {
+            return Err(FormProblem::ZoomOutOfRange {
+                zoom,
+                min: *range.start(),
+                max: *range.end(),
+                model: guards::plain_name(&model.name),
+            });
+        }
+        let max = guards::model_max_pixel_size(model);
+        if self.source == SourceKind::Catalog
+            && let Some(actual) = self.catalog.pixel_size
+            && actual > max + 1e-9
+        {
+            return Err(FormProblem::CoarseImagery { model: guards::plain_name(&model.name), actual, max });
+        }
+        Ok(())
     }
 
     fn source_params(&self) -> Result<SourceParams, FormProblem> {
@@ -197,11 +327,13 @@ impl ProcessingForm {
         })
     }
 
-    /// The request to create (or, with `for_cost`, estimate) the processing over `aoi`.
+    /// The request to create (or, with `for_cost`, estimate) the processing over the part
+    /// of `aoi` its imagery covers.
     pub fn request(
         &self,
         project: Option<&ProjectId>,
         models: &[WorkflowDef],
+        providers: &[Provider],
         aoi: &Aoi,
         for_cost: bool,
     ) -> Result<ProcessingRequest, FormProblem> {
@@ -214,6 +346,11 @@ impl ProcessingForm {
             return Err(FormProblem::NoAoi);
         }
         let source_params = self.source_params()?;
+        self.check_imagery(model, providers)?;
+        let aoi = &self.covered(aoi);
+        if aoi.is_empty() {
+            return Err(FormProblem::OutsideImagery);
+        }
         let blocks = model
             .blocks
             .iter()
@@ -278,7 +415,7 @@ mod tests {
         form.enabled_blocks.remove("Heights");
         assert_eq!(form.price_per_km2(&models), Some(7.0));
         let aoi = Aoi::from_bbox([0.0, 0.0, 0.01, 0.01]);
-        let req = form.request(Some(&ProjectId("p".into())), &models, &aoi, false).unwrap();
+        let req = form.request(Some(&ProjectId("p".into())), &models, &providers, &aoi, false).unwrap();
         let json = serde_json::to_value(&req).unwrap();
         assert_eq!(json["params"]["sourceParams"]["dataProvider"]["providerName"], "Mapbox");
         assert_eq!(json["params"]["sourceParams"]["dataProvider"]["zoom"], 18);
@@ -298,28 +435,92 @@ mod tests {
         let aoi = Aoi::from_bbox([0.0, 0.0, 0.01, 0.01]);
         let p = ProjectId("p".into());
         let mut form = ProcessingForm::default();
-        assert_eq!(form.request(None, &models, &aoi, false), Err(FormProblem::NoProject));
-        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoName));
+        assert_eq!(form.request(None, &models, &[], &aoi, false), Err(FormProblem::NoProject));
+        assert_eq!(form.request(Some(&p), &models, &[], &aoi, false), Err(FormProblem::NoName));
         form.name = "x".into();
-        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoModel));
+        assert_eq!(form.request(Some(&p), &models, &[], &aoi, false), Err(FormProblem::NoModel));
         form.model = Some(WorkflowDefId("m1".into()));
-        assert_eq!(form.request(Some(&p), &models, &Aoi::default(), false), Err(FormProblem::NoAoi));
-        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoProvider));
+        assert_eq!(form.request(Some(&p), &models, &[], &Aoi::default(), false), Err(FormProblem::NoAoi));
+        assert_eq!(form.request(Some(&p), &models, &[], &aoi, false), Err(FormProblem::NoProvider));
         form.source = SourceKind::Custom;
         form.custom.url = "https://tiles.example/{z}/{x}.png".into();
-        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::BadUrl));
+        assert_eq!(form.request(Some(&p), &models, &[], &aoi, false), Err(FormProblem::BadUrl));
         form.custom.url = "https://tiles.example/{z}/{x}/{y}.png".into();
         form.custom.password = "secret".into();
-        let req = form.request(Some(&p), &models, &aoi, false).unwrap();
+        let req = form.request(Some(&p), &models, &[], &aoi, false).unwrap();
         let json = serde_json::to_value(&req).unwrap();
         assert_eq!(json["params"]["sourceParams"]["userDefined"]["sourceType"], "XYZ");
         assert_eq!(json["params"]["sourceParams"]["userDefined"]["rasterPassword"], "secret");
         let saved = serde_json::to_string(&form).unwrap();
         assert!(!saved.contains("secret"), "the password is never saved");
         form.source = SourceKind::MyImagery;
-        assert_eq!(form.request(Some(&p), &models, &aoi, false), Err(FormProblem::NoImagery));
+        assert_eq!(form.request(Some(&p), &models, &[], &aoi, false), Err(FormProblem::NoImagery));
         form.my_imagery.mosaic_id = Some("mo".into());
-        let json = serde_json::to_value(form.request(Some(&p), &models, &aoi, false).unwrap()).unwrap();
+        let json = serde_json::to_value(form.request(Some(&p), &models, &[], &aoi, false).unwrap()).unwrap();
         assert_eq!(json["params"]["sourceParams"]["myImagery"], serde_json::json!({"mosaicId": "mo"}));
+    }
+
+    fn priced(name: &str, steps: &[(i64, f64)]) -> Provider {
+        Provider {
+            name: name.into(),
+            price: steps.iter().map(|&(zoom, price_sq_km)| crate::api::ProviderPrice { zoom, price_sq_km }).collect(),
+            ..Provider::default()
+        }
+    }
+
+    #[test]
+    fn zoom_is_kept_to_what_model_and_provider_support() {
+        let models = vec![model()];
+        let providers = vec![priced("Mapbox", &[(17, 0.5), (18, 1.0)])];
+        let aoi = Aoi::from_bbox([0.0, 0.0, 0.01, 0.01]);
+        let p = ProjectId("p".into());
+        let mut form = ProcessingForm { name: "x".into(), provider_zoom: 12, ..ProcessingForm::default() };
+        form.fill_defaults(&models, &providers);
+        assert_eq!(form.zoom_range(&models, &providers), Ok(Some(17..=18)));
+        let problem = form.request(Some(&p), &models, &providers, &aoi, false);
+        assert!(matches!(problem, Err(FormProblem::ZoomOutOfRange { zoom: 12, min: 17, max: 18, .. })), "{problem:?}");
+        assert_eq!(form.correct_zoom(&models, &providers), Some(12));
+        assert_eq!(form.provider_zoom, 17);
+        assert_eq!(form.correct_zoom(&models, &providers), None, "nothing left to correct");
+        assert!(form.request(Some(&p), &models, &providers, &aoi, false).is_ok());
+
+        let aerial = WorkflowDef { name: "🏠 Buildings (Aerial)".into(), ..model() };
+        form.model = Some(aerial.id.clone());
+        let aerial = vec![aerial];
+        let problem = form.request(Some(&p), &aerial, &providers, &aoi, false);
+        assert!(matches!(problem, Err(FormProblem::NoZoomFits { min: 19, max: 18, .. })), "{problem:?}");
+        assert!(problem.unwrap_err().message().contains("Buildings (Aerial)"));
+    }
+
+    #[test]
+    fn coarse_scenes_and_uncovered_areas_are_refused() {
+        let models = vec![model()];
+        let p = ProjectId("p".into());
+        let aoi = Aoi::from_bbox([0.0, 0.0, 0.02, 0.02]);
+        let mut form = ProcessingForm { name: "x".into(), source: SourceKind::Catalog, ..ProcessingForm::default() };
+        form.model = Some(WorkflowDefId("m1".into()));
+        form.catalog = CatalogSource {
+            provider: "Sentinel-2".into(),
+            image_ids: vec!["s2".into()],
+            pixel_size: Some(10.0),
+            ..CatalogSource::default()
+        };
+        let problem = form.request(Some(&p), &models, &[], &aoi, false);
+        assert!(matches!(problem, Err(FormProblem::CoarseImagery { max: 1.2, .. })), "{problem:?}");
+        assert!(problem.unwrap_err().message().contains("10.00"));
+
+        form.source = SourceKind::MyImagery;
+        form.my_imagery = MyImagerySource {
+            image_ids: vec!["i".into()],
+            coverage: Some(Aoi::from_bbox([0.01, 0.0, 0.05, 0.05])),
+            ..MyImagerySource::default()
+        };
+        let covered = form.covered(&aoi).total_area_m2() / aoi.total_area_m2();
+        assert!((covered - 0.5).abs() < 0.01, "{covered}");
+        let req = form.request(Some(&p), &models, &[], &aoi, false).unwrap();
+        let sent = crate::geo::parse_geojson(&req.geometry.unwrap().to_string()).unwrap();
+        assert!((sent.total_area_m2() / aoi.total_area_m2() - 0.5).abs() < 0.01, "only the covered half is sent");
+        form.my_imagery.coverage = Some(Aoi::from_bbox([1.0, 1.0, 1.1, 1.1]));
+        assert_eq!(form.request(Some(&p), &models, &[], &aoi, false), Err(FormProblem::OutsideImagery));
     }
 }

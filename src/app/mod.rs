@@ -2,9 +2,11 @@
 
 pub mod aoi;
 pub mod catalog;
+pub mod cost;
 pub mod credentials;
 pub mod files;
 pub mod form;
+pub mod guards;
 pub mod imagery;
 pub mod layers;
 pub mod layout;

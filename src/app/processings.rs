@@ -112,6 +112,7 @@ impl AppState {
                     self.announce_changes(page.results.as_slice());
                 }
                 self.processings.finish(result);
+                self.take_first_look(&project);
             }
             Event::Cost { request, result } => {
                 if self.cost_request.as_ref() == Some(&*request) {
@@ -230,6 +231,27 @@ impl AppState {
                 }
             },
             other => tracing::error!("event not handled here: {other:?}"),
+        }
+    }
+
+    /// On a first run, selects the newest finished processing of the project that opened by
+    /// itself and shows its result (the map zooms to it), unless the user chose one already.
+    fn take_first_look(&mut self, project: &crate::api::ProjectId) {
+        if self.first_look.as_ref() != Some(project) {
+            return;
+        }
+        self.first_look = None;
+        if self.selected_processing.is_some() {
+            return;
+        }
+        let newest = self.processings.value().and_then(|page| {
+            page.results.iter().filter(|p| p.status == ProcessingStatus::Ok).max_by(|a, b| a.created.cmp(&b.created))
+        });
+        if let Some(id) = newest.map(|p| p.id.clone()) {
+            self.selected_processing = Some(id.clone());
+            if let Some(cmd) = self.show_result(&id) {
+                self.follow_up.push(cmd);
+            }
         }
     }
 

@@ -97,6 +97,11 @@ pub struct AppState {
     pub layers: super::layers::LayerList,
     /// The built-in file chooser's request and folder.
     pub files: super::files::FilesState,
+    /// Why the form changed a value by itself (a zoom the model cannot use), shown beside it.
+    pub form_note: Option<String>,
+    /// On a first run, the project opened by itself: its newest result is shown once its
+    /// processings arrive.
+    pub first_look: Option<ProjectId>,
 }
 
 impl AppState {
@@ -149,6 +154,46 @@ impl AppState {
         self.open_project.start();
         self.opening_project = Some(id.clone());
         Command::OpenProject { id }
+    }
+
+    /// The models offered: the open project's, else the account's.
+    pub fn models(&self) -> Vec<crate::api::WorkflowDef> {
+        match self.open_project.value() {
+            Some(p) if !p.workflow_defs.is_empty() => p.workflow_defs.clone(),
+            _ => self.status.value().map(|s| s.models.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The imagery providers a processing can use.
+    pub fn providers(&self) -> Vec<crate::api::Provider> {
+        self.status.value().map(|s| s.data_providers.clone()).unwrap_or_default()
+    }
+
+    /// Fills what the form lacks and moves values the model or imagery cannot use (a zoom
+    /// saved for another model, say) into range, saying so beside the field.
+    pub fn correct_form(&mut self) {
+        let (models, providers) = (self.models(), self.providers());
+        if models.is_empty() {
+            return;
+        }
+        let form = &mut self.settings.form;
+        form.fill_defaults(&models, &providers);
+        if let Some(old) = form.correct_zoom(&models, &providers)
+            && let Ok(Some(range)) = form.zoom_range(&models, &providers)
+        {
+            let model = form.model(&models).map(|m| super::guards::plain_name(&m.name)).unwrap_or_default();
+            self.form_note = Some(
+                rust_i18n::t!(
+                    "guards.zoom_corrected",
+                    old = old,
+                    new = form.zoom().unwrap_or_default(),
+                    model = model,
+                    min = range.start(),
+                    max = range.end()
+                )
+                .into_owned(),
+            );
+        }
     }
 
     /// Marks the projects list as loading and returns the command that loads it.
@@ -214,13 +259,21 @@ impl AppState {
             Event::Projects { query, result } => {
                 // An answer to an older query is stale; the newer one is on its way.
                 if query == self.project_query {
-                    // With nothing open yet (a first run), the default project opens by itself.
-                    let default = result.as_ref().ok().and_then(|p| p.results.iter().find(|p| p.is_default));
-                    if let Some(default) = default
+                    // With nothing open yet (a first run), the project with the most results
+                    // opens by itself (the default one when none has any), showing its work.
+                    let first = result.as_ref().ok().and_then(|p| {
+                        p.results
+                            .iter()
+                            .max_by_key(|p| (p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default))
+                    });
+                    if let Some(first) = first
                         && matches!(self.open_project, Remote::NotRequested)
                         && self.settings.last_project.is_none()
                     {
-                        let cmd = self.open_project_command(default.id.clone());
+                        if first.processing_counts.get("succeeded").is_some_and(|n| *n > 0) {
+                            self.first_look = Some(first.id.clone());
+                        }
+                        let cmd = self.open_project_command(first.id.clone());
                         self.follow_up.push(cmd);
                     }
                     self.projects.finish(result);
@@ -286,6 +339,7 @@ impl AppState {
                 if let Some(cmd) = self.watch_processings() {
                     self.follow_up.push(cmd);
                 }
+                self.correct_form();
             }
             e @ (Event::CatalogResults { .. } | Event::Preview { .. }) => self.apply_catalog_event(e),
             e @ (Event::Mosaics(_)
@@ -309,6 +363,7 @@ impl AppState {
             self.sign_in.open = true;
         }
         self.status.finish(result);
+        self.correct_form();
     }
 
     fn notify_api_error(&mut self, error: &ApiError) {

@@ -236,12 +236,18 @@ fn selected_mosaic_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut Imagery
             iui.edit = Some((id.clone(), mosaic.name.clone(), mosaic.tags.join(", ")));
         }
         if ui.button(t!("imagery.process_mosaic")).clicked() {
+            // The footprints of the mosaic's images, once they are loaded for it.
+            let coverage = match (&state.imagery.selected, state.imagery.images.value()) {
+                (Some(selected), Some(images)) if selected == &id => Some(images_coverage(images)),
+                _ => None,
+            };
             let form = &mut state.settings.form;
             form.source = crate::app::form::SourceKind::MyImagery;
             form.my_imagery = crate::app::form::MyImagerySource {
                 mosaic_id: Some(id.0.clone()),
                 image_ids: Vec::new(),
                 label: mosaic.name.clone(),
+                coverage,
             };
             state.notify(t!("imagery.source_set", name = mosaic.name));
         }
@@ -363,6 +369,7 @@ fn image_row(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, img: 
                     mosaic_id: None,
                     image_ids: vec![img.id.0.clone()],
                     label: img.filename.clone(),
+                    coverage: Some(images_coverage(std::slice::from_ref(&img))),
                 };
                 state.notify(t!("imagery.source_set", name = img.filename));
             }
@@ -405,5 +412,16 @@ pub fn footprints(state: &AppState) -> crate::geo::Aoi {
             imgs.iter().filter_map(|i| crate::geo::parse_wkt_polygons(i.footprint.as_deref()?).ok()).flatten().collect()
         })
         .unwrap_or_default();
+    crate::geo::Aoi { polygons }
+}
+
+/// The images' footprints as one AOI-shaped coverage; an unreadable footprint covers nothing.
+fn images_coverage(images: &[crate::api::RasterImage]) -> crate::geo::Aoi {
+    let polygons = images
+        .iter()
+        .filter_map(|i| i.footprint.as_deref())
+        .filter_map(|wkt| crate::geo::parse_wkt_polygons(wkt).ok())
+        .flatten()
+        .collect();
     crate::geo::Aoi { polygons }
 }

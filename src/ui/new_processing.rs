@@ -21,15 +21,14 @@ pub struct NewProcessingUi {
     /// The same request for the estimate, which needs no name.
     cost_request: Option<ProcessingRequest>,
     changed_at: Option<Instant>,
+    /// The drawn area and the part of it the chosen imagery covers, m², when they differ.
+    coverage: Option<(f64, f64)>,
     pub confirming: bool,
 }
 
 /// The models offered: the open project's, else the account's.
 pub fn models(state: &AppState) -> Vec<WorkflowDef> {
-    match state.open_project.value() {
-        Some(p) if !p.workflow_defs.is_empty() => p.workflow_defs.clone(),
-        _ => state.status.value().map(|s| s.models.clone()).unwrap_or_default(),
-    }
+    state.models()
 }
 
 /// The limits that apply to the AOI: the project's (the owner's, when shared), the account's
@@ -53,17 +52,16 @@ pub fn aoi_limits(state: &AppState) -> AoiLimits {
 pub fn new_processing_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
-    _pui: &mut NewProcessingUi,
+    pui: &mut NewProcessingUi,
     map: &MapView,
     show_preview: &mut bool,
     out: &mut Vec<Command>,
 ) {
-    aoi_section(ui, state, map, out);
+    aoi_section(ui, state, pui, map, out);
     ui.separator();
 
     let models = models(state);
-    let providers = state.status.value().map(|s| s.data_providers.clone()).unwrap_or_default();
-    state.settings.form.fill_defaults(&models, &providers);
+    state.correct_form();
     let form = &mut state.settings.form;
 
     egui::Grid::new("form_grid").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
@@ -106,7 +104,39 @@ pub fn new_processing_ui(
         }
     }
     ui.separator();
-    source_ui(ui, state, show_preview);
+    let lat = state.settings.aoi.aoi.bbox().or_else(|| map.visible_bbox()).map_or(0.0, |b| (b[1] + b[3]) / 2.0);
+    source_ui(ui, state, lat, show_preview);
+    breakdown_ui(ui, state, pui, &models);
+}
+
+/// The estimate's parts under the form, summing to the server's number.
+fn breakdown_ui(ui: &mut egui::Ui, state: &AppState, pui: &NewProcessingUi, models: &[WorkflowDef]) {
+    let current = pui.cost_request.is_some() && state.cost_request == pui.cost_request;
+    let (Some(total), true) = (state.cost.value(), current && !state.cost.is_pending()) else { return };
+    let Some(status) = state.status.value() else { return };
+    let area = pui.coverage.map_or_else(|| state.settings.aoi.aoi.total_area_m2(), |(_, covered)| covered);
+    let lines = crate::app::cost::breakdown(
+        &state.settings.form,
+        models,
+        &status.data_providers,
+        &status.search_data_providers,
+        area / 1e6,
+        *total,
+    );
+    ui.separator();
+    ui.strong(t!("cost.breakdown"));
+    egui::Grid::new("cost_breakdown").num_columns(3).spacing([8.0, 2.0]).show(ui, |ui| {
+        for line in &lines {
+            ui.add(egui::Label::new(super::drawable(ui.ctx(), &line.label)).wrap());
+            ui.weak(&line.detail);
+            ui.label(format!("{:.2}", line.credits));
+            ui.end_row();
+        }
+        ui.strong(t!("cost.total"));
+        ui.label("");
+        ui.strong(super::credits_text(*total));
+        ui.end_row();
+    });
 }
 
 /// The footer of the form, always in view: the checks, the cost and Start.
@@ -116,10 +146,10 @@ pub fn start_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut NewProcessing
 }
 
 fn price_text(price: f64) -> String {
-    if price.fract() == 0.0 { format!("{price:.0}") } else { format!("{price:.2}") }
+    crate::app::cost::price_text(price)
 }
 
-fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, map: &MapView, out: &mut Vec<Command>) {
+fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, pui: &NewProcessingUi, map: &MapView, out: &mut Vec<Command>) {
     ui.strong(t!("aoi.title"));
     let drawing = state.settings.aoi.is_drawing();
     ui.horizontal_wrapped(|ui| {
@@ -176,6 +206,26 @@ fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, map: &MapView, out: &mut
         let color = if is_error { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
         ui.colored_label(color, issue.message());
     }
+    if let Some((total, covered)) = pui.coverage
+        && covered > 0.0
+    {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                t!("guards.covered", covered = km2_text(covered), total = km2_text(total)),
+            );
+            if ui.button(t!("guards.trim")).clicked() {
+                let covered = state.settings.form.covered(&state.settings.aoi.aoi);
+                state.settings.aoi.replace(covered);
+            }
+        });
+    }
+    if state.settings.form.source == SourceKind::MyImagery
+        && state.settings.form.coverage().is_none()
+        && (state.settings.form.my_imagery.mosaic_id.is_some() || !state.settings.form.my_imagery.image_ids.is_empty())
+    {
+        ui.weak(t!("guards.no_coverage_known"));
+    }
 }
 
 /// An area in m² as km² text.
@@ -183,9 +233,12 @@ pub fn km2_text(m2: f64) -> String {
     format!("{:.2} km²", m2 / 1e6)
 }
 
-fn source_ui(ui: &mut egui::Ui, state: &mut AppState, show_preview: &mut bool) {
+fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &mut bool) {
     ui.strong(t!("form.source"));
-    let providers = state.status.value().map(|s| s.data_providers.clone()).unwrap_or_default();
+    let providers = state.providers();
+    let models = state.models();
+    let range = state.settings.form.zoom_range(&models, &providers);
+    let note = state.form_note.clone();
     let form = &mut state.settings.form;
     ui.horizontal_wrapped(|ui| {
         ui.radio_value(&mut form.source, SourceKind::Provider, t!("form.source_provider"));
@@ -212,9 +265,7 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState, show_preview: &mut bool) {
                     .response
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label(t!("form.zoom"));
-                ui.add(egui::DragValue::new(&mut form.provider_zoom).range(10..=22)).labelled_by(l.id);
-                ui.end_row();
+                zoom_row(ui, &mut form.provider_zoom, &range, lat);
             });
             let has_preview = providers.iter().any(|p| p.name == form.provider && p.preview_url.is_some());
             ui.add_enabled(has_preview, egui::Checkbox::new(show_preview, t!("form.show_preview")));
@@ -233,11 +284,51 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState, show_preview: &mut bool) {
                 ui.label(t!("form.catalog_chosen", n = form.catalog.image_ids.len(), provider = form.catalog.provider));
             }
         }
-        SourceKind::Custom => custom_source_ui(ui, &mut form.custom),
+        SourceKind::Custom => custom_source_ui(ui, &mut form.custom, &range, lat),
+    }
+    if let Err(problem) = &range {
+        ui.colored_label(ui.visuals().error_fg_color, problem.message());
+    }
+    if let Some(note) = note {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(ui.visuals().warn_fg_color, note);
+            if ui.small_button("×").on_hover_text(t!("common.dismiss")).clicked() {
+                state.form_note = None;
+            }
+        });
     }
 }
 
-fn custom_source_ui(ui: &mut egui::Ui, c: &mut crate::app::form::CustomSource) {
+/// The zoom field, kept to the range the model and imagery support, with the ground
+/// resolution it gives at the AOI's latitude.
+fn zoom_row(
+    ui: &mut egui::Ui,
+    zoom: &mut u8,
+    range: &Result<Option<std::ops::RangeInclusive<u8>>, FormProblem>,
+    lat: f64,
+) {
+    let l = ui.label(t!("form.zoom"));
+    let bounds = match range {
+        Ok(Some(r)) => r.clone(),
+        _ => 10..=crate::app::guards::MAX_ZOOM,
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.add(egui::DragValue::new(zoom).range(bounds.clone())).labelled_by(l.id);
+        let m = crate::app::guards::ground_resolution(*zoom, lat);
+        ui.weak(t!("guards.resolution", m = format!("{m:.2}")));
+        if let Ok(Some(r)) = range {
+            ui.weak(t!("guards.zoom_range", min = r.start(), max = r.end()));
+        }
+    });
+    ui.end_row();
+}
+
+fn custom_source_ui(
+    ui: &mut egui::Ui,
+    c: &mut crate::app::form::CustomSource,
+    range: &Result<Option<std::ops::RangeInclusive<u8>>, FormProblem>,
+    lat: f64,
+) {
     egui::Grid::new("custom_grid").num_columns(2).show(ui, |ui| {
         let l = ui.label(t!("form.custom_type"));
         let name = |k: UserSourceType| match k {
@@ -263,9 +354,7 @@ fn custom_source_ui(ui: &mut egui::Ui, c: &mut crate::app::form::CustomSource) {
         ui.add(egui::TextEdit::singleline(&mut c.url).desired_width(220.0).hint_text("https://…/{z}/{x}/{y}.png"))
             .labelled_by(l.id);
         ui.end_row();
-        let l = ui.label(t!("form.zoom"));
-        ui.add(egui::DragValue::new(&mut c.zoom).range(10..=22)).labelled_by(l.id);
-        ui.end_row();
+        zoom_row(ui, &mut c.zoom, range, lat);
         let l = ui.label(t!("form.crs"));
         egui::ComboBox::from_id_salt("custom_crs")
             .selected_text(c.crs.to_uppercase())
@@ -302,15 +391,21 @@ fn cost_and_start(
     let key = (generation, state.settings.form.clone(), state.open_project_id().cloned(), limits.clone());
     if pui.key.as_ref() != Some(&key) {
         let project = state.open_project_id().cloned();
+        let providers = state.providers();
         let (aoi, issues) = state.settings.aoi.checked(&limits);
         let blocked = issues.iter().any(AoiIssue::blocks_start);
+        let form = &state.settings.form;
         pui.request = Some(if blocked {
             Err(FormProblem::NoAoi)
         } else {
-            state.settings.form.request(project.as_ref(), models, aoi, false)
+            form.request(project.as_ref(), models, &providers, aoi, false)
         });
         pui.cost_request =
-            if blocked { None } else { state.settings.form.request(project.as_ref(), models, aoi, true).ok() };
+            if blocked { None } else { form.request(project.as_ref(), models, &providers, aoi, true).ok() };
+        pui.coverage = form
+            .coverage()
+            .map(|_| (aoi.total_area_m2(), form.covered(aoi).total_area_m2()))
+            .filter(|(total, covered)| (total - covered).abs() > total * 0.001);
         pui.key = Some(key);
         pui.changed_at = Some(Instant::now());
     }
@@ -425,7 +520,8 @@ fn confirm_dialog(
             ui.label(form.model(models).map(|m| super::drawable(ui.ctx(), &m.name)).unwrap_or_default());
             ui.end_row();
             ui.label(t!("aoi.title"));
-            ui.label(km2_text(state.settings.aoi.aoi.total_area_m2()));
+            let area = pui.coverage.map_or_else(|| state.settings.aoi.aoi.total_area_m2(), |(_, covered)| covered);
+            ui.label(km2_text(area));
             ui.end_row();
             if let Some(cost) = state.cost.value() {
                 ui.label(t!("form.cost"));

@@ -340,6 +340,11 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
         let text = crate::app::messages::code_text(&m.code, &m.parameters, "");
         ui.colored_label(ui.visuals().error_fg_color, text).on_hover_text(&m.code);
     }
+    if p.status == ProcessingStatus::Failed
+        && let Some(fix) = crate::app::guards::parameter_failure(&p.messages)
+    {
+        ui.add(egui::Label::new(t!("guards.param_failure", what = fix.what())).wrap());
+    }
     if let Some(view) = state.results.get(&p.id) {
         match &view.state {
             ResultState::Loading => {
@@ -390,8 +395,20 @@ fn actions_ui(
     if button(ui, t!("details.show_aois")) {
         out.push(Command::LoadProcessingAois { id: p.id.clone() });
     }
-    if p.status == ProcessingStatus::Failed && button(ui, t!("details.restart")) {
-        out.push(Command::RestartProcessing { id: p.id.clone() });
+    if p.status == ProcessingStatus::Failed {
+        // A run that failed for a parameter would fail again: offer the copy to fix instead.
+        match crate::app::guards::parameter_failure(&p.messages) {
+            Some(fix) => {
+                if button(ui, t!("guards.duplicate_to_fix", what = fix.what())) {
+                    duplicate(state, p);
+                }
+            }
+            None => {
+                if button(ui, t!("details.restart")) {
+                    out.push(Command::RestartProcessing { id: p.id.clone() });
+                }
+            }
+        }
     }
     if button(ui, t!("details.duplicate")) {
         duplicate(state, p);
@@ -471,7 +488,12 @@ fn duplicate(state: &mut AppState, p: &Processing) {
             }
             S::ImagerySearch { data_provider, image_ids, zoom } => {
                 form.source = K::Catalog;
-                form.catalog = crate::app::form::CatalogSource { provider: data_provider, image_ids, zoom };
+                form.catalog = crate::app::form::CatalogSource {
+                    provider: data_provider,
+                    image_ids,
+                    zoom,
+                    ..crate::app::form::CatalogSource::default()
+                };
             }
             S::UserDefined { source_type, url, zoom, crs, raster_login, .. } => {
                 form.source = K::Custom;
