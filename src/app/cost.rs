@@ -100,7 +100,7 @@ mod tests {
         let mut form = ProcessingForm { provider: "Mapbox".into(), provider_zoom: 18, ..ProcessingForm::default() };
         form.model = Some(model.id.clone());
         form.enabled_blocks = ["Classification".to_owned(), "Heights".to_owned()].into();
-        let lines = breakdown(&form, &[model.clone()], &[provider.clone()], &[], 10.77, 119.0);
+        let lines = breakdown(&form, std::slice::from_ref(&model), std::slice::from_ref(&provider), &[], 10.77, 119.0);
         let labels: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(
             labels,

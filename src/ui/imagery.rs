@@ -369,7 +369,7 @@ fn image_row(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, img: 
                     mosaic_id: None,
                     image_ids: vec![img.id.0.clone()],
                     label: img.filename.clone(),
-                    coverage: Some(images_coverage(std::slice::from_ref(&img))),
+                    coverage: Some(images_coverage(std::slice::from_ref(img))),
                 };
                 state.notify(t!("imagery.source_set", name = img.filename));
             }

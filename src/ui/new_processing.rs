@@ -286,9 +286,6 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &m
         }
         SourceKind::Custom => custom_source_ui(ui, &mut form.custom, &range, lat),
     }
-    if let Err(problem) = &range {
-        ui.colored_label(ui.visuals().error_fg_color, problem.message());
-    }
     if let Some(note) = note {
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(ui.visuals().warn_fg_color, note);
