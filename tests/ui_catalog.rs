@@ -41,8 +41,9 @@ fn search_select_and_process_selected() {
     app_mut(&mut h).state.settings.catalog.max_cloud = 100.0;
     h.run_steps(2);
 
-    // Select the first image and process it.
-    let provider = page.images[0].provider_name.clone().unwrap();
+    // Select the first image fine enough for Buildings and process it.
+    let fine = page.images.iter().find(|i| i.pixel_resolution.is_some_and(|r| r <= 1.2)).unwrap();
+    let (first, provider) = (fine.id.clone(), fine.provider_name.clone().unwrap());
     app_mut(&mut h).state.catalog.selected.insert(first.clone());
     h.run_steps(2);
     h.get_by_label("Process selected (1)…").click();

@@ -39,7 +39,7 @@ fn a_saved_zoom_too_low_for_buildings_is_corrected_and_cannot_be_chosen() {
     assert!(form.model(&app(&h).state.models()).is_some_and(|m| m.name.contains("Buildings")));
     assert_eq!(form.provider_zoom, 17, "zoom 12 from the last run is raised to Buildings' minimum");
     shown(&h, "Zoom changed from 12 to 17");
-    shown(&h, "m per pixel here");
+    shown(&h, "m/px · 17–18");
 
     let zoom = h.get_by_label("Zoom");
     assert_eq!(zoom.accesskit_node().min_numeric_value(), Some(17.0), "the field stops at 17");

@@ -51,7 +51,7 @@ fn draw_estimate_start_watch_and_show_the_result() {
     let cost = *app(&h).state.cost.value().unwrap();
     assert!(cost > 0.0);
     let balance_before = app(&h).state.status.value().unwrap().remaining_credits;
-    h.get_by_label(&format!("{cost:.0} credits"));
+    assert!(h.query_all_by_label(&format!("{cost:.0} credits")).next().is_some());
     assert!(!start_disabled(&h));
 
     h.get_by_label("Start processing…").click();

@@ -100,7 +100,7 @@ pub fn new_processing_ui(
             }
         }
         if let Some(price) = form.price_per_km2(&models) {
-            ui.label(t!("form.price", price = price_text(price)));
+            ui.label(t!("form.price", credits = super::credits_text(price)));
         }
     }
     ui.separator();
@@ -267,6 +267,10 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &m
                 ui.end_row();
                 zoom_row(ui, &mut form.provider_zoom, &range, lat);
             });
+            if let Some(p) = providers.iter().find(|p| p.name == form.provider) {
+                let price = crate::app::guards::provider_price(p, Some(form.provider_zoom));
+                ui.weak(t!("form.imagery_price", credits = super::credits_text(price), zoom = form.provider_zoom));
+            }
             let has_preview = providers.iter().any(|p| p.name == form.provider && p.preview_url.is_some());
             ui.add_enabled(has_preview, egui::Checkbox::new(show_preview, t!("form.show_preview")));
         }
@@ -309,13 +313,18 @@ fn zoom_row(
         Ok(Some(r)) => r.clone(),
         _ => 10..=crate::app::guards::MAX_ZOOM,
     };
-    ui.horizontal_wrapped(|ui| {
-        ui.add(egui::DragValue::new(zoom).range(bounds.clone())).labelled_by(l.id);
+    ui.horizontal(|ui| {
         let m = crate::app::guards::ground_resolution(*zoom, lat);
-        ui.weak(t!("guards.resolution", m = format!("{m:.2}")));
-        if let Ok(Some(r)) = range {
-            ui.weak(t!("guards.zoom_range", min = r.start(), max = r.end()));
-        }
+        let hint = match range {
+            Ok(Some(r)) => t!("guards.zoom_hint", min = r.start(), max = r.end()),
+            _ => t!("guards.resolution_hint"),
+        };
+        ui.add(egui::DragValue::new(zoom).range(bounds.clone())).labelled_by(l.id).on_hover_text(hint.as_ref());
+        let text = match range {
+            Ok(Some(r)) => t!("guards.resolution_range", m = format!("{m:.2}"), min = r.start(), max = r.end()),
+            _ => t!("guards.resolution", m = format!("{m:.2}")),
+        };
+        ui.weak(text).on_hover_text(hint.as_ref());
     });
     ui.end_row();
 }
