@@ -168,10 +168,16 @@ impl CatalogState {
 impl AppState {
     /// Searches over the current AOI with the current filters, from page `offset`.
     pub fn search_catalog(&mut self, offset: i64) -> Option<Command> {
-        self.catalog.refused = None;
         let limits = crate::ui::new_processing::aoi_limits(self);
-        let search_limit = self.status.value().and_then(|s| s.search_area_limit);
         let (aoi, _) = self.settings.aoi.checked(&limits);
+        let aoi = aoi.clone();
+        self.search_catalog_over(&aoi, offset)
+    }
+
+    /// Searches over `aoi` with the current filters, from page `offset`.
+    pub fn search_catalog_over(&mut self, aoi: &crate::geo::Aoi, offset: i64) -> Option<Command> {
+        self.catalog.refused = None;
+        let search_limit = self.status.value().and_then(|s| s.search_area_limit);
         if aoi.is_empty() {
             self.catalog.refused = Some(rust_i18n::t!("catalog.no_aoi").into_owned());
             return None;

@@ -198,16 +198,27 @@ impl AppState {
                 }
             }
             Event::ResultLoaded { id, result } => {
+                let mut search_over = None;
                 if let Some(view) = self.results.get_mut(&id) {
                     match result {
                         Ok(layer) => {
                             if view.style.visible {
                                 self.zoom_request = layer.bbox();
                             }
+                            // A first run also shows what the catalog has over that work.
+                            if self.first_look_search.as_ref() == Some(&id) {
+                                self.first_look_search = None;
+                                search_over = layer.bbox();
+                            }
                             view.state = ResultState::Ready(layer);
                         }
                         Err(e) => view.state = ResultState::Failed(e),
                     }
+                }
+                if let Some(bbox) = search_over
+                    && let Some(cmd) = self.search_catalog_over(&crate::geo::Aoi::from_bbox(bbox), 0)
+                {
+                    self.follow_up.push(cmd);
                 }
             }
             Event::ResultSaved { id: _, path, result } => match result {
@@ -249,6 +260,9 @@ impl AppState {
         });
         if let Some(id) = newest.map(|p| p.id.clone()) {
             self.selected_processing = Some(id.clone());
+            if self.settings.catalog_last.is_none() {
+                self.first_look_search = Some(id.clone());
+            }
             if let Some(cmd) = self.show_result(&id) {
                 self.follow_up.push(cmd);
             }

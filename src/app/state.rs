@@ -102,6 +102,8 @@ pub struct AppState {
     /// On a first run, the project opened by itself: its newest result is shown once its
     /// processings arrive.
     pub first_look: Option<ProjectId>,
+    /// On a first run, the processing whose result, once loaded, the catalog is searched over.
+    pub first_look_search: Option<ProcessingId>,
 }
 
 impl AppState {
