@@ -6,6 +6,7 @@ pub mod error;
 pub mod models;
 pub mod processings;
 pub mod rasters;
+pub mod secret;
 pub mod token;
 
 pub use catalog::*;
@@ -14,4 +15,5 @@ pub use error::{ApiError, ErrorKind};
 pub use models::*;
 pub use processings::*;
 pub use rasters::*;
+pub use secret::Secret;
 pub use token::Token;

@@ -40,7 +40,7 @@ pub enum SourceParams {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         raster_login: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        raster_password: Option<String>,
+        raster_password: Option<super::Secret>,
     },
 }
 

@@ -19,8 +19,8 @@ pub enum SourceKind {
     Custom,
 }
 
-/// A user-defined tile service. The password is never written to disk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A user-defined tile service. The password is never written to disk nor printed.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CustomSource {
     pub source_type: UserSourceType,
@@ -31,6 +31,19 @@ pub struct CustomSource {
     pub login: String,
     #[serde(skip)]
     pub password: String,
+}
+
+impl std::fmt::Debug for CustomSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomSource")
+            .field("source_type", &self.source_type)
+            .field("url", &self.url)
+            .field("zoom", &self.zoom)
+            .field("crs", &self.crs)
+            .field("login", &self.login)
+            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .finish()
+    }
 }
 
 impl Default for CustomSource {
@@ -321,7 +334,7 @@ impl ProcessingForm {
                     zoom: Some(c.zoom),
                     crs: c.crs.clone(),
                     raster_login: nonempty(&c.login),
-                    raster_password: nonempty(&c.password),
+                    raster_password: nonempty(&c.password).map(crate::api::Secret::new),
                 }
             }
         })
@@ -453,6 +466,8 @@ mod tests {
         assert_eq!(json["params"]["sourceParams"]["userDefined"]["rasterPassword"], "secret");
         let saved = serde_json::to_string(&form).unwrap();
         assert!(!saved.contains("secret"), "the password is never saved");
+        assert!(!format!("{form:?}").contains("secret"), "nor printed");
+        assert!(!format!("{req:?}").contains("secret"), "nor printed in the request");
         form.source = SourceKind::MyImagery;
         assert_eq!(form.request(Some(&p), &models, &[], &aoi, false), Err(FormProblem::NoImagery));
         form.my_imagery.mosaic_id = Some("mo".into());

@@ -456,11 +456,19 @@ pub(crate) fn plan(body: Value, purpose: Purpose, state: &PersistedState) -> Api
         imagery: source.and_then(|s| s.imagery),
         aois,
         area_m2,
-        params: if has_source { params } else { Value::Object(Map::new()) },
+        params: if has_source { without_password(params) } else { Value::Object(Map::new()) },
         blocks,
         model,
         request,
     })
+}
+
+/// The params as kept and echoed: the service never sends a raster password back.
+fn without_password(mut params: Value) -> Value {
+    if let Some(user) = params.pointer_mut("/sourceParams/userDefined").and_then(Value::as_object_mut) {
+        user.remove("rasterPassword");
+    }
+    params
 }
 
 /// Credits for a fractional amount: rounded up, after dropping float noise below 10⁻⁶
