@@ -64,6 +64,7 @@ fn neither_the_token_nor_a_raster_password_is_ever_logged() {
         retry: RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10) },
         status_interval: Duration::from_secs(60),
         processing_poll: Duration::from_millis(200),
+        timeout_scale: 1.0,
     };
     let worker = WorkerHandle::spawn(config, || {}).unwrap();
     worker.send(Command::SignIn { server: sandbox.base_url().to_owned(), token: token.clone(), remember: true });

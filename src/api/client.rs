@@ -139,6 +139,11 @@ impl Client {
         format!("{}{}", self.config.base_url, path)
     }
 
+    /// The multiplier of this client's timeouts (1 but in tests).
+    pub fn timeout_scale(&self) -> f64 {
+        self.config.timeout_scale.max(0.001)
+    }
+
     fn scaled(&self, d: Duration) -> Duration {
         d.mul_f64(self.config.timeout_scale.max(0.001))
     }

@@ -158,12 +158,17 @@ pub struct RasterImage {
 impl RasterImage {
     /// `uploaded_at` as UTC; a time without a zone is taken as UTC, as the service means it.
     pub fn uploaded_at_utc(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        let s = self.uploaded_at.as_deref()?.trim();
-        chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .ok()
-            .or_else(|| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|n| n.and_utc()))
+        parse_api_time(self.uploaded_at.as_deref()?)
     }
+}
+
+/// An API time as UTC; a time without a zone is taken as UTC, as the service means it.
+pub fn parse_api_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let s = s.trim();
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|n| n.and_utc()))
 }
 
 /// The answer to an upload: a message and the mosaic, not the image (list the mosaic's

@@ -124,14 +124,35 @@ impl AppState {
                 match result {
                     Ok(p) => {
                         self.notify(t!("processings.started", name = p.name));
-                        self.known_status.insert(p.id.clone(), p.status.clone());
-                        self.selected_processing = Some(p.id.clone());
-                        self.settings.form.name.clear();
-                        self.cost_request = None;
-                        self.refresh_summary();
-                        self.rewatch();
+                        self.created(&p);
                     }
                     Err(e) => self.create_error = Some(super::messages::error_text(&e)),
+                }
+            }
+            Event::CreateUnanswered { request, since, error, found } => {
+                self.creating = false;
+                let reason = match &error.kind {
+                    crate::api::ErrorKind::Timeout => t!("create.timeout").into_owned(),
+                    crate::api::ErrorKind::Network(detail) => t!("create.lost", detail = detail).into_owned(),
+                    _ => super::messages::error_text(&error),
+                };
+                match found {
+                    Ok(Some(p)) => {
+                        self.create_unsure = None;
+                        self.create_error = None;
+                        self.notify(t!("create.found", name = p.name));
+                        self.created(&p);
+                    }
+                    Ok(None) => {
+                        self.create_unsure = None;
+                        self.create_error = Some(t!("create.not_made", name = request.name, reason = reason).into());
+                    }
+                    Err(check) => {
+                        let check = super::messages::error_text(&check);
+                        self.create_error =
+                            Some(t!("create.unknown", name = request.name, reason = reason, check = check).into());
+                        self.create_unsure = Some((*request, since));
+                    }
                 }
             }
             Event::ProcessingUpdated { id, result } => match result {
@@ -243,6 +264,16 @@ impl AppState {
             },
             other => tracing::error!("event not handled here: {other:?}"),
         }
+    }
+
+    /// A processing was created: select it, clear the form's name, follow it.
+    fn created(&mut self, p: &Processing) {
+        self.known_status.insert(p.id.clone(), p.status.clone());
+        self.selected_processing = Some(p.id.clone());
+        self.settings.form.name.clear();
+        self.cost_request = None;
+        self.refresh_summary();
+        self.rewatch();
     }
 
     /// On a first run, selects the newest finished processing of the project that opened by

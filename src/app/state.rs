@@ -77,6 +77,9 @@ pub struct AppState {
     pub creating: bool,
     /// Why the last start failed, shown in the form.
     pub create_error: Option<String>,
+    /// A start that got no answer and could not be checked: sending it again could make and
+    /// charge a second run, so Start waits until a check finds it or finds it absent.
+    pub create_unsure: Option<(ProcessingRequest, chrono::DateTime<chrono::Utc>)>,
     /// Result layers on the map, by processing.
     pub results: BTreeMap<ProcessingId, ResultView>,
     /// The AOIs of processings the user asked to see.

@@ -30,6 +30,9 @@ pub enum FaultAction {
     MalformedJson,
     /// This status with exactly this JSON body.
     Json(u16, serde_json::Value),
+    /// The route does its work (a create commits), then the answer waits this long, as
+    /// from a server that is slow to reply: a client may give up on a done request.
+    AnswerLate(Duration),
 }
 
 /// A fault for the requests matching a method and a path.
@@ -175,6 +178,11 @@ pub(crate) async fn middleware(State(shared): State<Arc<Shared>>, request: Reque
             response
         }
         FaultAction::Json(code, body) => (status_or_500(code), axum::Json(body)).into_response(),
+        FaultAction::AnswerLate(wait) => {
+            let response = next.run(request).await;
+            tokio::time::sleep(wait).await;
+            response
+        }
     }
 }
 

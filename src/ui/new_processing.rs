@@ -484,7 +484,11 @@ fn cost_and_start(
     }
     let cost_known = billing != BillingType::Credits
         || (current_estimate && state.cost.value().is_some() && !state.cost.is_pending());
-    let ready = matches!(pui.request, Some(Ok(_))) && balance_ok && cost_known && !state.creating;
+    let ready = matches!(pui.request, Some(Ok(_)))
+        && balance_ok
+        && cost_known
+        && !state.creating
+        && state.create_unsure.is_none();
     let start = ui.add_enabled(ready, egui::Button::new(t!("form.start")));
     if start.clicked() {
         pui.confirming = true;
@@ -497,7 +501,20 @@ fn cost_and_start(
         });
     }
     if let Some(e) = &state.create_error {
-        ui.colored_label(ui.visuals().error_fg_color, e);
+        ui.add(egui::Label::new(egui::RichText::new(e).color(ui.visuals().error_fg_color)).wrap());
+    }
+    if let Some((request, since)) = state.create_unsure.clone() {
+        ui.horizontal_wrapped(|ui| {
+            if ui.add_enabled(!state.creating, egui::Button::new(t!("create.check_again"))).clicked() {
+                state.creating = true;
+                out.push(Command::FindCreated { request, since });
+            }
+            // The user has looked at the table and knows it is not there.
+            if ui.button(t!("create.send_anyway")).clicked() {
+                state.create_unsure = None;
+                state.create_error = None;
+            }
+        });
     }
     if pui.confirming {
         confirm_dialog(ui.ctx(), state, pui, models, out);

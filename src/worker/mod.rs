@@ -51,6 +51,9 @@ pub enum Command {
     EstimateCost { request: ProcessingRequest },
     /// Start a processing (sent once, never repeated on its own). Handler: `Worker::spawn_call`.
     CreateProcessing { request: ProcessingRequest },
+    /// After a create whose answer never came: look for the processing it may have made
+    /// (same project, name and area, created since `since`). Handler: `Worker::find_created`.
+    FindCreated { request: ProcessingRequest, since: chrono::DateTime<chrono::Utc> },
     /// Rename or move a processing. Handler: `Worker::spawn_call`.
     UpdateProcessing { id: ProcessingId, edit: ProcessingEdit },
     /// Delete a processing. Handler: `Worker::spawn_call`.
@@ -158,6 +161,14 @@ pub enum Event {
         result: Result<f64, ApiError>,
     },
     ProcessingCreated(Result<Processing, ApiError>),
+    /// A create got no answer (`error`: a timeout or a lost connection); `found` says whether
+    /// the server made the processing anyway, or why that could not be checked.
+    CreateUnanswered {
+        request: Box<ProcessingRequest>,
+        since: chrono::DateTime<chrono::Utc>,
+        error: ApiError,
+        found: Result<Option<Processing>, ApiError>,
+    },
     ProcessingUpdated {
         id: ProcessingId,
         result: Result<Processing, ApiError>,
@@ -252,6 +263,8 @@ pub struct WorkerConfig {
     pub status_interval: Duration,
     /// How often unfinished processings are polled.
     pub processing_poll: Duration,
+    /// A multiplier for every request's timeout (tests shorten them).
+    pub timeout_scale: f64,
 }
 
 impl WorkerConfig {
@@ -264,6 +277,7 @@ impl WorkerConfig {
             retry: crate::api::RetryPolicy::default(),
             status_interval: Duration::from_secs(30),
             processing_poll: Duration::from_secs(6),
+            timeout_scale: 1.0,
         }
     }
 }
@@ -401,9 +415,8 @@ impl Worker {
                 |c, r| async move { c.processing_cost(&r).await },
                 |r, result| Event::Cost { request: Box::new(r), result },
             ),
-            Command::CreateProcessing { request } => {
-                self.spawn_call(move |c| async move { c.create_processing(&request).await }, Event::ProcessingCreated)
-            }
+            Command::CreateProcessing { request } => self.create_processing(request),
+            Command::FindCreated { request, since } => self.find_created(request, since),
             Command::UpdateProcessing { id, edit } => self.spawn_keyed(
                 id,
                 move |c, id| async move { c.update_processing(&id, &edit).await },

@@ -2,12 +2,94 @@
 
 use super::dialogs::Picked;
 use super::{Event, Worker};
-use crate::api::{ApiError, ErrorKind, Page, Processing, ProcessingPageQuery, ProjectId};
+use crate::api::{ApiError, ErrorKind, Page, Processing, ProcessingPageQuery, ProcessingRequest, ProjectId};
 use crate::app::files::FilePurpose;
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// How long after an unanswered create the server is asked what it made.
+const LOOK_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How far before the request a processing it made may be dated (clocks differ).
+const CLOCK_SLACK_SECS: i64 = 120;
+
+/// Whether `p` is what `request` would have created, sent at `since`: same project and
+/// name, created since then, and (when both are known) the same area within 2 %.
+pub fn made_by(p: &Processing, request: &ProcessingRequest, since: DateTime<Utc>) -> bool {
+    let created = p
+        .created
+        .as_deref()
+        .and_then(|c| crate::api::parse_api_time(c))
+        .is_some_and(|t| t >= since - chrono::Duration::seconds(CLOCK_SLACK_SECS));
+    let area = request
+        .geometry
+        .as_ref()
+        .and_then(|g| crate::geo::parse_geojson(&g.to_string()).ok())
+        .map(|a| a.total_area_m2());
+    let same_area = match area {
+        Some(a) if p.aoi_area > 0 => (p.aoi_area as f64 - a).abs() <= a * 0.02 + 1.0,
+        _ => true,
+    };
+    p.project_id == request.project_id && p.name == request.name && created && same_area
+}
+
+/// The processing `request` made since `since`, if the server has one: the newest of the
+/// project's, searched by name.
+async fn look_for_created(
+    client: &crate::api::Client,
+    request: &ProcessingRequest,
+    since: DateTime<Utc>,
+) -> Result<Option<Processing>, ApiError> {
+    let query = ProcessingPageQuery {
+        limit: 20,
+        offset: 0,
+        terms: Some(request.name.clone()),
+        sort_by: Some(crate::api::ProcessingSortBy::Created),
+        sort_order: Some(crate::api::SortOrder::Desc),
+    };
+    let page = client.processings_page(&request.project_id, &query).await?;
+    Ok(page.results.into_iter().find(|p| made_by(p, request, since)))
+}
+
 impl Worker {
+    /// Creates a processing, sent once. When no answer comes (a timeout, a lost connection)
+    /// the server may still have made it and charged for it: the app looks before anyone
+    /// is offered to send it again.
+    pub(super) fn create_processing(&self, request: ProcessingRequest) {
+        let sink = self.sink.clone();
+        let Some(client) = self.client.clone() else {
+            sink.send(Event::ProcessingCreated(Err(not_signed_in())));
+            return;
+        };
+        tokio::spawn(async move {
+            let since = Utc::now();
+            match client.create_processing(&request).await {
+                Err(error) if unanswered(&error) => {
+                    // A request still on its way in is given a moment to land before looking.
+                    tokio::time::sleep(LOOK_AFTER.mul_f64(client.timeout_scale())).await;
+                    let found = look_for_created(&client, &request, since).await;
+                    sink.send(Event::CreateUnanswered { request: Box::new(request), since, error, found });
+                }
+                result => sink.send(Event::ProcessingCreated(result)),
+            }
+        });
+    }
+
+    /// Looks again for what an unanswered create may have made.
+    pub(super) fn find_created(&self, request: ProcessingRequest, since: DateTime<Utc>) {
+        let sink = self.sink.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let found = match &client {
+                Some(c) => look_for_created(c, &request, since).await,
+                None => Err(not_signed_in()),
+            };
+            let error = ApiError::new(ErrorKind::Timeout);
+            sink.send(Event::CreateUnanswered { request: Box::new(request), since, error, found });
+        });
+    }
+
     /// Polls the project's processings page while any is unfinished; a new watch replaces
     /// the old one, and polling stops by itself once everything is finished.
     pub(super) fn watch_processings(&mut self, project: ProjectId, query: ProcessingPageQuery) {
@@ -125,4 +207,59 @@ async fn read_aoi_file(path: &std::path::Path) -> Result<crate::geo::Aoi, String
 
 pub(super) fn not_signed_in() -> ApiError {
     ApiError::new(ErrorKind::InvalidArgument("not signed in".into()))
+}
+
+/// A failure after which the request may still have reached the server and been done.
+fn unanswered(error: &ApiError) -> bool {
+    matches!(error.kind, ErrorKind::Timeout | ErrorKind::Network(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ProcessingParams;
+
+    fn request(bbox: [f64; 4]) -> ProcessingRequest {
+        let aoi = crate::geo::Aoi::from_bbox(bbox);
+        ProcessingRequest {
+            name: "Run".into(),
+            description: None,
+            project_id: ProjectId("p".into()),
+            wd_id: None,
+            wd_name: None,
+            geometry: Some(serde_json::to_value(aoi.to_geometry()).unwrap()),
+            area_sq_km: None,
+            params: ProcessingParams {
+                source_params: crate::api::SourceParams::DataProvider { provider_name: "Mapbox".into(), zoom: None },
+                inference_params: None,
+            },
+            blocks: Vec::new(),
+            meta: None,
+        }
+    }
+
+    #[test]
+    fn only_a_run_of_this_request_since_it_was_sent_is_adopted() {
+        let bbox = [37.6, 55.75, 37.61, 55.756];
+        let req = request(bbox);
+        let area = crate::geo::Aoi::from_bbox(bbox).total_area_m2() as i64;
+        let since = Utc::now();
+        let p = Processing {
+            name: "Run".into(),
+            project_id: ProjectId("p".into()),
+            aoi_area: area,
+            created: Some(since.to_rfc3339()),
+            ..Processing::default()
+        };
+        assert!(made_by(&p, &req, since));
+        assert!(!made_by(&Processing { name: "Other".into(), ..p.clone() }, &req, since));
+        assert!(!made_by(&Processing { project_id: ProjectId("q".into()), ..p.clone() }, &req, since));
+        assert!(!made_by(&Processing { aoi_area: area * 2, ..p.clone() }, &req, since));
+        let old = (since - chrono::Duration::hours(1)).to_rfc3339();
+        assert!(
+            !made_by(&Processing { created: Some(old), ..p.clone() }, &req, since),
+            "an older run of the same name"
+        );
+        assert!(!made_by(&Processing { created: None, ..p }, &req, since));
+    }
 }

@@ -91,6 +91,7 @@ impl Worker {
     ) -> bool {
         let mut config = ClientConfig::new(server.trim().trim_end_matches('/'), token.clone());
         config.retry = self.config.retry;
+        config.timeout_scale = self.config.timeout_scale;
         let client = match Client::new(config) {
             Ok(c) => c,
             Err(error) => {

@@ -32,6 +32,7 @@ pub fn options(dir: &std::path::Path) -> AppOptions {
             },
             status_interval: Duration::from_secs(60),
             processing_poll: Duration::from_millis(200),
+            timeout_scale: 1.0,
         },
         online_tiles: false,
     }
@@ -48,7 +49,18 @@ pub fn harness_with(settings: Settings) -> Harness<'static, TestApp> {
 
 /// The app in a harness whose sandbox and credentials live in `dir` (reused across restarts).
 pub fn harness_in(dir: tempfile::TempDir, settings: Settings) -> Harness<'static, TestApp> {
-    let state = TestApp { app: None, options: options(dir.path()), settings, dir };
+    harness_tuned(dir, settings, |_| {})
+}
+
+/// The app in a harness with its options changed by `tune` (shorter timeouts, say).
+pub fn harness_tuned(
+    dir: tempfile::TempDir,
+    settings: Settings,
+    tune: impl FnOnce(&mut AppOptions),
+) -> Harness<'static, TestApp> {
+    let mut options = options(dir.path());
+    tune(&mut options);
+    let state = TestApp { app: None, options, settings, dir };
     Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_ui_state(
         |ui, t: &mut TestApp| {
             let app =
