@@ -20,7 +20,7 @@ pub fn made_by(p: &Processing, request: &ProcessingRequest, since: DateTime<Utc>
     let created = p
         .created
         .as_deref()
-        .and_then(|c| crate::api::parse_api_time(c))
+        .and_then(crate::api::parse_api_time)
         .is_some_and(|t| t >= since - chrono::Duration::seconds(CLOCK_SLACK_SECS));
     let area = request
         .geometry
