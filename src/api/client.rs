@@ -72,11 +72,56 @@ pub enum Idempotency {
     Once,
 }
 
+/// Whether the server answers: every request tells, and a change is reported once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reach {
+    /// The last request got an answer (any HTTP status but a gateway's 502/503/504).
+    Answering,
+    /// Requests get no answer (a timeout, a refused or lost connection, a gateway error)
+    /// since `since`; `error` is the first of them.
+    NotAnswering { since: chrono::DateTime<chrono::Utc>, error: ApiError },
+}
+
+type ReachObserver = Box<dyn Fn(Reach) + Send + Sync>;
+
+/// The last [`Reach`] seen and who is told of changes; shared by a client's clones.
+#[derive(Default)]
+struct ReachWatch {
+    last: std::sync::Mutex<Option<bool>>,
+    observer: std::sync::OnceLock<ReachObserver>,
+}
+
+impl ReachWatch {
+    /// Takes note of a request's outcome: `None` for an answer, else its error.
+    fn saw(&self, error: Option<&ApiError>) {
+        let answered = match error {
+            None => true,
+            Some(e) => match &e.kind {
+                ErrorKind::Timeout | ErrorKind::Network(_) => false,
+                _ => !matches!(e.status, Some(502..=504)),
+            },
+        };
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if *last == Some(answered) {
+            return;
+        }
+        *last = Some(answered);
+        drop(last);
+        if let Some(observer) = self.observer.get() {
+            observer(match error {
+                Some(error) if !answered => Reach::NotAnswering { since: chrono::Utc::now(), error: error.clone() },
+                _ => Reach::Answering,
+            });
+        }
+    }
+}
+
 /// The Mapflow API client. Cheap to clone; all clones share one connection pool.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     config: ClientConfig,
+    reach: std::sync::Arc<ReachWatch>,
 }
 
 impl std::fmt::Debug for Client {
@@ -104,7 +149,15 @@ impl Client {
             .build()
             .map_err(|e| ApiError::from_reqwest(&e))?;
         let config = ClientConfig { base_url: base.to_owned(), ..config };
-        Ok(Self { http, config })
+        Ok(Self { http, config, reach: std::sync::Arc::default() })
+    }
+
+    /// Calls `observer` each time the server starts or stops answering (once per change;
+    /// a first observer only, later ones are ignored).
+    pub fn watch_reach(&self, observer: impl Fn(Reach) + Send + Sync + 'static) {
+        if self.reach.observer.set(Box::new(observer)).is_err() {
+            tracing::warn!("the client's reach already has an observer");
+        }
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -165,6 +218,7 @@ impl Client {
         loop {
             attempt += 1;
             let result = self.send_once(method.clone(), path, body, timeout).await;
+            self.reach.saw(result.as_ref().err());
             match result {
                 Err(e) if e.is_retryable() && attempt < attempts => {
                     let pause = self.config.retry.delay(attempt);
@@ -222,6 +276,7 @@ impl Client {
                 }
             }
             .await;
+            self.reach.saw(result.as_ref().err());
             match result {
                 Err(e) if e.is_retryable() && attempt < self.config.retry.attempts.max(1) => {
                     tokio::time::sleep(self.config.retry.delay(attempt)).await;

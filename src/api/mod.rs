@@ -10,7 +10,7 @@ pub mod secret;
 pub mod token;
 
 pub use catalog::*;
-pub use client::{Client, ClientConfig, RetryPolicy};
+pub use client::{Client, ClientConfig, Reach, RetryPolicy};
 pub use error::{ApiError, ErrorKind};
 pub use models::*;
 pub use processings::*;

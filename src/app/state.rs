@@ -80,6 +80,8 @@ pub struct AppState {
     /// A start that got no answer and could not be checked: sending it again could make and
     /// charge a second run, so Start waits until a check finds it or finds it absent.
     pub create_unsure: Option<(ProcessingRequest, chrono::DateTime<chrono::Utc>)>,
+    /// Whether the session's server answers, shown in the top bar.
+    pub reach: Option<crate::api::Reach>,
     /// Result layers on the map, by processing.
     pub results: BTreeMap<ProcessingId, ResultView>,
     /// The AOIs of processings the user asked to see.
@@ -201,6 +203,24 @@ impl AppState {
         }
     }
 
+    /// With nothing open and nothing to reopen (a first run, another server), opens the
+    /// project with the most results (the default one when none has any) to show its work.
+    fn open_first_project(&mut self) {
+        if !matches!(self.open_project, Remote::NotRequested) || self.settings.last_project.is_some() {
+            return;
+        }
+        let first = self.projects.value().and_then(|p| {
+            p.results.iter().max_by_key(|p| (p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default))
+        });
+        let Some(first) = first else { return };
+        let (id, has_results) = (first.id.clone(), first.processing_counts.get("succeeded").is_some_and(|n| *n > 0));
+        if has_results {
+            self.first_look = Some(id.clone());
+        }
+        let cmd = self.open_project_command(id);
+        self.follow_up.push(cmd);
+    }
+
     /// Marks the projects list as loading and returns the command that loads it.
     pub fn reload_projects(&mut self) -> Command {
         self.projects.start();
@@ -218,7 +238,9 @@ impl AppState {
                     self.sign_in =
                         SignInForm { server: self.sign_in.server.clone(), remember: true, ..SignInForm::default() };
                 }
+                let first_session = self.session.is_none();
                 self.session = Some(session);
+                self.reach = Some(crate::api::Reach::Answering);
                 self.status.finish(Ok(status));
                 if !same_account {
                     self.projects = Remote::NotRequested;
@@ -227,6 +249,11 @@ impl AppState {
                 }
                 let cmd = self.reload_projects();
                 self.follow_up.push(cmd);
+                // The project saved from the last run belongs to the server the app starts on;
+                // after a switch to another, that server's own first project opens instead.
+                if !same_account && !first_session {
+                    self.settings.last_project = None;
+                }
                 let reopen = self
                     .open_project_id()
                     .cloned()
@@ -261,27 +288,27 @@ impl AppState {
                 self.notify_error(rust_i18n::t!("sandbox.failed", reason = reason));
             }
             Event::Status(result) => self.apply_status(result),
+            Event::Reach { server, reach } => {
+                // The previous session's client may still report; only the current one counts.
+                if self.session.as_ref().is_some_and(|s| s.server == server) {
+                    if reach == crate::api::Reach::Answering
+                        && matches!(self.reach, Some(crate::api::Reach::NotAnswering { .. }))
+                    {
+                        self.notify(rust_i18n::t!("reach.back"));
+                        // What failed while the server was away is asked for again.
+                        self.follow_up.push(Command::RefreshStatus);
+                        if let Some(cmd) = self.watch_processings() {
+                            self.follow_up.push(cmd);
+                        }
+                    }
+                    self.reach = Some(reach);
+                }
+            }
             Event::Projects { query, result } => {
                 // An answer to an older query is stale; the newer one is on its way.
                 if query == self.project_query {
-                    // With nothing open yet (a first run), the project with the most results
-                    // opens by itself (the default one when none has any), showing its work.
-                    let first = result.as_ref().ok().and_then(|p| {
-                        p.results
-                            .iter()
-                            .max_by_key(|p| (p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default))
-                    });
-                    if let Some(first) = first
-                        && matches!(self.open_project, Remote::NotRequested)
-                        && self.settings.last_project.is_none()
-                    {
-                        if first.processing_counts.get("succeeded").is_some_and(|n| *n > 0) {
-                            self.first_look = Some(first.id.clone());
-                        }
-                        let cmd = self.open_project_command(first.id.clone());
-                        self.follow_up.push(cmd);
-                    }
                     self.projects.finish(result);
+                    self.open_first_project();
                 }
             }
             Event::ProjectCreated(result) => match result {
@@ -324,12 +351,20 @@ impl AppState {
                     return;
                 }
                 if let Err(e) = &result {
+                    // A project saved from the last run that is gone is simply not reopened.
+                    let saved_and_gone =
+                        self.settings.last_project.as_ref() == Some(&id) && e.kind == crate::api::ErrorKind::NotFound;
                     if self.settings.last_project.as_ref() == Some(&id) {
                         self.settings.last_project = None;
                     }
-                    self.notify_api_error(e);
+                    if !saved_and_gone {
+                        self.notify_api_error(e);
+                    }
                     // A project that cannot be opened leaves nothing open rather than a stale one.
                     self.open_project = Remote::NotRequested;
+                    if saved_and_gone {
+                        self.open_first_project();
+                    }
                     return;
                 }
                 let changed = self.open_project_id() != Some(&id);

@@ -42,8 +42,20 @@ pub fn top_bar_ui(
                         ui.colored_label(egui::Color32::WHITE, badge).on_hover_text(&session.server);
                     },
                 );
-                ui.label(&session.email);
-                balance_ui(ui, state);
+                match &state.reach {
+                    Some(crate::api::Reach::NotAnswering { since, error }) => {
+                        let local = since.with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
+                        ui.colored_label(ui.visuals().error_fg_color, t!("reach.down", since = local))
+                            .on_hover_text(crate::app::messages::error_text(error));
+                        if ui.button(t!("common.retry")).clicked() {
+                            out.push(Command::RefreshStatus);
+                        }
+                    }
+                    _ => {
+                        ui.label(&session.email);
+                        balance_ui(ui, state);
+                    }
+                }
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

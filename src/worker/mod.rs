@@ -129,6 +129,11 @@ pub enum Event {
     CredentialsStored(Result<StoreLocation, String>),
     /// The embedded sandbox could not start.
     SandboxFailed(String),
+    /// The server of the session `server` started or stopped answering.
+    Reach {
+        server: String,
+        reach: crate::api::Reach,
+    },
     /// A fresh `/user/status`.
     Status(Result<UserStatus, ApiError>),
     /// A page of projects for `query`.

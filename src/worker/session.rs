@@ -109,6 +109,8 @@ impl Worker {
                     }
                     SessionKind::Remote => tracing::info!("signed in to {} as {}", session.server, session.email),
                 }
+                let (sink, server) = (self.sink.clone(), session.server.clone());
+                client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
                 self.client = Some(client);
                 self.start_status_timer();
                 self.sink.send(Event::SignedIn { session, status });
