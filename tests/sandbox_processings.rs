@@ -55,6 +55,20 @@ async fn post(sb: &Sandbox, path: &str, body: Value) -> (StatusCode, Value) {
     call(sb, Method::POST, path, Some(body)).await
 }
 
+/// The ids of every processing of the account, sorted. A fresh sandbox has those of its
+/// demo project.
+async fn all_ids(sb: &Sandbox) -> Vec<String> {
+    let mut ids: Vec<String> = get(sb, "/processings/v2")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
 async fn default_project(sb: &Sandbox) -> String {
     get(sb, "/projects/default").await["id"].as_str().unwrap().to_owned()
 }
@@ -474,6 +488,8 @@ fn polygon_or_line_inside(g: &Value, area: &geo::MultiPolygon<f64>) -> bool {
 #[tokio::test]
 async fn requests_are_checked_like_the_real_service() {
     let sb = start();
+    let seeded = all_ids(&sb).await;
+    assert_eq!(seeded.len(), 5, "the demo project's processings");
     let project = default_project(&sb).await;
     let good = request(&project, "Check", seed::BUILDINGS, square(37.62, 55.75, 800.0), json!(18));
     let before = credits(&sb).await;
@@ -556,7 +572,7 @@ async fn requests_are_checked_like_the_real_service() {
 
     // Nothing was charged or created by any of these.
     assert_eq!(credits(&sb).await, before);
-    assert_eq!(get(&sb, "/processings/v2").await, json!([]));
+    assert_eq!(all_ids(&sb).await, seeded);
 
     // The estimate makes the same checks, but needs no name and takes areaSqKm.
     let mut body = good.clone();
@@ -683,6 +699,7 @@ async fn too_low_zoom_fails_is_refunded_and_can_be_restarted() {
 #[tokio::test]
 async fn rename_move_delete_and_project_counts() {
     let sb = start();
+    let seeded = all_ids(&sb).await;
     let default = default_project(&sb).await;
     let (_, other) = post(&sb, "/projects", json!({"name": "Elsewhere"})).await;
     let other = other["id"].as_str().unwrap().to_owned();
@@ -741,7 +758,7 @@ async fn rename_move_delete_and_project_counts() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&sb, Method::GET, &format!("/processings/{q_id}/v2"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&sb, "/processings/v2").await, json!([]));
+    assert_eq!(all_ids(&sb).await, seeded);
     let (status, _) = call(&sb, Method::GET, &format!("/projects/{other}/processings/v2"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -772,6 +789,7 @@ async fn rating_only_when_ok() {
 #[tokio::test]
 async fn project_page_filters_sorts_and_pages() {
     let sb = start();
+    let seeded = all_ids(&sb).await.len();
     let (_, project) = post(&sb, "/projects", json!({"name": "Paging"})).await;
     let project = project["id"].as_str().unwrap().to_owned();
     let sizes = [("Alpha roads", 500.0), ("beta", 900.0), ("Gamma", 700.0), ("alpha two", 600.0)];
@@ -822,7 +840,7 @@ async fn project_page_filters_sorts_and_pages() {
 
     let listed = get(&sb, &format!("/projects/{project}/processings/v2")).await;
     assert_eq!(listed.as_array().unwrap().len(), 4);
-    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 4);
+    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 4 + seeded);
 }
 
 #[tokio::test]
@@ -837,8 +855,19 @@ async fn history_as_json_and_csv() {
     wait_for(&sb, first["id"].as_str().unwrap(), "OK").await;
     let second = create(&sb, request(&project, "Second", seed::FOREST, square(37.62, 55.75, 500.0), json!(18))).await;
 
+    // The account's whole history holds the demo project's runs too, older than these.
     let (status, all) =
         post(&sb, "/processings/stats?type=JSON", json!({"page": 1, "perPage": 10, "sort": "created:desc"})).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["total"], 2 + 5);
+    assert_eq!(all["results"][2]["projectName"], "Demo: Almaty");
+    let mine = format!("projectId={project}");
+    let (status, all) = post(
+        &sb,
+        "/processings/stats?type=JSON",
+        json!({"page": 1, "perPage": 10, "sort": "created:desc", "filter": mine}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(all["total"], 2);
     let rows = all["results"].as_array().unwrap();
@@ -851,11 +880,16 @@ async fn history_as_json_and_csv() {
     assert_eq!(rows[1]["cost"], first["cost"]);
     assert_eq!(rows[1]["area"], first["area"]);
 
-    let (_, ok) = post(&sb, "/processings/stats", json!({"page": 1, "perPage": 10, "filter": "status=OK"})).await;
+    let filter = format!("status=OK&{mine}");
+    let (_, ok) = post(&sb, "/processings/stats", json!({"page": 1, "perPage": 10, "filter": filter})).await;
     assert_eq!(ok["total"], 1);
     assert_eq!(ok["results"][0]["id"], first["id"]);
-    let (_, paged) =
-        post(&sb, "/processings/stats?type=json", json!({"page": 2, "perPage": 1, "sort": "created:asc"})).await;
+    let (_, paged) = post(
+        &sb,
+        "/processings/stats?type=json",
+        json!({"page": 2, "perPage": 1, "sort": "created:asc", "filter": mine}),
+    )
+    .await;
     assert_eq!(paged["total"], 2);
     assert_eq!(paged["results"][0]["id"], second["id"]);
     let (status, body) = post(&sb, "/processings/stats", json!({"filter": "colour=red"})).await;
@@ -863,7 +897,7 @@ async fn history_as_json_and_csv() {
     assert_api_error(&body, "BAD_REQUEST");
 
     let r = req(&sb, Method::POST, "/processings/stats?type=CSV")
-        .json(&json!({"page": 1, "perPage": 10, "sort": "created:asc"}))
+        .json(&json!({"page": 1, "perPage": 10, "sort": "created:asc", "filter": mine}))
         .send()
         .await
         .unwrap();
@@ -883,6 +917,7 @@ async fn history_as_json_and_csv() {
 #[tokio::test]
 async fn v1_calls_of_the_python_sdk() {
     let sb = start();
+    let seeded = all_ids(&sb).await.len();
     let project = default_project(&sb).await;
     let (status, p) = post(
         &sb,
@@ -932,7 +967,7 @@ async fn v1_calls_of_the_python_sdk() {
     assert_eq!(one["id"], id.as_str());
     assert_eq!(one["name"], "SDK run");
     let all = get(&sb, "/processings").await;
-    assert_eq!(all.as_array().unwrap().len(), 2);
+    assert_eq!(all.as_array().unwrap().len(), 2 + seeded);
     let listed = get(&sb, &format!("/projects/{project}/processings")).await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
     let done = wait_for(&sb, &id, "OK").await;
@@ -974,5 +1009,5 @@ async fn processings_survive_a_restart() {
     assert_eq!(f["messages"][0]["code"], "source-validator.TooLowZoom");
     let (credits_after, _) = credits(&sb).await;
     assert_eq!(credits_after, credits_before.0 + f["cost"].as_i64().unwrap());
-    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 3);
+    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 3 + 5, "and the demo's five");
 }

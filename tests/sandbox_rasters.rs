@@ -74,6 +74,19 @@ async fn images(sb: &Sandbox, mosaic: &str) -> Vec<Value> {
     body.as_array().unwrap().clone()
 }
 
+/// The bytes a fresh sandbox stores: the image of its demo mosaic, which is listed with
+/// its size like any upload.
+async fn seeded_bytes(sb: &Sandbox) -> u64 {
+    let (_, mosaics) = get_json(sb, "/rasters/mosaic").await;
+    let demo =
+        mosaics.as_array().unwrap().iter().find(|m| m["name"] == "Demo mosaic").expect("the demo mosaic").clone();
+    let images = images(sb, demo["id"].as_str().unwrap()).await;
+    assert_eq!(images.len(), 1);
+    let size = images[0]["file_size"].as_u64().unwrap();
+    assert_eq!(demo["sizeInBytes"].as_u64(), Some(size));
+    size
+}
+
 /// A 3-band UTM 37N test image, 0.5 m pixels.
 fn utm_file(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -288,7 +301,8 @@ async fn unusable_files_are_refused_with_their_codes() {
     let (status, body) = upload(&sb, &mosaic, &good).await;
     let params = assert_data_error(status, &body, StatusCode::BAD_REQUEST, "FileCheckFailed");
     assert_eq!(params["bad_parameters"], "width", "{body}");
-    sb.set_raster_limits(RasterLimits { memory_limit: Some(size + 10), ..RasterLimits::default() });
+    let seeded = seeded_bytes(&sb).await;
+    sb.set_raster_limits(RasterLimits { memory_limit: Some(seeded + size + 10), ..RasterLimits::default() });
     upload_ok(&sb, &mosaic, &good).await;
     let (status, body) = upload(&sb, &mosaic, &good).await;
     let params = assert_data_error(status, &body, StatusCode::BAD_REQUEST, "MemoryLimitExceeded");
@@ -306,10 +320,12 @@ async fn unusable_files_are_refused_with_their_codes() {
     let params = assert_data_error(status, &body, StatusCode::NOT_FOUND, "ItemNotFound");
     assert_eq!(params, json!({"instance_type": "mosaic", "uid": "no-such-mosaic"}));
 
-    // Only the accepted file is kept; no leftovers of the refused ones.
+    // Only the accepted file is kept (beside the demo mosaic's); no leftovers of the
+    // refused ones.
     assert_eq!(images(&sb, &mosaic).await.len(), 1);
     let kept: Vec<_> = std::fs::read_dir(dir.path().join("rasters")).unwrap().flatten().collect();
-    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept.iter().all(|f| !f.file_name().to_string_lossy().starts_with('.')), "{kept:?}");
 }
 
 #[tokio::test]
@@ -319,12 +335,14 @@ async fn memory_follows_uploads_and_deletes() {
     let (status, memory) = get_json(&sb, "/rasters/memory").await;
     assert_eq!(status, StatusCode::OK);
     let limit = 10u64 * 1024 * 1024 * 1024;
+    let seeded = seeded_bytes(&sb).await;
+    assert!(seeded > 512 * 512 * 3, "the demo image is 512 × 512 RGB: {seeded}");
     assert_eq!(
         memory,
         json!({
             "memoryLimit": limit,
-            "memoryUsed": 0,
-            "memoryFree": limit,
+            "memoryUsed": seeded,
+            "memoryFree": limit - seeded,
             "maxUploadFileSize": 2u64 * 1024 * 1024 * 1024,
             "maxPixelCount": 30000,
         })
@@ -338,19 +356,19 @@ async fn memory_follows_uploads_and_deletes() {
     upload_ok(&sb, &m1, &file).await;
     upload_ok(&sb, &m2, &file).await;
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(3 * size));
-    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - 3 * size));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + 3 * size));
+    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - seeded - 3 * size));
 
     let id = images(&sb, &m1).await[0]["id"].as_str().unwrap().to_owned();
     let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/image/{id}"))).await;
     assert_eq!(status, StatusCode::OK);
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(2 * size));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + 2 * size));
     let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/mosaic/{m1}"))).await;
     assert_eq!(status, StatusCode::OK);
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(size));
-    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - size));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + size));
+    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - seeded - size));
 }
 
 #[tokio::test]
@@ -461,7 +479,7 @@ async fn mosaics_crud_and_create_with_upload() {
         list.as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect()
     };
     let (_, all) = get_json(&sb, "/rasters/mosaic").await;
-    assert_eq!(names(&all), ["Field", "Quick"]);
+    assert_eq!(names(&all), ["Demo mosaic", "Field", "Quick"], "oldest first, the seeded one too");
     let (_, tagged) = get_json(&sb, "/rasters/mosaic?tags=c,q").await;
     assert_eq!(names(&tagged), ["Field", "Quick"]);
     let (_, tagged) = get_json(&sb, "/rasters/mosaic?tags=q").await;
@@ -487,42 +505,45 @@ async fn deletes_remove_files_and_state_survives_a_restart() {
     let rasters = dir.path().join("rasters");
     let count_files = || std::fs::read_dir(&rasters).unwrap().count();
 
-    let (keep, drop_mosaic, image_id) = {
+    let (keep, drop_mosaic, image_id, seeded) = {
         let sb = start_in(dir.path());
+        // The demo mosaic's image is a file like the uploads.
+        let seeded = seeded_bytes(&sb).await;
+        assert_eq!(count_files(), 1);
         let keep = create_mosaic(&sb, "Keep").await;
         let gone = create_mosaic(&sb, "Gone").await;
         upload_ok(&sb, &keep, &a).await;
         upload_ok(&sb, &keep, &a).await;
         upload_ok(&sb, &gone, &a).await;
         upload_ok(&sb, &gone, &a).await;
-        assert_eq!(count_files(), 4);
+        assert_eq!(count_files(), 5);
 
         let first = images(&sb, &keep).await[0]["id"].as_str().unwrap().to_owned();
         let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/image/{first}"))).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(count_files(), 3);
+        assert_eq!(count_files(), 4);
         let (status, body) = get_json(&sb, &format!("/rasters/image/{first}")).await;
         let params = assert_data_error(status, &body, StatusCode::NOT_FOUND, "ItemNotFound");
         assert_eq!(params["instance_type"], "image");
         let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/mosaic/{gone}"))).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(count_files(), 1);
+        assert_eq!(count_files(), 2);
         let id = images(&sb, &keep).await[0]["id"].as_str().unwrap().to_owned();
-        (keep, gone, id)
+        (keep, gone, id, seeded)
     };
 
     let sb = start_in(dir.path());
     let (status, list) = get_json(&sb, "/rasters/mosaic").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["id"], keep.as_str());
+    assert_eq!(list.as_array().unwrap().len(), 2, "the demo mosaic and the kept one");
+    assert_eq!(list[1]["id"], keep.as_str());
     let (status, _) = get_json(&sb, &format!("/rasters/mosaic/{drop_mosaic}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, image) = get_json(&sb, &format!("/rasters/image/{image_id}")).await;
     assert_eq!(status, StatusCode::OK, "{image}");
     assert_eq!(image["meta_data"]["crs"], "EPSG:32637");
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(std::fs::metadata(&a).unwrap().len()));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + std::fs::metadata(&a).unwrap().len()));
     // The file is still there and its pixels still draw.
     let r = req(&sb, Method::GET, &format!("/rasters/image/{image_id}/preview/s")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
