@@ -1,11 +1,14 @@
 //! What a new user finds in a fresh sandbox, over real HTTP with raw JSON: the demo
 //! project over Almaty with finished, failed and running processings and a mosaic of
-//! uploaded imagery, seeded once per data directory.
+//! uploaded imagery, seeded once per data directory; and a catalog that answers the API
+//! reference's example search over Almaty with sub-metre images.
 
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
+use geo::Intersects;
+use geo_types::{LineString, Polygon};
 use mapflow_desktop::geo::parse_wkt_polygons;
 use mapflow_desktop::sandbox::{Sandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
@@ -209,4 +212,89 @@ async fn a_fresh_data_dir_holds_the_demo_project() {
     assert!(again.iter().all(|p| p["id"] != gone.as_str()));
     let mosaics = get(&sb, "/rasters/mosaic").await;
     assert_eq!(mosaics.as_array().unwrap().iter().filter(|m| m["name"] == "Demo mosaic").count(), 1);
+}
+
+/// The exterior of a GeoJSON Polygon.
+fn polygon(geometry: &Value) -> Polygon<f64> {
+    let ring: Vec<(f64, f64)> = geometry["coordinates"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+        .collect();
+    Polygon::new(LineString::from(ring), vec![])
+}
+
+#[tokio::test]
+async fn the_references_almaty_search_finds_sub_metre_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = start_in(dir.path(), 75.0);
+    // The example of the API reference, as written there.
+    let aoi = json!({
+        "type": "Polygon",
+        "coordinates": [[[76.6755,43.2234],[76.6755,43.4712],
+                         [77.0163,43.4712],[77.0163,43.2234],
+                         [76.6755,43.2234]]]
+    });
+    let body = json!({
+        "aoi": aoi,
+        "acquisitionDateFrom": "2024-01-01T00:00:00Z",
+        "acquisitionDateTo": "2024-03-01T00:00:00Z",
+        "maxCloudCover": 10.0,
+        "maxResolution": 0.5,
+        "limit": 10,
+        "sortBy": "ACQUISITION_DATE",
+        "sortOrder": "DESC"
+    });
+    let (status, page) = call(&sb, Method::POST, "/catalog/meta", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let images = page["images"].as_array().unwrap();
+    eprintln!("the reference's search finds {} images ({} in all)", images.len(), page["total"]);
+    assert!(images.len() >= 3, "{page}");
+    assert!(images.len() <= 10);
+    assert!(page["total"].as_u64().unwrap() >= images.len() as u64);
+    let area = polygon(&aoi);
+    let from = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+    let to = chrono::DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z").unwrap();
+    let mut dates = Vec::new();
+    for image in images {
+        let date = chrono::DateTime::parse_from_rfc3339(image["acquisitionDate"].as_str().unwrap()).unwrap();
+        assert!(from <= date && date <= to, "{image}");
+        assert!(image["cloudCover"].as_f64().unwrap() <= 10.0, "{image}");
+        assert!(image["pixelResolution"].as_f64().unwrap() <= 0.5, "{image}");
+        assert!(polygon(&image["footprint"]).intersects(&area), "{image}");
+        assert!(image["previewUrl"].is_string() && image["providerName"].is_string(), "{image}");
+        dates.push(date);
+    }
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "not newest first: {dates:?}");
+}
+
+/// A square of `side_km` with its south-west corner at (lon, lat).
+fn square(lon: f64, lat: f64, side_km: f64) -> Value {
+    let dlat = side_km / 110.574;
+    let dlon = side_km / (111.32 * f64::cos(lat.to_radians()));
+    let (e, n) = (lon + dlon, lat + dlat);
+    json!({"type": "Polygon", "coordinates": [[[lon, lat], [e, lat], [e, n], [lon, n], [lon, lat]]]})
+}
+
+#[tokio::test]
+async fn small_areas_find_about_as_many_images_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = start_in(dir.path(), 75.0);
+    // Away from cities the archive is as it was; over a city it is denser, within reason.
+    for (name, lon, lat, range) in [
+        ("the Kazakh steppe", 70.3, 48.2, 15..=45),
+        ("the Siberian taiga", 100.3, 60.1, 15..=45),
+        ("central Almaty", 76.90, 43.23, 20..=80),
+        ("central Paris", 2.33, 48.84, 20..=80),
+    ] {
+        let (status, page) =
+            call(&sb, Method::POST, "/catalog/meta", Some(json!({"aoi": square(lon, lat, 5.0)}))).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let total = page["total"].as_u64().unwrap();
+        let images = page["images"].as_array().unwrap();
+        let tasked = images.iter().filter(|i| i["id"].as_str().unwrap().starts_with("legion-tasked-")).count();
+        eprintln!("{name}: {total} images over 5×5 km, {tasked} of them tasked over a city");
+        assert!(range.contains(&total), "{name}: {total}");
+    }
 }
