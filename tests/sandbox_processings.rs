@@ -1011,3 +1011,136 @@ async fn processings_survive_a_restart() {
     assert_eq!(credits_after, credits_before.0 + f["cost"].as_i64().unwrap());
     assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 3 + 5, "and the demo's five");
 }
+
+/// The newest catalog image of `provider` over a 2 km square at (lon, lat) with a pixel
+/// size within `resolution` (m), as the catalog answers it.
+async fn catalog_image(sb: &Sandbox, provider: &str, lon: f64, lat: f64, resolution: (f64, f64)) -> Value {
+    let body = json!({
+        "aoi": square(lon, lat, 2000.0),
+        "dataProviders": [provider],
+        "productTypes": ["IMAGE"],
+        "minResolution": resolution.0,
+        "maxResolution": resolution.1,
+        "limit": 1,
+        "sortBy": "ACQUISITION_DATE",
+        "sortOrder": "DESC",
+    });
+    let (status, page) = post(sb, "/catalog/meta", body).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["images"][0].clone()
+}
+
+/// A request over a 2 km square at (lon, lat) from `source` (a `sourceParams` value).
+fn sourced(project: &str, model: &str, lon: f64, lat: f64, source: Value) -> Value {
+    json!({
+        "name": "Sourced",
+        "projectId": project,
+        "wdName": model,
+        "geometry": square(lon, lat, 2000.0),
+        "params": {"sourceParams": source},
+    })
+}
+
+#[tokio::test]
+async fn source_ids_are_checked_on_create_and_estimate() {
+    let sb = start();
+    let project = default_project(&sb).await;
+    let (lon, lat) = (37.62, 55.75);
+    let legion = catalog_image(&sb, seed::LEGION, lon, lat, (0.0, 0.5)).await;
+    let sentinel = catalog_image(&sb, seed::SENTINEL_2, lon, lat, (0.0, 20.0)).await;
+    let (legion_id, sentinel_id) = (legion["id"].as_str().unwrap(), sentinel["id"].as_str().unwrap());
+    let unknown = "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    let bad = [
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": ["legion-1-2-999999"]}}),
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [legion_id, "no-such-image"]}}),
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [sentinel_id]}}),
+        json!({"imagerySearch": {"dataProvider": "Sentinel-2", "imageIds": [legion_id]}}),
+        json!({"myImagery": {"imageIds": [unknown]}}),
+        json!({"myImagery": {"mosaicId": unknown}}),
+    ];
+    let before = credits(&sb).await;
+    let listed = get(&sb, "/processings/v2").await.as_array().unwrap().len();
+    for source in &bad {
+        for path in ["/processings/v2", "/processing/cost/v2", "/processings"] {
+            let (status, answer) = post(&sb, path, sourced(&project, "Buildings", lon, lat, source.clone())).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} with {source}: {answer}");
+            assert_api_error(&answer, "BAD_REQUEST");
+            assert!(!answer["params"].as_object().unwrap().is_empty(), "the id is named: {answer}");
+        }
+    }
+    assert_eq!(credits(&sb).await, before, "nothing was charged");
+    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), listed, "nothing was created");
+
+    // Ids the catalog and the account have are accepted.
+    let mosaics = get(&sb, "/rasters/mosaic").await;
+    let mosaic = mosaics[0]["id"].as_str().unwrap().to_owned();
+    let image = get(&sb, &format!("/rasters/mosaic/{mosaic}/image")).await[0]["id"].as_str().unwrap().to_owned();
+    let good = [
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [legion_id], "zoom": 18}}),
+        json!({"myImagery": {"imageIds": [image]}}),
+        json!({"myImagery": {"mosaicId": mosaic}}),
+    ];
+    for source in good {
+        let (status, cost) =
+            post(&sb, "/processing/cost/v2", sourced(&project, "Buildings", lon, lat, source.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{source}: {cost}");
+        assert!(cost.as_f64().unwrap() > 0.0, "{cost}");
+        let created = create(&sb, sourced(&project, "Buildings", lon, lat, source.clone())).await;
+        assert_eq!(created["params"]["sourceParams"], source, "echoed: {created}");
+    }
+}
+
+#[tokio::test]
+async fn coarse_catalog_images_fail_the_pixel_size_check() {
+    let sb = start();
+    let project = default_project(&sb).await;
+    let (lon, lat) = (37.62, 55.75);
+    let before = credits(&sb).await;
+    let cases =
+        [(seed::SENTINEL_2, (5.0, 20.0), "Buildings", "1.2"), (seed::LEGION, (0.4, 0.5), "Buildings (Aerial)", "0.3")];
+    for (provider, resolution, model, max_res) in cases {
+        let scene = catalog_image(&sb, provider, lon, lat, resolution).await;
+        let source = json!({"imagerySearch": {"dataProvider": provider, "imageIds": [scene["id"]]}});
+        let created = create(&sb, sourced(&project, model, lon, lat, source)).await;
+        let failed = wait_for(&sb, created["id"].as_str().unwrap(), "FAILED").await;
+        let message = &failed["messages"][0];
+        assert_eq!(message["code"], "source-validator.PixelSizeTooHigh", "{failed}");
+        let parameters = message["parameters"].as_object().unwrap();
+        assert_eq!(parameters.len(), 3, "{message}");
+        assert_eq!(parameters["max_res"], max_res);
+        assert_eq!(parameters["level"], "error");
+        let actual: f64 = parameters["actual_res"].as_str().unwrap().parse().unwrap();
+        assert!((actual - scene["pixelResolution"].as_f64().unwrap()).abs() < 1e-9, "{message} vs {scene}");
+    }
+    assert_eq!(credits(&sb).await, before, "the failed runs were refunded");
+
+    // A sub-metre scene for the satellite model runs to the end, and its imagery layer
+    // shows the scene's preview imagery, not a provider's.
+    let scene = catalog_image(&sb, seed::LEGION, lon, lat, (0.0, 0.5)).await;
+    let source = json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [scene["id"]]}});
+    let created = create(&sb, sourced(&project, "Buildings", lon, lat, source)).await;
+    let done = wait_for(&sb, created["id"].as_str().unwrap(), "OK").await;
+    assert!(done["messages"].as_array().unwrap().is_empty(), "{done}");
+    let template = done["rasterLayer"]["tileUrl"].as_str().unwrap();
+    let z = 14u32;
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let y =
+        ((1.0 - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+    let fetch = |url: String| async move {
+        let r = reqwest::get(url).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        image::load_from_memory(&r.bytes().await.unwrap()).unwrap().to_rgba8()
+    };
+    let at = |t: &str| t.replace("{z}", &z.to_string()).replace("{x}", &x.to_string()).replace("{y}", &y.to_string());
+    let tile = fetch(at(template)).await;
+    let preview =
+        fetch(format!("{}/xyz/{}/{z}/{x}/{y}.png", sb.preview_base_url(), scene["id"].as_str().unwrap())).await;
+    assert_eq!(tile, preview, "the layer shows the scene's preview imagery");
+    assert!(tile.pixels().any(|p| p[3] == 255), "the scene covers the AOI's tile");
+    let provider = fetch(at(&seed::preview_url(&sb.base_url(), seed::MAPBOX))).await;
+    assert_ne!(tile, provider);
+    let tile_json: Value =
+        reqwest::get(done["rasterLayer"]["tileJsonUrl"].as_str().unwrap()).await.unwrap().json().await.unwrap();
+    assert_eq!(tile_json["tiles"][0], template);
+}

@@ -589,3 +589,71 @@ async fn large_upload_is_streamed() {
     assert_eq!(image["file_size"].as_u64(), Some(len));
     assert_eq!(image["meta_data"]["width"].as_u64(), Some(u64::from(side)));
 }
+
+#[tokio::test]
+async fn a_processing_on_uploaded_images_shows_their_pixels() {
+    let sb = Sandbox::start(SandboxConfig { processing_seconds: 1.0, ..SandboxConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mosaic = create_mosaic(&sb, "Field").await;
+    upload_ok(&sb, &mosaic, &utm_file(dir.path(), "field.tif")).await;
+    let image = images(&sb, &mosaic).await[0]["id"].as_str().unwrap().to_owned();
+    let (_, project) = get_json(&sb, "/projects/default").await;
+    // An AOI around the image (200 × 150 m from 410000 E, 6180000 N).
+    let (w, n) = utm37_to_lonlat(409_900.0, 6_180_100.0);
+    let (e, s) = utm37_to_lonlat(410_300.0, 6_179_750.0);
+    let geometry = json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]});
+    let (lon, lat) = utm37_to_lonlat(410_100.0, 6_179_925.0);
+    let z = 18;
+    let (x, y) = tile_of(lon, lat, z);
+    let at = |template: &str| {
+        template.replace("{z}", &z.to_string()).replace("{x}", &x.to_string()).replace("{y}", &y.to_string())
+    };
+    let (_, mosaic_json) = get_json(&sb, &format!("/rasters/mosaic/{mosaic}")).await;
+    let (_, uploaded) = fetch_png(&at(mosaic_json["rasterLayer"]["tileUrl"].as_str().unwrap())).await;
+    let uploaded = uploaded.unwrap();
+    let (_, synthetic) = fetch_png(&at(&format!("{}/sandbox/tiles/Mapbox/{{z}}/{{x}}/{{y}}.png", sb.base_url()))).await;
+
+    for source in [json!({"myImagery": {"imageIds": [image]}}), json!({"myImagery": {"mosaicId": mosaic}})] {
+        let body = json!({
+            "name": "On my imagery",
+            "projectId": project["id"],
+            "wdName": "Buildings",
+            "geometry": geometry,
+            "params": {"sourceParams": source},
+        });
+        let (status, created) = send_json(&sb, Method::POST, "/processings/v2", body).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let done = loop {
+            let (_, p) = get_json(&sb, &format!("/processings/{id}/v2")).await;
+            if p["status"] == "OK" {
+                break p;
+            }
+            assert!(std::time::Instant::now() < deadline, "{p}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let template = done["rasterLayer"]["tileUrl"].as_str().unwrap();
+        let (status, tile) = fetch_png(&at(template)).await;
+        assert_eq!(status, StatusCode::OK);
+        let tile = tile.unwrap();
+        assert_eq!(tile, uploaded, "the layer draws the uploaded pixels as the mosaic's tiles do");
+        assert_ne!(Some(&tile), synthetic.as_ref(), "not the provider's synthetic imagery");
+        // The test pattern: red rises from west to east across the image.
+        let opaque: Vec<(u32, u8)> = tile.enumerate_pixels().filter(|p| p.2[3] == 255).map(|p| (p.0, p.2[0])).collect();
+        assert!(opaque.len() > 256 * 256 / 4, "{} opaque pixels", opaque.len());
+        let mean = |f: &dyn Fn(u32) -> bool| {
+            let v: Vec<f64> = opaque.iter().filter(|p| f(p.0)).map(|p| f64::from(p.1)).collect();
+            v.iter().sum::<f64>() / v.len().max(1) as f64
+        };
+        assert!(mean(&|px| px < 96) + 20.0 < mean(&|px| px > 160), "no west-east red ramp");
+        // The TileJSON names the same tiles and the AOI's extent.
+        let (_, tile_json) =
+            answer(reqwest::Client::new().get(done["rasterLayer"]["tileJsonUrl"].as_str().unwrap())).await;
+        assert_eq!(tile_json["tiles"][0], template);
+        let bounds: Vec<f64> = tile_json["bounds"].as_array().unwrap().iter().map(|b| b.as_f64().unwrap()).collect();
+        for (b, want) in bounds.iter().zip([w, s, e, n]) {
+            assert!((b - want).abs() < 1e-9, "{bounds:?}");
+        }
+    }
+}

@@ -938,6 +938,26 @@ pub(crate) fn render_xyz(scene: &Scene, z: u8, x: u32, y: u32) -> RgbaImage {
     })
 }
 
+/// A tile (z, x, y) of several images' tiled previews, later ones drawn over earlier
+/// ones: what a processing on these catalog images shows as its imagery.
+pub(crate) fn render_scenes_xyz(scenes: &[Scene], z: u8, x: u32, y: u32) -> RgbaImage {
+    let mut out: Option<RgbaImage> = None;
+    for scene in scenes {
+        let tile = render_xyz(scene, z, x, y);
+        match &mut out {
+            None => out = Some(tile),
+            Some(out) => {
+                for (dst, src) in out.pixels_mut().zip(tile.pixels()) {
+                    if src[3] > 0 {
+                        *dst = *src;
+                    }
+                }
+            }
+        }
+    }
+    out.unwrap_or_else(|| RgbaImage::new(imagery::TILE_SIZE, imagery::TILE_SIZE))
+}
+
 /// Even-odd point-in-polygon test.
 fn point_in_ring(p: (f64, f64), ring: &[(f64, f64)]) -> bool {
     let mut inside = false;

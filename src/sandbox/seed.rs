@@ -170,6 +170,15 @@ pub fn min_zoom(model_id: &str) -> i64 {
     if model_id == BUILDINGS_AERIAL_ID { 19 } else { 17 }
 }
 
+/// The coarsest imagery a model accepts, m per pixel: the ground resolution of its
+/// [`min_zoom`] at the equator, 156543.03 / 2^z rounded to 0.1 (1.2 for the satellite
+/// models, 0.3 for the aerial one). A catalog image coarser than that is accepted and
+/// then fails with `source-validator.PixelSizeTooHigh`.
+pub fn max_resolution(model_id: &str) -> f64 {
+    let metres = 156_543.03 / 2f64.powi(min_zoom(model_id) as i32);
+    (metres * 10.0).round() / 10.0
+}
+
 /// The model with this id.
 pub fn model_by_id(id: &str) -> Option<WorkflowDef> {
     models().into_iter().find(|m| m.id.0 == id)
