@@ -424,6 +424,10 @@ const TASKED_PER_MILLION: f64 = 110.0;
 const TASKED_MAX_FACTOR: f64 = 1.5;
 /// The farthest a tasked scene's centre lies from its city, km.
 const TASKED_MAX_OFFSET_KM: f64 = 36.0;
+/// A city this close to a larger one, km, is part of the larger one's metropolitan area
+/// and gets no tasked scenes of its own (else a conurbation such as Tokyo–Yokohama would
+/// stack them several times over).
+const TASKED_METRO_KM: f64 = 35.0;
 
 /// A city as the tasked family sees it.
 #[derive(Clone, Copy, Debug)]
@@ -436,17 +440,27 @@ struct TaskedCity {
     scenes: u64,
 }
 
-/// The cities of the gazetteer in the 0.25° cell (ix, iy), largest first; read from the
-/// bundled gazetteer once.
+/// The cities of the gazetteer in the 0.25° cell (ix, iy), largest first, none within
+/// [`TASKED_METRO_KM`] of a larger one; read from the bundled gazetteer once.
 fn tasked_cities(ix: i64, iy: i64) -> &'static [TaskedCity] {
     static CELLS: std::sync::OnceLock<HashMap<(i64, i64), Vec<TaskedCity>>> = std::sync::OnceLock::new();
     let cells = CELLS.get_or_init(|| {
         let d = Family::Tasked.cell_deg();
         let mut cells: HashMap<(i64, i64), Vec<TaskedCity>> = HashMap::new();
+        let mut kept: Vec<(f64, f64)> = Vec::new();
         for place in crate::map::Gazetteer::largest(TASKED_MIN_POPULATION) {
             if place.lat.abs() > MAX_LAT - 1.0 {
                 continue;
             }
+            let near = |&(lon, lat): &(f64, f64)| {
+                let dx = (place.lon - lon) * KM_PER_DEG_LON * place.lat.to_radians().cos();
+                let dy = (place.lat - lat) * KM_PER_DEG_LAT;
+                dx.hypot(dy) < TASKED_METRO_KM
+            };
+            if kept.iter().any(near) {
+                continue;
+            }
+            kept.push((place.lon, place.lat));
             let factor = (place.population as f64 / 1e6).sqrt().min(TASKED_MAX_FACTOR);
             let scenes = (TASKED_PER_MILLION * factor).round() as u64;
             let key = (((place.lon + 180.0) / d).floor() as i64, ((place.lat + 90.0) / d).floor() as i64);
