@@ -89,7 +89,13 @@ fn run_sandbox(
         None => sandbox::demo_token(),
     };
     let data_dir = data_dir.or_else(|| mapflow_desktop::app::project_dirs().map(|d| d.data_dir().join("sandbox")));
-    let config = SandboxConfig { addr, token: token.clone(), data_dir: data_dir.clone(), processing_seconds };
+    let config = SandboxConfig {
+        addr,
+        token: token.clone(),
+        data_dir: data_dir.clone(),
+        processing_seconds,
+        ..SandboxConfig::default()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime
         .block_on(sandbox::serve(config, move |bound| {

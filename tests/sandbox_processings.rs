@@ -55,6 +55,20 @@ async fn post(sb: &Sandbox, path: &str, body: Value) -> (StatusCode, Value) {
     call(sb, Method::POST, path, Some(body)).await
 }
 
+/// The ids of every processing of the account, sorted. A fresh sandbox has those of its
+/// demo project.
+async fn all_ids(sb: &Sandbox) -> Vec<String> {
+    let mut ids: Vec<String> = get(sb, "/processings/v2")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
 async fn default_project(sb: &Sandbox) -> String {
     get(sb, "/projects/default").await["id"].as_str().unwrap().to_owned()
 }
@@ -474,6 +488,8 @@ fn polygon_or_line_inside(g: &Value, area: &geo::MultiPolygon<f64>) -> bool {
 #[tokio::test]
 async fn requests_are_checked_like_the_real_service() {
     let sb = start();
+    let seeded = all_ids(&sb).await;
+    assert_eq!(seeded.len(), 5, "the demo project's processings");
     let project = default_project(&sb).await;
     let good = request(&project, "Check", seed::BUILDINGS, square(37.62, 55.75, 800.0), json!(18));
     let before = credits(&sb).await;
@@ -556,7 +572,7 @@ async fn requests_are_checked_like_the_real_service() {
 
     // Nothing was charged or created by any of these.
     assert_eq!(credits(&sb).await, before);
-    assert_eq!(get(&sb, "/processings/v2").await, json!([]));
+    assert_eq!(all_ids(&sb).await, seeded);
 
     // The estimate makes the same checks, but needs no name and takes areaSqKm.
     let mut body = good.clone();
@@ -683,6 +699,7 @@ async fn too_low_zoom_fails_is_refunded_and_can_be_restarted() {
 #[tokio::test]
 async fn rename_move_delete_and_project_counts() {
     let sb = start();
+    let seeded = all_ids(&sb).await;
     let default = default_project(&sb).await;
     let (_, other) = post(&sb, "/projects", json!({"name": "Elsewhere"})).await;
     let other = other["id"].as_str().unwrap().to_owned();
@@ -741,7 +758,7 @@ async fn rename_move_delete_and_project_counts() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&sb, Method::GET, &format!("/processings/{q_id}/v2"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&sb, "/processings/v2").await, json!([]));
+    assert_eq!(all_ids(&sb).await, seeded);
     let (status, _) = call(&sb, Method::GET, &format!("/projects/{other}/processings/v2"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -772,6 +789,7 @@ async fn rating_only_when_ok() {
 #[tokio::test]
 async fn project_page_filters_sorts_and_pages() {
     let sb = start();
+    let seeded = all_ids(&sb).await.len();
     let (_, project) = post(&sb, "/projects", json!({"name": "Paging"})).await;
     let project = project["id"].as_str().unwrap().to_owned();
     let sizes = [("Alpha roads", 500.0), ("beta", 900.0), ("Gamma", 700.0), ("alpha two", 600.0)];
@@ -822,7 +840,7 @@ async fn project_page_filters_sorts_and_pages() {
 
     let listed = get(&sb, &format!("/projects/{project}/processings/v2")).await;
     assert_eq!(listed.as_array().unwrap().len(), 4);
-    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 4);
+    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 4 + seeded);
 }
 
 #[tokio::test]
@@ -837,8 +855,19 @@ async fn history_as_json_and_csv() {
     wait_for(&sb, first["id"].as_str().unwrap(), "OK").await;
     let second = create(&sb, request(&project, "Second", seed::FOREST, square(37.62, 55.75, 500.0), json!(18))).await;
 
+    // The account's whole history holds the demo project's runs too, older than these.
     let (status, all) =
         post(&sb, "/processings/stats?type=JSON", json!({"page": 1, "perPage": 10, "sort": "created:desc"})).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["total"], 2 + 5);
+    assert_eq!(all["results"][2]["projectName"], "Demo: Almaty");
+    let mine = format!("projectId={project}");
+    let (status, all) = post(
+        &sb,
+        "/processings/stats?type=JSON",
+        json!({"page": 1, "perPage": 10, "sort": "created:desc", "filter": mine}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(all["total"], 2);
     let rows = all["results"].as_array().unwrap();
@@ -851,11 +880,16 @@ async fn history_as_json_and_csv() {
     assert_eq!(rows[1]["cost"], first["cost"]);
     assert_eq!(rows[1]["area"], first["area"]);
 
-    let (_, ok) = post(&sb, "/processings/stats", json!({"page": 1, "perPage": 10, "filter": "status=OK"})).await;
+    let filter = format!("status=OK&{mine}");
+    let (_, ok) = post(&sb, "/processings/stats", json!({"page": 1, "perPage": 10, "filter": filter})).await;
     assert_eq!(ok["total"], 1);
     assert_eq!(ok["results"][0]["id"], first["id"]);
-    let (_, paged) =
-        post(&sb, "/processings/stats?type=json", json!({"page": 2, "perPage": 1, "sort": "created:asc"})).await;
+    let (_, paged) = post(
+        &sb,
+        "/processings/stats?type=json",
+        json!({"page": 2, "perPage": 1, "sort": "created:asc", "filter": mine}),
+    )
+    .await;
     assert_eq!(paged["total"], 2);
     assert_eq!(paged["results"][0]["id"], second["id"]);
     let (status, body) = post(&sb, "/processings/stats", json!({"filter": "colour=red"})).await;
@@ -863,7 +897,7 @@ async fn history_as_json_and_csv() {
     assert_api_error(&body, "BAD_REQUEST");
 
     let r = req(&sb, Method::POST, "/processings/stats?type=CSV")
-        .json(&json!({"page": 1, "perPage": 10, "sort": "created:asc"}))
+        .json(&json!({"page": 1, "perPage": 10, "sort": "created:asc", "filter": mine}))
         .send()
         .await
         .unwrap();
@@ -883,6 +917,7 @@ async fn history_as_json_and_csv() {
 #[tokio::test]
 async fn v1_calls_of_the_python_sdk() {
     let sb = start();
+    let seeded = all_ids(&sb).await.len();
     let project = default_project(&sb).await;
     let (status, p) = post(
         &sb,
@@ -932,7 +967,7 @@ async fn v1_calls_of_the_python_sdk() {
     assert_eq!(one["id"], id.as_str());
     assert_eq!(one["name"], "SDK run");
     let all = get(&sb, "/processings").await;
-    assert_eq!(all.as_array().unwrap().len(), 2);
+    assert_eq!(all.as_array().unwrap().len(), 2 + seeded);
     let listed = get(&sb, &format!("/projects/{project}/processings")).await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
     let done = wait_for(&sb, &id, "OK").await;
@@ -974,5 +1009,138 @@ async fn processings_survive_a_restart() {
     assert_eq!(f["messages"][0]["code"], "source-validator.TooLowZoom");
     let (credits_after, _) = credits(&sb).await;
     assert_eq!(credits_after, credits_before.0 + f["cost"].as_i64().unwrap());
-    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 3);
+    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), 3 + 5, "and the demo's five");
+}
+
+/// The newest catalog image of `provider` over a 2 km square at (lon, lat) with a pixel
+/// size within `resolution` (m), as the catalog answers it.
+async fn catalog_image(sb: &Sandbox, provider: &str, lon: f64, lat: f64, resolution: (f64, f64)) -> Value {
+    let body = json!({
+        "aoi": square(lon, lat, 2000.0),
+        "dataProviders": [provider],
+        "productTypes": ["IMAGE"],
+        "minResolution": resolution.0,
+        "maxResolution": resolution.1,
+        "limit": 1,
+        "sortBy": "ACQUISITION_DATE",
+        "sortOrder": "DESC",
+    });
+    let (status, page) = post(sb, "/catalog/meta", body).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["images"][0].clone()
+}
+
+/// A request over a 2 km square at (lon, lat) from `source` (a `sourceParams` value).
+fn sourced(project: &str, model: &str, lon: f64, lat: f64, source: Value) -> Value {
+    json!({
+        "name": "Sourced",
+        "projectId": project,
+        "wdName": model,
+        "geometry": square(lon, lat, 2000.0),
+        "params": {"sourceParams": source},
+    })
+}
+
+#[tokio::test]
+async fn source_ids_are_checked_on_create_and_estimate() {
+    let sb = start();
+    let project = default_project(&sb).await;
+    let (lon, lat) = (37.62, 55.75);
+    let legion = catalog_image(&sb, seed::LEGION, lon, lat, (0.0, 0.5)).await;
+    let sentinel = catalog_image(&sb, seed::SENTINEL_2, lon, lat, (0.0, 20.0)).await;
+    let (legion_id, sentinel_id) = (legion["id"].as_str().unwrap(), sentinel["id"].as_str().unwrap());
+    let unknown = "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    let bad = [
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": ["legion-1-2-999999"]}}),
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [legion_id, "no-such-image"]}}),
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [sentinel_id]}}),
+        json!({"imagerySearch": {"dataProvider": "Sentinel-2", "imageIds": [legion_id]}}),
+        json!({"myImagery": {"imageIds": [unknown]}}),
+        json!({"myImagery": {"mosaicId": unknown}}),
+    ];
+    let before = credits(&sb).await;
+    let listed = get(&sb, "/processings/v2").await.as_array().unwrap().len();
+    for source in &bad {
+        for path in ["/processings/v2", "/processing/cost/v2", "/processings"] {
+            let (status, answer) = post(&sb, path, sourced(&project, "Buildings", lon, lat, source.clone())).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} with {source}: {answer}");
+            assert_api_error(&answer, "BAD_REQUEST");
+            assert!(!answer["params"].as_object().unwrap().is_empty(), "the id is named: {answer}");
+        }
+    }
+    assert_eq!(credits(&sb).await, before, "nothing was charged");
+    assert_eq!(get(&sb, "/processings/v2").await.as_array().unwrap().len(), listed, "nothing was created");
+
+    // Ids the catalog and the account have are accepted.
+    let mosaics = get(&sb, "/rasters/mosaic").await;
+    let mosaic = mosaics[0]["id"].as_str().unwrap().to_owned();
+    let image = get(&sb, &format!("/rasters/mosaic/{mosaic}/image")).await[0]["id"].as_str().unwrap().to_owned();
+    let good = [
+        json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [legion_id], "zoom": 18}}),
+        json!({"myImagery": {"imageIds": [image]}}),
+        json!({"myImagery": {"mosaicId": mosaic}}),
+    ];
+    for source in good {
+        let (status, cost) =
+            post(&sb, "/processing/cost/v2", sourced(&project, "Buildings", lon, lat, source.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{source}: {cost}");
+        assert!(cost.as_f64().unwrap() > 0.0, "{cost}");
+        let created = create(&sb, sourced(&project, "Buildings", lon, lat, source.clone())).await;
+        assert_eq!(created["params"]["sourceParams"], source, "echoed: {created}");
+    }
+}
+
+#[tokio::test]
+async fn coarse_catalog_images_fail_the_pixel_size_check() {
+    let sb = start();
+    let project = default_project(&sb).await;
+    let (lon, lat) = (37.62, 55.75);
+    let before = credits(&sb).await;
+    let cases =
+        [(seed::SENTINEL_2, (5.0, 20.0), "Buildings", "1.2"), (seed::LEGION, (0.4, 0.5), "Buildings (Aerial)", "0.3")];
+    for (provider, resolution, model, max_res) in cases {
+        let scene = catalog_image(&sb, provider, lon, lat, resolution).await;
+        let source = json!({"imagerySearch": {"dataProvider": provider, "imageIds": [scene["id"]]}});
+        let created = create(&sb, sourced(&project, model, lon, lat, source)).await;
+        let failed = wait_for(&sb, created["id"].as_str().unwrap(), "FAILED").await;
+        let message = &failed["messages"][0];
+        assert_eq!(message["code"], "source-validator.PixelSizeTooHigh", "{failed}");
+        let parameters = message["parameters"].as_object().unwrap();
+        assert_eq!(parameters.len(), 3, "{message}");
+        assert_eq!(parameters["max_res"], max_res);
+        assert_eq!(parameters["level"], "error");
+        let actual: f64 = parameters["actual_res"].as_str().unwrap().parse().unwrap();
+        assert!((actual - scene["pixelResolution"].as_f64().unwrap()).abs() < 1e-9, "{message} vs {scene}");
+    }
+    assert_eq!(credits(&sb).await, before, "the failed runs were refunded");
+
+    // A sub-metre scene for the satellite model runs to the end, and its imagery layer
+    // shows the scene's preview imagery, not a provider's.
+    let scene = catalog_image(&sb, seed::LEGION, lon, lat, (0.0, 0.5)).await;
+    let source = json!({"imagerySearch": {"dataProvider": "Legion", "imageIds": [scene["id"]]}});
+    let created = create(&sb, sourced(&project, "Buildings", lon, lat, source)).await;
+    let done = wait_for(&sb, created["id"].as_str().unwrap(), "OK").await;
+    assert!(done["messages"].as_array().unwrap().is_empty(), "{done}");
+    let template = done["rasterLayer"]["tileUrl"].as_str().unwrap();
+    let z = 14u32;
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let y =
+        ((1.0 - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+    let fetch = |url: String| async move {
+        let r = reqwest::get(url).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        image::load_from_memory(&r.bytes().await.unwrap()).unwrap().to_rgba8()
+    };
+    let at = |t: &str| t.replace("{z}", &z.to_string()).replace("{x}", &x.to_string()).replace("{y}", &y.to_string());
+    let tile = fetch(at(template)).await;
+    let preview =
+        fetch(format!("{}/xyz/{}/{z}/{x}/{y}.png", sb.preview_base_url(), scene["id"].as_str().unwrap())).await;
+    assert_eq!(tile, preview, "the layer shows the scene's preview imagery");
+    assert!(tile.pixels().any(|p| p[3] == 255), "the scene covers the AOI's tile");
+    let provider = fetch(at(&seed::preview_url(&sb.base_url(), seed::MAPBOX))).await;
+    assert_ne!(tile, provider);
+    let tile_json: Value =
+        reqwest::get(done["rasterLayer"]["tileJsonUrl"].as_str().unwrap()).await.unwrap().json().await.unwrap();
+    assert_eq!(tile_json["tiles"][0], template);
 }

@@ -74,6 +74,19 @@ async fn images(sb: &Sandbox, mosaic: &str) -> Vec<Value> {
     body.as_array().unwrap().clone()
 }
 
+/// The bytes a fresh sandbox stores: the image of its demo mosaic, which is listed with
+/// its size like any upload.
+async fn seeded_bytes(sb: &Sandbox) -> u64 {
+    let (_, mosaics) = get_json(sb, "/rasters/mosaic").await;
+    let demo =
+        mosaics.as_array().unwrap().iter().find(|m| m["name"] == "Demo mosaic").expect("the demo mosaic").clone();
+    let images = images(sb, demo["id"].as_str().unwrap()).await;
+    assert_eq!(images.len(), 1);
+    let size = images[0]["file_size"].as_u64().unwrap();
+    assert_eq!(demo["sizeInBytes"].as_u64(), Some(size));
+    size
+}
+
 /// A 3-band UTM 37N test image, 0.5 m pixels.
 fn utm_file(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -288,7 +301,8 @@ async fn unusable_files_are_refused_with_their_codes() {
     let (status, body) = upload(&sb, &mosaic, &good).await;
     let params = assert_data_error(status, &body, StatusCode::BAD_REQUEST, "FileCheckFailed");
     assert_eq!(params["bad_parameters"], "width", "{body}");
-    sb.set_raster_limits(RasterLimits { memory_limit: Some(size + 10), ..RasterLimits::default() });
+    let seeded = seeded_bytes(&sb).await;
+    sb.set_raster_limits(RasterLimits { memory_limit: Some(seeded + size + 10), ..RasterLimits::default() });
     upload_ok(&sb, &mosaic, &good).await;
     let (status, body) = upload(&sb, &mosaic, &good).await;
     let params = assert_data_error(status, &body, StatusCode::BAD_REQUEST, "MemoryLimitExceeded");
@@ -306,10 +320,12 @@ async fn unusable_files_are_refused_with_their_codes() {
     let params = assert_data_error(status, &body, StatusCode::NOT_FOUND, "ItemNotFound");
     assert_eq!(params, json!({"instance_type": "mosaic", "uid": "no-such-mosaic"}));
 
-    // Only the accepted file is kept; no leftovers of the refused ones.
+    // Only the accepted file is kept (beside the demo mosaic's); no leftovers of the
+    // refused ones.
     assert_eq!(images(&sb, &mosaic).await.len(), 1);
     let kept: Vec<_> = std::fs::read_dir(dir.path().join("rasters")).unwrap().flatten().collect();
-    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept.iter().all(|f| !f.file_name().to_string_lossy().starts_with('.')), "{kept:?}");
 }
 
 #[tokio::test]
@@ -319,12 +335,14 @@ async fn memory_follows_uploads_and_deletes() {
     let (status, memory) = get_json(&sb, "/rasters/memory").await;
     assert_eq!(status, StatusCode::OK);
     let limit = 10u64 * 1024 * 1024 * 1024;
+    let seeded = seeded_bytes(&sb).await;
+    assert!(seeded > 512 * 512 * 3, "the demo image is 512 × 512 RGB: {seeded}");
     assert_eq!(
         memory,
         json!({
             "memoryLimit": limit,
-            "memoryUsed": 0,
-            "memoryFree": limit,
+            "memoryUsed": seeded,
+            "memoryFree": limit - seeded,
             "maxUploadFileSize": 2u64 * 1024 * 1024 * 1024,
             "maxPixelCount": 30000,
         })
@@ -338,19 +356,19 @@ async fn memory_follows_uploads_and_deletes() {
     upload_ok(&sb, &m1, &file).await;
     upload_ok(&sb, &m2, &file).await;
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(3 * size));
-    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - 3 * size));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + 3 * size));
+    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - seeded - 3 * size));
 
     let id = images(&sb, &m1).await[0]["id"].as_str().unwrap().to_owned();
     let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/image/{id}"))).await;
     assert_eq!(status, StatusCode::OK);
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(2 * size));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + 2 * size));
     let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/mosaic/{m1}"))).await;
     assert_eq!(status, StatusCode::OK);
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(size));
-    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - size));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + size));
+    assert_eq!(memory["memoryFree"].as_u64(), Some(limit - seeded - size));
 }
 
 #[tokio::test]
@@ -461,7 +479,7 @@ async fn mosaics_crud_and_create_with_upload() {
         list.as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect()
     };
     let (_, all) = get_json(&sb, "/rasters/mosaic").await;
-    assert_eq!(names(&all), ["Field", "Quick"]);
+    assert_eq!(names(&all), ["Demo mosaic", "Field", "Quick"], "oldest first, the seeded one too");
     let (_, tagged) = get_json(&sb, "/rasters/mosaic?tags=c,q").await;
     assert_eq!(names(&tagged), ["Field", "Quick"]);
     let (_, tagged) = get_json(&sb, "/rasters/mosaic?tags=q").await;
@@ -487,42 +505,45 @@ async fn deletes_remove_files_and_state_survives_a_restart() {
     let rasters = dir.path().join("rasters");
     let count_files = || std::fs::read_dir(&rasters).unwrap().count();
 
-    let (keep, drop_mosaic, image_id) = {
+    let (keep, drop_mosaic, image_id, seeded) = {
         let sb = start_in(dir.path());
+        // The demo mosaic's image is a file like the uploads.
+        let seeded = seeded_bytes(&sb).await;
+        assert_eq!(count_files(), 1);
         let keep = create_mosaic(&sb, "Keep").await;
         let gone = create_mosaic(&sb, "Gone").await;
         upload_ok(&sb, &keep, &a).await;
         upload_ok(&sb, &keep, &a).await;
         upload_ok(&sb, &gone, &a).await;
         upload_ok(&sb, &gone, &a).await;
-        assert_eq!(count_files(), 4);
+        assert_eq!(count_files(), 5);
 
         let first = images(&sb, &keep).await[0]["id"].as_str().unwrap().to_owned();
         let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/image/{first}"))).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(count_files(), 3);
+        assert_eq!(count_files(), 4);
         let (status, body) = get_json(&sb, &format!("/rasters/image/{first}")).await;
         let params = assert_data_error(status, &body, StatusCode::NOT_FOUND, "ItemNotFound");
         assert_eq!(params["instance_type"], "image");
         let (status, _) = answer(req(&sb, Method::DELETE, &format!("/rasters/mosaic/{gone}"))).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(count_files(), 1);
+        assert_eq!(count_files(), 2);
         let id = images(&sb, &keep).await[0]["id"].as_str().unwrap().to_owned();
-        (keep, gone, id)
+        (keep, gone, id, seeded)
     };
 
     let sb = start_in(dir.path());
     let (status, list) = get_json(&sb, "/rasters/mosaic").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["id"], keep.as_str());
+    assert_eq!(list.as_array().unwrap().len(), 2, "the demo mosaic and the kept one");
+    assert_eq!(list[1]["id"], keep.as_str());
     let (status, _) = get_json(&sb, &format!("/rasters/mosaic/{drop_mosaic}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, image) = get_json(&sb, &format!("/rasters/image/{image_id}")).await;
     assert_eq!(status, StatusCode::OK, "{image}");
     assert_eq!(image["meta_data"]["crs"], "EPSG:32637");
     let (_, memory) = get_json(&sb, "/rasters/memory").await;
-    assert_eq!(memory["memoryUsed"].as_u64(), Some(std::fs::metadata(&a).unwrap().len()));
+    assert_eq!(memory["memoryUsed"].as_u64(), Some(seeded + std::fs::metadata(&a).unwrap().len()));
     // The file is still there and its pixels still draw.
     let r = req(&sb, Method::GET, &format!("/rasters/image/{image_id}/preview/s")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -567,4 +588,72 @@ async fn large_upload_is_streamed() {
     let image = images(&sb, &mosaic).await.remove(0);
     assert_eq!(image["file_size"].as_u64(), Some(len));
     assert_eq!(image["meta_data"]["width"].as_u64(), Some(u64::from(side)));
+}
+
+#[tokio::test]
+async fn a_processing_on_uploaded_images_shows_their_pixels() {
+    let sb = Sandbox::start(SandboxConfig { processing_seconds: 1.0, ..SandboxConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mosaic = create_mosaic(&sb, "Field").await;
+    upload_ok(&sb, &mosaic, &utm_file(dir.path(), "field.tif")).await;
+    let image = images(&sb, &mosaic).await[0]["id"].as_str().unwrap().to_owned();
+    let (_, project) = get_json(&sb, "/projects/default").await;
+    // An AOI around the image (200 × 150 m from 410000 E, 6180000 N).
+    let (w, n) = utm37_to_lonlat(409_900.0, 6_180_100.0);
+    let (e, s) = utm37_to_lonlat(410_300.0, 6_179_750.0);
+    let geometry = json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]});
+    let (lon, lat) = utm37_to_lonlat(410_100.0, 6_179_925.0);
+    let z = 18;
+    let (x, y) = tile_of(lon, lat, z);
+    let at = |template: &str| {
+        template.replace("{z}", &z.to_string()).replace("{x}", &x.to_string()).replace("{y}", &y.to_string())
+    };
+    let (_, mosaic_json) = get_json(&sb, &format!("/rasters/mosaic/{mosaic}")).await;
+    let (_, uploaded) = fetch_png(&at(mosaic_json["rasterLayer"]["tileUrl"].as_str().unwrap())).await;
+    let uploaded = uploaded.unwrap();
+    let (_, synthetic) = fetch_png(&at(&format!("{}/sandbox/tiles/Mapbox/{{z}}/{{x}}/{{y}}.png", sb.base_url()))).await;
+
+    for source in [json!({"myImagery": {"imageIds": [image]}}), json!({"myImagery": {"mosaicId": mosaic}})] {
+        let body = json!({
+            "name": "On my imagery",
+            "projectId": project["id"],
+            "wdName": "Buildings",
+            "geometry": geometry,
+            "params": {"sourceParams": source},
+        });
+        let (status, created) = send_json(&sb, Method::POST, "/processings/v2", body).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let done = loop {
+            let (_, p) = get_json(&sb, &format!("/processings/{id}/v2")).await;
+            if p["status"] == "OK" {
+                break p;
+            }
+            assert!(std::time::Instant::now() < deadline, "{p}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let template = done["rasterLayer"]["tileUrl"].as_str().unwrap();
+        let (status, tile) = fetch_png(&at(template)).await;
+        assert_eq!(status, StatusCode::OK);
+        let tile = tile.unwrap();
+        assert_eq!(tile, uploaded, "the layer draws the uploaded pixels as the mosaic's tiles do");
+        assert_ne!(Some(&tile), synthetic.as_ref(), "not the provider's synthetic imagery");
+        // The test pattern: red rises from west to east across the image.
+        let opaque: Vec<(u32, u8)> = tile.enumerate_pixels().filter(|p| p.2[3] == 255).map(|p| (p.0, p.2[0])).collect();
+        assert!(opaque.len() > 256 * 256 / 4, "{} opaque pixels", opaque.len());
+        let mean = |f: &dyn Fn(u32) -> bool| {
+            let v: Vec<f64> = opaque.iter().filter(|p| f(p.0)).map(|p| f64::from(p.1)).collect();
+            v.iter().sum::<f64>() / v.len().max(1) as f64
+        };
+        assert!(mean(&|px| px < 96) + 20.0 < mean(&|px| px > 160), "no west-east red ramp");
+        // The TileJSON names the same tiles and the AOI's extent.
+        let (_, tile_json) =
+            answer(reqwest::Client::new().get(done["rasterLayer"]["tileJsonUrl"].as_str().unwrap())).await;
+        assert_eq!(tile_json["tiles"][0], template);
+        let bounds: Vec<f64> = tile_json["bounds"].as_array().unwrap().iter().map(|b| b.as_f64().unwrap()).collect();
+        for (b, want) in bounds.iter().zip([w, s, e, n]) {
+            assert!((b - want).abs() < 1e-9, "{bounds:?}");
+        }
+    }
 }

@@ -268,7 +268,7 @@ async fn project_has_every_key() {
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["id"], project["id"]);
-    assert_eq!(list[1]["name"], "Demo: city blocks");
+    assert_eq!(list[1]["name"], "Demo: Almaty");
     assert!(list[1]["description"].is_string());
     let (status, same) = get_json(&sb, &format!("/projects/{}", project["id"].as_str().unwrap())).await;
     assert_eq!(status, StatusCode::OK);
@@ -352,7 +352,7 @@ async fn projects_page_filters_sorts_and_pages() {
     let all = page(json!({"limit": 50, "offset": 0, "sortBy": "NAME", "sortOrder": "ASC"})).await;
     assert_eq!(all["total"], 6);
     assert_eq!(all["count"], 6);
-    assert_eq!(names(&all), ["Alpha site", "beta", "Default project", "delta", "Demo: city blocks", "Gamma ALPHA"]);
+    assert_eq!(names(&all), ["Alpha site", "beta", "Default project", "delta", "Demo: Almaty", "Gamma ALPHA"]);
 
     let filtered =
         page(json!({"limit": 50, "offset": 0, "filter": "alpha", "sortBy": "NAME", "sortOrder": "DESC"})).await;
@@ -366,7 +366,7 @@ async fn projects_page_filters_sorts_and_pages() {
     let next = page(json!({"limit": 2, "offset": 2, "sortBy": "CREATED", "sortOrder": "DESC"})).await;
     assert_eq!(names(&next), ["beta", "Alpha site"]);
     let oldest = page(json!({"limit": 2, "offset": 0, "sortBy": "CREATED", "sortOrder": "ASC"})).await;
-    assert_eq!(names(&oldest), ["Default project", "Demo: city blocks"]);
+    assert_eq!(names(&oldest), ["Default project", "Demo: Almaty"]);
     let beyond = page(json!({"limit": 10, "offset": 100, "sortBy": "NAME", "sortOrder": "ASC"})).await;
     assert_eq!(beyond["total"], 6);
     assert_eq!(beyond["count"], 0);
@@ -382,7 +382,7 @@ async fn projects_page_filters_sorts_and_pages() {
     // The client's own query type is accepted as is.
     let query = mapflow_desktop::api::ProjectPageQuery { filter: Some("DEMO".into()), ..Default::default() };
     let typed = page(serde_json::to_value(query).unwrap()).await;
-    assert_eq!(names(&typed), ["Demo: city blocks"]);
+    assert_eq!(names(&typed), ["Demo: Almaty"]);
 
     let (status, body) =
         send_json(&sb, Method::POST, "/projects/page", json!({"limit": 5, "offset": 0, "sortBy": "SIZE"})).await;
@@ -404,7 +404,7 @@ async fn state_persists_across_restart() {
             send_json(&sb, reqwest::Method::PUT, &format!("/projects/{id}"), json!({"description": "saved"})).await;
         assert_eq!(status, StatusCode::OK);
         let (_, list) = get_json(&sb, "/projects").await;
-        let demo = list.as_array().unwrap().iter().find(|p| p["name"] == "Demo: city blocks").unwrap().clone();
+        let demo = list.as_array().unwrap().iter().find(|p| p["name"] == "Demo: Almaty").unwrap().clone();
         let demo_id = demo["id"].as_str().unwrap().to_owned();
         let r = req(&sb, reqwest::Method::DELETE, &format!("/projects/{demo_id}")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
@@ -427,9 +427,16 @@ async fn state_persists_across_restart() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != STATE_FILE)
+        .filter(|n| n != STATE_FILE && n != "rasters")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // `rasters/` holds the demo mosaic's image, and nothing half-written.
+    let images: Vec<String> = std::fs::read_dir(dir.path().join("rasters"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert!(images[0].ends_with(".tif") && !images[0].starts_with('.'), "{images:?}");
 }
 
 #[tokio::test]

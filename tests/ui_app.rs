@@ -105,7 +105,7 @@ fn create_rename_and_delete_a_project() {
 fn settings_survive_a_restart() {
     let mut h = harness();
     signed_in_to_sandbox(&mut h);
-    support::open_project(&mut h, "Demo: city blocks");
+    support::open_project(&mut h, "Demo: Almaty");
     h.get_by_label("Zoom in").click();
     h.run_steps(2);
     let zoom = app(&h).map.memory.zoom();
@@ -125,7 +125,7 @@ fn settings_survive_a_restart() {
     let mut h = support::harness_in(dir, restored);
     signed_in_to_sandbox(&mut h);
     wait_for(&mut h, "the last project to reopen", |h| {
-        app(h).state.open_project.value().is_some_and(|p| p.name == "Demo: city blocks")
+        app(h).state.open_project.value().is_some_and(|p| p.name == "Demo: Almaty")
     });
     assert!((app(&h).map.memory.zoom() - zoom).abs() < 1e-9, "the map view is restored");
     assert_eq!(app(&h).state.settings.aoi.aoi.polygons.len(), 1, "the AOI draft is restored");

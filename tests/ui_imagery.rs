@@ -54,6 +54,10 @@ fn create_upload_inspect_rename_delete() {
     let [w, s, e, n] = footprint.bbox().unwrap();
     assert!(w > 37.0 && e < 39.0 && s > 55.0 && n < 56.5, "{w} {s} {e} {n}");
 
+    // The seeded "Demo mosaic" is listed above: bring the image's buttons into view (the
+    // pane scrolls with an animation).
+    h.get_by_label("Rename file…").scroll_to_me();
+    h.run_steps(30);
     h.get_by_label("Rename file…").click();
     h.run_steps(2);
     h.get_by_label("File name").focus();
@@ -66,6 +70,8 @@ fn create_upload_inspect_rename_delete() {
         app(h).state.imagery.images.value().is_some_and(|i| i.iter().any(|i| i.filename == "north-field.tif"))
     });
 
+    h.get_by_label("Delete file…").scroll_to_me();
+    h.run_steps(30);
     h.get_by_label("Delete file…").click();
     h.run_steps(2);
     h.get_by_label_contains("Delete “north-field.tif” from the mosaic?");

@@ -440,6 +440,44 @@ pub fn write_test_geotiff(
     pixel_size: [f64; 2],
     georef: bool,
 ) -> std::io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let grid = Grid { width, height, bands, epsg, origin, pixel_size, georef };
+    write_geotiff(&mut out, &grid, |x, y, band| pattern(x, y, width, height, band))?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
+/// An RGB picture as a georeferenced GeoTIFF in memory (the layout of
+/// [`write_test_geotiff`]), for imagery the sandbox draws itself, such as its demo
+/// mosaic. `origin` is the upper-left corner in units of `epsg`.
+pub fn encode_rgb_geotiff(
+    picture: &image::RgbImage,
+    epsg: u32,
+    origin: [f64; 2],
+    pixel_size: [f64; 2],
+) -> std::io::Result<Vec<u8>> {
+    let (width, height) = picture.dimensions();
+    let grid = Grid { width, height, bands: 3, epsg, origin, pixel_size, georef: true };
+    let mut out = std::io::Cursor::new(Vec::new());
+    write_geotiff(&mut out, &grid, |x, y, band| picture.get_pixel(x, y)[usize::from(band)])?;
+    Ok(out.into_inner())
+}
+
+/// The raster grid of a GeoTIFF to write.
+#[derive(Clone, Copy)]
+struct Grid {
+    width: u32,
+    height: u32,
+    bands: u16,
+    epsg: u32,
+    origin: [f64; 2],
+    pixel_size: [f64; 2],
+    georef: bool,
+}
+
+/// Writes a classic little-endian, uncompressed, stripped uint8 GeoTIFF of `grid` whose
+/// samples are `sample(x, y, band)`, row by row.
+fn write_geotiff<W: Write>(out: &mut W, grid: &Grid, sample: impl Fn(u32, u32, u16) -> u8) -> std::io::Result<()> {
+    let Grid { width, height, bands, epsg, origin, pixel_size, georef } = *grid;
     if width == 0 || height == 0 || bands == 0 {
         return Err(invalid_input("width, height and bands must be positive"));
     }
@@ -456,7 +494,6 @@ pub fn write_test_geotiff(
         return Err(invalid_input("more than 4 GiB of pixels; classic TIFF cannot hold it"));
     }
 
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let data_start = 8u32;
     let ifd_offset = {
         let end = u64::from(data_start) + data_bytes;
@@ -469,8 +506,8 @@ pub fn write_test_geotiff(
     let mut row = vec![0u8; row_bytes as usize];
     for y in 0..height {
         for (x, pixel) in row.chunks_exact_mut(usize::from(bands)).enumerate() {
-            for (b, sample) in pixel.iter_mut().enumerate() {
-                *sample = pattern(x as u32, y, width, height, b as u16);
+            for (b, value) in pixel.iter_mut().enumerate() {
+                *value = sample(x as u32, y, b as u16);
             }
         }
         out.write_all(&row)?;
@@ -540,7 +577,7 @@ pub fn write_test_geotiff(
     }
     out.write_all(&0u32.to_le_bytes())?;
     out.write_all(&tail)?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    out.flush()
 }
 
 // ---- Previews ----

@@ -12,6 +12,11 @@
 //! - `legion-…`: WorldView-2/3, GeoEye-1, WorldView Legion, Pléiades and Pléiades Neo
 //!   scenes of 10–26 km, tilted along a sun-synchronous ground track and sheared by the
 //!   off-nadir look;
+//! - `legion-tasked-…`: more sub-metre scenes over populated places, where imaging
+//!   satellites are tasked most: short strips near the bundled gazetteer's cities of
+//!   [`TASKED_MIN_POPULATION`] people or more, mostly clear (tasked collections are
+//!   accepted only under a cloud ceiling), so that a search over a city with a date
+//!   window of a few months still finds sub-metre imagery;
 //! - `legion-spot-…`: SPOT 6/7 scenes of about 60 km;
 //! - `legion-mosaic-…`: yearly cloud-free basemap mosaics, one cell each, with tiled (xyz)
 //!   previews;
@@ -67,6 +72,8 @@ pub(crate) const PREVIEW_SIZE: u32 = 256;
 enum Family {
     /// Sub-metre scenes of the Legion provider.
     Scene,
+    /// Sub-metre scenes over populated places, of the Legion provider.
+    Tasked,
     /// SPOT 6/7 scenes (1.5 m) of the Legion provider.
     Spot,
     /// Yearly basemap mosaics of the Legion provider.
@@ -76,12 +83,13 @@ enum Family {
 }
 
 impl Family {
-    const ALL: [Family; 4] = [Family::Scene, Family::Spot, Family::Mosaic, Family::Sentinel];
+    const ALL: [Family; 5] = [Family::Scene, Family::Tasked, Family::Spot, Family::Mosaic, Family::Sentinel];
 
     /// The id prefix; ids are `<prefix>-<ix>-<iy>-<slot>`.
     fn prefix(self) -> &'static str {
         match self {
             Family::Scene => "legion",
+            Family::Tasked => "legion-tasked",
             Family::Spot => "legion-spot",
             Family::Mosaic => "legion-mosaic",
             Family::Sentinel => "sentinel2",
@@ -103,7 +111,7 @@ impl Family {
     /// The grid's cell size, degrees.
     fn cell_deg(self) -> f64 {
         match self {
-            Family::Scene => 0.25,
+            Family::Scene | Family::Tasked => 0.25,
             _ => 1.0,
         }
     }
@@ -112,6 +120,8 @@ impl Family {
     fn reach_km(self) -> f64 {
         match self {
             Family::Scene => 24.0,
+            // A strip's half diagonal beyond the farthest offset from its city.
+            Family::Tasked => TASKED_MAX_OFFSET_KM + 14.0,
             Family::Spot => 50.0,
             Family::Mosaic => 0.0,
             Family::Sentinel => 85.0,
@@ -122,6 +132,7 @@ impl Family {
     fn tag(self) -> u64 {
         match self {
             Family::Scene => 0x5CE4E,
+            Family::Tasked => 0x7A5CED,
             Family::Spot => 0x5B07,
             Family::Mosaic => 0x4051C,
             Family::Sentinel => 0x5E47,
@@ -133,6 +144,8 @@ impl Family {
     fn per_cell(self) -> f64 {
         match self {
             Family::Scene => 12.0,
+            // Not by cell: by the cells' cities (see `slots`).
+            Family::Tasked => 0.0,
             Family::Spot => 6.0,
             Family::Mosaic => 4.0,
             Family::Sentinel => 18.0,
@@ -149,6 +162,9 @@ impl Family {
             // One per year; a year may be missing (see `mosaic`).
             return self.per_cell() as u64;
         }
+        if self == Family::Tasked {
+            return tasked_cities(ix, iy).iter().map(|c| c.scenes).sum();
+        }
         let mean = self.per_cell() * cell.centre().1.to_radians().cos();
         let mut rng = Rng::new(&[self.tag(), ix as u64, iy as u64, u64::MAX]);
         (mean.floor() + f64::from(u8::from(rng.unit() < mean.fract()))) as u64
@@ -161,6 +177,7 @@ impl Family {
         let id = format!("{}-{ix}-{iy}-{slot}", self.prefix());
         let scene = match self {
             Family::Scene => high_res(&cell, &mut rng, id),
+            Family::Tasked => tasked(ix, iy, slot, &mut rng, id),
             Family::Spot => spot(&cell, &mut rng, id),
             Family::Mosaic => mosaic(&cell, &mut rng, id, slot),
             Family::Sentinel => sentinel(&cell, &mut rng, id),
@@ -393,6 +410,114 @@ fn high_res(cell: &Cell, rng: &mut Rng, id: String) -> Option<Scene> {
         acquired: morning(days_ago, lon, rng),
         zoom: 18,
         available: rng.chance(0.88),
+        footprint,
+    })
+}
+
+/// Cities of at least this many people get tasked sub-metre scenes.
+pub(crate) const TASKED_MIN_POPULATION: u64 = 300_000;
+/// Tasked scenes of a city of a million people over the four years of the archive; a
+/// city gets this many times the square root of its millions, at most
+/// [`TASKED_MAX_FACTOR`] times.
+const TASKED_PER_MILLION: f64 = 110.0;
+/// The most a city's size multiplies its tasked scenes (and their spread).
+const TASKED_MAX_FACTOR: f64 = 1.5;
+/// The farthest a tasked scene's centre lies from its city, km.
+const TASKED_MAX_OFFSET_KM: f64 = 36.0;
+/// A city this close to a larger one, km, is part of the larger one's metropolitan area
+/// and gets no tasked scenes of its own (else a conurbation such as Tokyo–Yokohama would
+/// stack them several times over).
+const TASKED_METRO_KM: f64 = 35.0;
+
+/// A city as the tasked family sees it.
+#[derive(Clone, Copy, Debug)]
+struct TaskedCity {
+    lon: f64,
+    lat: f64,
+    /// √(millions of people), capped at [`TASKED_MAX_FACTOR`].
+    factor: f64,
+    /// How many tasked scenes it has.
+    scenes: u64,
+}
+
+/// The cities of the gazetteer in the 0.25° cell (ix, iy), largest first, none within
+/// [`TASKED_METRO_KM`] of a larger one; read from the bundled gazetteer once.
+fn tasked_cities(ix: i64, iy: i64) -> &'static [TaskedCity] {
+    static CELLS: std::sync::OnceLock<HashMap<(i64, i64), Vec<TaskedCity>>> = std::sync::OnceLock::new();
+    let cells = CELLS.get_or_init(|| {
+        let d = Family::Tasked.cell_deg();
+        let mut cells: HashMap<(i64, i64), Vec<TaskedCity>> = HashMap::new();
+        let mut kept: Vec<(f64, f64)> = Vec::new();
+        for place in crate::map::Gazetteer::largest(TASKED_MIN_POPULATION) {
+            if place.lat.abs() > MAX_LAT - 1.0 {
+                continue;
+            }
+            let near = |&(lon, lat): &(f64, f64)| {
+                let dx = (place.lon - lon) * KM_PER_DEG_LON * place.lat.to_radians().cos();
+                let dy = (place.lat - lat) * KM_PER_DEG_LAT;
+                dx.hypot(dy) < TASKED_METRO_KM
+            };
+            if kept.iter().any(near) {
+                continue;
+            }
+            kept.push((place.lon, place.lat));
+            let factor = (place.population as f64 / 1e6).sqrt().min(TASKED_MAX_FACTOR);
+            let scenes = (TASKED_PER_MILLION * factor).round() as u64;
+            let key = (((place.lon + 180.0) / d).floor() as i64, ((place.lat + 90.0) / d).floor() as i64);
+            cells.entry(key).or_default().push(TaskedCity { lon: place.lon, lat: place.lat, factor, scenes });
+        }
+        cells
+    });
+    cells.get(&(ix, iy)).map_or(&[], Vec::as_slice)
+}
+
+/// A tasked sub-metre scene: a short strip near one of the cell's cities (the city that
+/// slot `slot` falls to), spread over its metropolitan area, mostly clear.
+fn tasked(ix: i64, iy: i64, slot: u64, rng: &mut Rng, id: String) -> Option<Scene> {
+    let mut rest = slot;
+    let city = tasked_cities(ix, iy).iter().find(|c| {
+        let here = rest < c.scenes;
+        rest = rest.saturating_sub(c.scenes);
+        here
+    })?;
+    // A Gaussian offset (Box-Muller), as wide as the city is large, cut at the maximum.
+    let spread = 5.0 + 7.0 * city.factor;
+    let (u1, u2) = (rng.unit().max(1e-12), rng.unit());
+    let r = (spread * (-2.0 * u1.ln()).sqrt()).min(TASKED_MAX_OFFSET_KM);
+    let (east, north) = (r * (std::f64::consts::TAU * u2).cos(), r * (std::f64::consts::TAU * u2).sin());
+    let lat = city.lat + north / KM_PER_DEG_LAT;
+    let lon = city.lon + east / (KM_PER_DEG_LON * city.lat.to_radians().cos().max(1e-6));
+    let days_ago = rng.int(1, ARCHIVE_DAYS);
+    let flying: Vec<&Satellite> = HIGH_RES.iter().filter(|s| s.since_days_ago.is_none_or(|d| days_ago <= d)).collect();
+    let total: u32 = flying.iter().map(|s| s.weight).sum();
+    let mut pick = rng.int(0, i64::from(total) - 1);
+    let sat = flying.iter().find(|s| {
+        pick -= i64::from(s.weight);
+        pick < 0
+    })?;
+    // Tasked looks are steered closer to nadir than archive ones.
+    let off_nadir = round2(0.8 * sat.max_off_nadir * rng.unit().powf(1.8));
+    let look = off_nadir / 35.0;
+    let resolution = if sat.coarsens { round2(sat.gsd * (1.0 + 0.08 * look * look)) } else { sat.gsd };
+    let width = sat.swath_km * (1.0 + 0.3 * look * look);
+    let length = rng.range(6.0, 12.0);
+    let heading = track_azimuth(lat) + rng.range(-4.0, 4.0);
+    let shear = 0.15 * look * if rng.chance(0.5) { 1.0 } else { -1.0 };
+    let footprint = quad(rng, (lon, lat), width, length, heading, shear);
+    Some(Scene {
+        id,
+        provider: seed::LEGION,
+        mosaic: false,
+        sensor: sat.sensor,
+        sat_id: sat.sat_ids[rng.int(0, sat.sat_ids.len() as i64 - 1) as usize],
+        bands: if rng.chance(0.7) { "RGBN" } else { "RGB" },
+        resolution,
+        // Accepted under a cloud ceiling of 12 %.
+        cloud_cover: round2(12.0 * rng.unit().powi(2)),
+        off_nadir,
+        acquired: morning(days_ago, lon, rng),
+        zoom: 18,
+        available: rng.chance(0.92),
         footprint,
     })
 }
@@ -825,6 +950,26 @@ pub(crate) fn render_xyz(scene: &Scene, z: u8, x: u32, y: u32) -> RgbaImage {
         let inside = point_in_ring((f64::from(i) + 0.5, f64::from(j) + 0.5), &ring);
         Rgba([p[0], p[1], p[2], if inside { 255 } else { 0 }])
     })
+}
+
+/// A tile (z, x, y) of several images' tiled previews, later ones drawn over earlier
+/// ones: what a processing on these catalog images shows as its imagery.
+pub(crate) fn render_scenes_xyz(scenes: &[Scene], z: u8, x: u32, y: u32) -> RgbaImage {
+    let mut out: Option<RgbaImage> = None;
+    for scene in scenes {
+        let tile = render_xyz(scene, z, x, y);
+        match &mut out {
+            None => out = Some(tile),
+            Some(out) => {
+                for (dst, src) in out.pixels_mut().zip(tile.pixels()) {
+                    if src[3] > 0 {
+                        *dst = *src;
+                    }
+                }
+            }
+        }
+    }
+    out.unwrap_or_else(|| RgbaImage::new(imagery::TILE_SIZE, imagery::TILE_SIZE))
 }
 
 /// Even-odd point-in-polygon test.

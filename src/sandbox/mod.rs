@@ -12,9 +12,11 @@
 //! [`error`] the API error bodies, [`imagery`] the synthetic imagery and [`tiles`] its
 //! cache, [`catalog`] the imagery catalog and its previews (served from a second port).
 //! [`rasters`] holds the Data API's rules (uploads and their checks, storage, previews and
-//! mosaic tiles drawn from the uploaded imagery).
+//! mosaic tiles drawn from the uploaded imagery). [`demo`] fills a fresh account's demo
+//! project.
 
 mod catalog;
+mod demo;
 mod error;
 mod faults;
 mod imagery;
@@ -60,6 +62,9 @@ pub struct SandboxConfig {
     pub data_dir: Option<PathBuf>,
     /// How long a simulated processing takes, in seconds.
     pub processing_seconds: f64,
+    /// How many seconds after a fresh account is seeded its demo processing that is still
+    /// running finishes (see [`seed::DEMO_PROJECT_NAME`]); tests shorten it.
+    pub demo_finish_seconds: f64,
 }
 
 impl Default for SandboxConfig {
@@ -69,6 +74,7 @@ impl Default for SandboxConfig {
             token: demo_token(),
             data_dir: None,
             processing_seconds: 5.0,
+            demo_finish_seconds: 75.0,
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::api::{
     ProcessingRequest, ProcessingStatus, ProjectId, Provider, Rating, SourceParams, TileLayer, WorkflowDef,
 };
 
+use super::catalog;
 use super::error::{ApiError, ApiResult};
 use super::results;
 use super::seed;
@@ -81,8 +82,13 @@ pub(crate) struct ProcessingRecord {
     pub blocks: Vec<ProcessingBlock>,
     #[serde(default)]
     pub meta: Value,
-    /// The tile set of the sandbox's tile route showing the imagery used.
+    /// The tile set of the sandbox's tile route showing the imagery used, for a provider's
+    /// imagery (and for sources whose pixels the sandbox does not have).
     pub imagery: String,
+    /// The uploaded images or catalog scenes the run used, whose pixels its `rasterLayer`
+    /// shows; `None` for a provider's imagery.
+    #[serde(default)]
+    pub raster_source: Option<RasterSource>,
     /// The id of `rasterLayer` (and of its TileJSON).
     pub raster_id: String,
     /// What each run fails with; empty when it succeeds.
@@ -99,6 +105,16 @@ pub(crate) struct ProcessingRecord {
     pub rating: Option<Rating>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+}
+
+/// The imagery a run used that the sandbox holds the pixels of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub(crate) enum RasterSource {
+    /// Uploaded images (`myImagery`), by id, as they were when the run was created.
+    Images { ids: Vec<String> },
+    /// Catalog scenes (`imagerySearch`), by id.
+    Scenes { ids: Vec<String> },
 }
 
 /// Where a processing is at a moment.
@@ -214,13 +230,22 @@ pub(crate) fn to_api(base_url: &str, p: &ProcessingRecord, now: DateTime<Utc>) -
     }
 }
 
-/// The imagery layer of a processing: the sandbox's synthetic tiles of its source.
+/// The imagery layer of a processing: tiles of the imagery it ran on.
 fn raster_layer(base_url: &str, p: &ProcessingRecord) -> TileLayer {
     TileLayer {
         id: Some(p.raster_id.clone()),
         name: None,
-        tile_url: seed::preview_url(base_url, &p.imagery),
+        tile_url: tile_url(base_url, p),
         tile_json_url: Some(tile_json_url(base_url, &p.raster_id)),
+    }
+}
+
+/// The tile template of a processing's imagery: the provider's synthetic tiles, or, for
+/// uploaded images and catalog scenes, tiles drawn from their pixels.
+pub(crate) fn tile_url(base_url: &str, p: &ProcessingRecord) -> String {
+    match &p.raster_source {
+        None => seed::preview_url(base_url, &p.imagery),
+        Some(_) => format!("{base_url}/sandbox/raster-tiles/{}/{{z}}/{{x}}/{{y}}.png", p.raster_id),
     }
 }
 
@@ -243,7 +268,7 @@ pub(crate) fn tile_json(base_url: &str, p: &ProcessingRecord) -> Value {
         "tilejson": "2.2.0",
         "name": p.name,
         "scheme": "xyz",
-        "tiles": [seed::preview_url(base_url, &p.imagery)],
+        "tiles": [tile_url(base_url, p)],
         "bounds": bounds,
         "center": [(bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0, 16],
         "minzoom": 0,
@@ -290,6 +315,8 @@ pub(crate) struct Plan {
     pub blocks: Vec<ProcessingBlock>,
     /// The tile set showing the imagery.
     pub imagery: Option<String>,
+    /// The uploaded images or catalog scenes used.
+    pub raster_source: Option<RasterSource>,
     pub cost: i64,
     pub failure: Vec<ProcessingMessage>,
 }
@@ -415,7 +442,7 @@ pub(crate) fn plan(body: Value, purpose: Purpose, state: &PersistedState) -> Api
         .param("area", area_m2.round() as i64));
     }
 
-    let source = if has_source { Some(check_source(&request.params.source_params)?) } else { None };
+    let source = if has_source { Some(check_source(&request.params.source_params, state)?) } else { None };
     let provider = source.as_ref().and_then(|s| s.provider.clone());
     if let Some(provider) = &provider
         && let Some(min_km2) = provider.min_area_sq_km
@@ -450,9 +477,11 @@ pub(crate) fn plan(body: Value, purpose: Purpose, state: &PersistedState) -> Api
     };
     let price = model.price_with(&enabled) + provider_price;
 
+    let coarsest = source.as_ref().and_then(|s| s.scenes.iter().map(|c| c.resolution).max_by(f64::total_cmp));
     Ok(Plan {
-        failure: failure_of(&model, &zoom, effective_zoom),
+        failure: failure_of(&model, &zoom, effective_zoom, coarsest),
         cost: credits(area_m2 / 1e6 * price),
+        raster_source: source.as_ref().and_then(|s| s.raster_source.clone()),
         imagery: source.and_then(|s| s.imagery),
         aois,
         area_m2,
@@ -483,8 +512,15 @@ fn price_at(provider: &Provider, zoom: i64) -> f64 {
     provider.price.iter().filter(|s| s.zoom <= zoom).max_by_key(|s| s.zoom).map_or(0.0, |s| s.price_sq_km)
 }
 
-/// What a run of `model` at this zoom fails with, if anything.
-fn failure_of(model: &WorkflowDef, zoom: &Zoom, effective: Option<i64>) -> Vec<ProcessingMessage> {
+/// What a run of `model` at this zoom fails with, if anything, in the order the
+/// service's validator checks: the zoom's form, the pixel size of the catalog scenes
+/// (`coarsest`, m), then the zoom's level.
+fn failure_of(
+    model: &WorkflowDef,
+    zoom: &Zoom,
+    effective: Option<i64>,
+    coarsest: Option<f64>,
+) -> Vec<ProcessingMessage> {
     let message = |code: &str, params: &[(&str, String)]| {
         let mut parameters: BTreeMap<String, String> =
             params.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
@@ -499,6 +535,15 @@ fn failure_of(model: &WorkflowDef, zoom: &Zoom, effective: Option<i64>) -> Vec<P
             return message("source-validator.InvalidZoomValue", &[("actual_zoom", actual.clone())]);
         }
         Zoom::Absent | Zoom::Level(_) => {}
+    }
+    if let Some(actual) = coarsest {
+        let max = seed::max_resolution(&model.id.0);
+        if actual > max + 1e-9 {
+            return message(
+                "source-validator.PixelSizeTooHigh",
+                &[("max_res", format!("{max:.1}")), ("actual_res", metres(actual))],
+            );
+        }
     }
     let min_zoom = seed::min_zoom(&model.id.0);
     match effective {
@@ -534,16 +579,32 @@ fn take_zoom(source: &mut Value) -> Zoom {
     }
 }
 
+/// A resolution as the validator writes it: `10.0`, `0.46`.
+fn metres(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.1}") } else { format!("{}", (v * 100.0).round() / 100.0) }
+}
+
 /// What the source of a request is, once checked.
 struct Source {
     provider: Option<Provider>,
     /// Whether a missing zoom means the provider's best (providers and catalog images).
     zoom_defaults: bool,
     imagery: Option<String>,
+    /// The catalog scenes picked (`imagerySearch`).
+    scenes: Vec<catalog::Scene>,
+    raster_source: Option<RasterSource>,
 }
 
-/// Checks a source: a known provider, images to process, a URL.
-fn check_source(source: &SourceParams) -> ApiResult<Source> {
+impl Source {
+    fn plain(provider: Option<Provider>, zoom_defaults: bool, imagery: Option<String>) -> Self {
+        Self { provider, zoom_defaults, imagery, scenes: Vec::new(), raster_source: None }
+    }
+}
+
+/// Checks a source: a known provider; catalog images the catalog has for that provider;
+/// uploaded images and mosaics the account has; a URL. An id that names nothing is a 400
+/// `BAD_REQUEST` naming it, as for an unknown provider.
+fn check_source(source: &SourceParams, state: &PersistedState) -> ApiResult<Source> {
     // By `name` as sent; leniently also by any case, or by the display name.
     let find = |providers: Vec<Provider>, name: &str| {
         let name = name.trim();
@@ -560,7 +621,7 @@ fn check_source(source: &SourceParams) -> ApiResult<Source> {
                 ApiError::bad_request(format!("Unknown data provider: {provider_name}"))
                     .param("providerName", provider_name)
             })?;
-            Ok(Source { imagery: Some(provider.name.clone()), provider: Some(provider), zoom_defaults: true })
+            Ok(Source::plain(Some(provider.clone()), true, Some(provider.name)))
         }
         SourceParams::ImagerySearch { data_provider, image_ids, .. } => {
             let provider = find(seed::search_data_providers(), data_provider).ok_or_else(|| {
@@ -570,20 +631,70 @@ fn check_source(source: &SourceParams) -> ApiResult<Source> {
             if image_ids.is_empty() {
                 return Err(ApiError::bad_request("imagerySearch.imageIds must name at least one image"));
             }
-            Ok(Source { imagery: Some(provider.name.clone()), provider: Some(provider), zoom_defaults: true })
+            let mut scenes = Vec::with_capacity(image_ids.len());
+            for id in image_ids {
+                let scene = catalog::find(id.trim()).filter(|s| s.provider == provider.name).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "Unknown image {id}: the catalog of data provider {} has no such image",
+                        provider.name
+                    ))
+                    .param("imageId", id)
+                    .param("providerName", &provider.name)
+                })?;
+                scenes.push(scene);
+            }
+            let ids = scenes.iter().map(|s| s.id.clone()).collect();
+            Ok(Source {
+                imagery: Some(provider.name.clone()),
+                provider: Some(provider),
+                zoom_defaults: true,
+                scenes,
+                raster_source: Some(RasterSource::Scenes { ids }),
+            })
         }
         SourceParams::MyImagery { image_ids, mosaic_id } => {
-            let images = image_ids.as_ref().is_some_and(|ids| !ids.is_empty());
-            if !images && mosaic_id.as_deref().is_none_or(|m| m.trim().is_empty()) {
+            let image_ids: Vec<&str> = image_ids.iter().flatten().map(|i| i.trim()).filter(|i| !i.is_empty()).collect();
+            let mosaic_id = mosaic_id.as_deref().map(str::trim).filter(|m| !m.is_empty());
+            if image_ids.is_empty() && mosaic_id.is_none() {
                 return Err(ApiError::bad_request("myImagery needs imageIds or a mosaicId"));
             }
-            Ok(Source { provider: None, zoom_defaults: false, imagery: None })
+            if let Some(mosaic) = mosaic_id
+                && !state.mosaics.iter().any(|m| m.id == mosaic)
+            {
+                return Err(ApiError::bad_request(format!("Unknown mosaic {mosaic}: the account has no such mosaic"))
+                    .param("mosaicId", mosaic));
+            }
+            for id in &image_ids {
+                if !state.images.iter().any(|i| i.id == *id) {
+                    return Err(ApiError::bad_request(format!(
+                        "Unknown image {id}: the account has no such uploaded image"
+                    ))
+                    .param("imageId", *id));
+                }
+            }
+            let ids: Vec<String> = if image_ids.is_empty() {
+                let mosaic = mosaic_id.unwrap_or_default();
+                super::rasters::images_of(state, mosaic).map(|i| i.id.clone()).collect()
+            } else {
+                image_ids.iter().map(|i| (*i).to_owned()).collect()
+            };
+            if ids.is_empty() {
+                return Err(ApiError::bad_request("The mosaic has no images to process")
+                    .param("mosaicId", mosaic_id.unwrap_or_default()));
+            }
+            Ok(Source {
+                provider: None,
+                zoom_defaults: false,
+                imagery: None,
+                scenes: Vec::new(),
+                raster_source: Some(RasterSource::Images { ids }),
+            })
         }
         SourceParams::UserDefined { url, .. } => {
             if url.trim().is_empty() {
                 return Err(ApiError::bad_request("userDefined.url is required"));
             }
-            Ok(Source { provider: None, zoom_defaults: false, imagery: None })
+            Ok(Source::plain(None, false, None))
         }
     }
 }
@@ -652,6 +763,7 @@ pub(crate) fn record(plan: Plan, project_id: &str, now: DateTime<Utc>, duration_
     };
     ProcessingRecord {
         imagery: plan.imagery.unwrap_or_else(|| format!("raster-{raster_id}")),
+        raster_source: plan.raster_source,
         raster_id,
         name: plan.request.name,
         description: plan.request.description,

@@ -551,6 +551,20 @@ pub(crate) async fn receive(store: &RasterStore, headers: &HeaderMap, body: Body
     Ok(Received { file: temp, filename, size, md5: md5.hex() })
 }
 
+/// A file the sandbox made itself (the demo imagery of a fresh account), stored and
+/// hashed as [`receive`] stores an upload's `file` field, so that it then passes the same
+/// checks ([`check_file`], [`commit`]) as an upload.
+pub(crate) fn receive_bytes(store: &RasterStore, filename: &str, bytes: &[u8]) -> std::io::Result<Received> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(&store.dir)?;
+    let mut file = tempfile::Builder::new().prefix(".upload-").suffix(".part").tempfile_in(&store.dir)?;
+    file.write_all(bytes)?;
+    file.flush()?;
+    let mut md5 = Md5::new();
+    md5.update(bytes);
+    Ok(Received { file, filename: sanitize_filename(filename), size: bytes.len() as u64, md5: md5.hex() })
+}
+
 /// Reads a request body to its end, discarding it: answering before the client has sent
 /// everything would break its connection instead of showing it the answer.
 pub(crate) async fn drain(mut stream: axum::body::BodyDataStream) {

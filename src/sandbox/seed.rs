@@ -55,11 +55,15 @@ pub const PREVIEW_MAX_ZOOM: i64 = 20;
 
 /// Name of the seeded default project.
 pub const DEFAULT_PROJECT_NAME: &str = "Default project";
-/// Name of the seeded demo project.
-pub const DEMO_PROJECT_NAME: &str = "Demo: city blocks";
-/// Description of the seeded demo project.
-pub const DEMO_PROJECT_DESCRIPTION: &str =
-    "A sample project of the sandbox: draw an area over a city and run the Buildings model.";
+/// Name of the seeded demo project, over Almaty, Kazakhstan.
+pub const DEMO_PROJECT_NAME: &str = "Demo: Almaty";
+/// Description of the seeded demo project: what to try in it.
+pub const DEMO_PROJECT_DESCRIPTION: &str = "A tour of the sandbox over Almaty, Kazakhstan. Open a finished \
+     processing to see its result on the map, and hover a building for its class and height; the forest result \
+     is banded by tree height. One run failed: select it to read the validator's message (its credits were \
+     refunded). Another is still running and finishes about a minute after the sandbox first started. Search \
+     the imagery catalog over the city, look at the uploaded image of \"Demo mosaic\" in My imagery, then draw \
+     an area of interest and run a model on it.";
 
 const MODELS_CREATED: &str = "2023-02-14T09:30:00.000000Z";
 const MODELS_UPDATED: &str = "2025-06-02T12:00:00.000000Z";
@@ -164,6 +168,15 @@ pub fn models() -> Vec<WorkflowDef> {
 /// processing with less is accepted and then fails with `source-validator.TooLowZoom`.
 pub fn min_zoom(model_id: &str) -> i64 {
     if model_id == BUILDINGS_AERIAL_ID { 19 } else { 17 }
+}
+
+/// The coarsest imagery a model accepts, m per pixel: the ground resolution of its
+/// [`min_zoom`] at the equator, 156543.03 / 2^z rounded to 0.1 (1.2 for the satellite
+/// models, 0.3 for the aerial one). A catalog image coarser than that is accepted and
+/// then fails with `source-validator.PixelSizeTooHigh`.
+pub fn max_resolution(model_id: &str) -> f64 {
+    let metres = 156_543.03 / 2f64.powi(min_zoom(model_id) as i32);
+    (metres * 10.0).round() / 10.0
 }
 
 /// The model with this id.

@@ -108,7 +108,7 @@ impl Default for PersistedState {
 }
 
 impl PersistedState {
-    /// A fresh account: the default project and a demo project.
+    /// The projects of a fresh account: the default project and the (empty) demo project.
     pub fn seed() -> Self {
         let now = Utc::now();
         let mut state = Self::default();
@@ -119,6 +119,14 @@ impl PersistedState {
             false,
             now - Duration::days(1),
         ));
+        state
+    }
+
+    /// A fresh account as a new sandbox starts with it: the two projects of [`Self::seed`],
+    /// the demo project filled (see [`super::demo`]), and the demo mosaic in `rasters`.
+    pub fn fresh(config: &SandboxConfig, rasters: &RasterStore, now: DateTime<Utc>) -> Self {
+        let mut state = Self::seed();
+        super::demo::populate(&mut state, rasters, config.demo_finish_seconds, now);
         state
     }
 
@@ -176,19 +184,20 @@ impl Store {
         Ok(Self { dir: dir.to_owned(), path: dir.join(STATE_FILE) })
     }
 
-    /// Reads the state file; a missing one gives the seed, a corrupt one is renamed
-    /// aside to `sandbox-state.json.corrupt` (with a warning) and gives the seed too.
-    fn load(&self) -> std::io::Result<PersistedState> {
+    /// Reads the state file; a missing one gives `None` (a fresh account), a corrupt one
+    /// is renamed aside to `sandbox-state.json.corrupt` (with a warning) and gives `None`
+    /// too. A state that was read is never seeded again.
+    fn load(&self) -> std::io::Result<Option<PersistedState>> {
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PersistedState::seed()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
         match serde_json::from_slice::<PersistedState>(&bytes) {
             Ok(mut state) => {
                 state.normalize();
                 tracing::info!("sandbox: loaded state from {}", self.path.display());
-                Ok(state)
+                Ok(Some(state))
             }
             Err(e) => {
                 let aside = self.dir.join(format!("{STATE_FILE}.corrupt"));
@@ -200,7 +209,7 @@ impl Store {
                 if let Err(e) = std::fs::rename(&self.path, &aside) {
                     tracing::warn!("sandbox: could not move the corrupt state file aside: {e}");
                 }
-                Ok(PersistedState::seed())
+                Ok(None)
             }
         }
     }
@@ -240,15 +249,18 @@ impl Shared {
     /// Loads (or seeds) the state for a server bound to `addr`.
     pub fn new(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let store = config.data_dir.as_deref().map(Store::new).transpose()?;
+        let rasters = RasterStore::new(config.data_dir.as_deref())?;
         let state = match &store {
             Some(store) => {
-                let state = store.load()?;
+                let state = match store.load()? {
+                    Some(state) => state,
+                    None => PersistedState::fresh(&config, &rasters, Utc::now()),
+                };
                 store.save(&state)?;
                 state
             }
-            None => PersistedState::seed(),
+            None => PersistedState::fresh(&config, &rasters, Utc::now()),
         };
-        let rasters = RasterStore::new(config.data_dir.as_deref())?;
         Ok(Self {
             base_url: base_url(addr),
             config,
