@@ -5,8 +5,9 @@
 
 mod support;
 
+use egui_kittest::kittest::Queryable;
 use mapflow_desktop::app::Language;
-use support::{app, app_mut, harness, signed_in_to_sandbox, wait_for};
+use support::{app, app_mut, signed_in_to_sandbox, wait_for};
 
 #[test]
 fn the_main_screen_in_both_languages() {
@@ -15,8 +16,26 @@ fn the_main_screen_in_both_languages() {
         // SAFETY: the only test of this binary, before anything reads the environment.
         unsafe { std::env::set_var("WGPU_BACKEND", "gl") };
     }
-    let mut h = harness();
+    // The map on the bundled world only, and the demo's running processing held at 0 %, so
+    // no tile or clock changes the picture.
+    let mut settings = mapflow_desktop::app::Settings::default();
+    settings.map.basemap = mapflow_desktop::map::Basemap::OfflineOnly;
+    let mut h = support::harness_tuned(tempfile::tempdir().unwrap(), settings, |o| {
+        o.worker.sandbox.demo_finish_seconds = 1e7;
+    });
     signed_in_to_sandbox(&mut h);
+    // The first look: the demo's newest result on the map and the catalog over it.
+    wait_for(&mut h, "the demo's result and its catalog scenes", |h| {
+        let s = &app(h).state;
+        s.selected_processing.as_ref().and_then(|id| s.results.get(id)).and_then(|v| v.layer()).is_some()
+            && s.catalog.results.value().is_some_and(|p| !p.images.is_empty())
+    });
+    // Its imagery under it loads tile by tile; the layout is the point here, not the pixels.
+    for view in app_mut(&mut h).state.results.values_mut() {
+        view.raster_url = None;
+    }
+    // The default project, empty, keeps dates out of the table.
+    h.get_by_label("Default project").click();
     wait_for(&mut h, "the default project open with its processings", |h| {
         let s = &app(h).state;
         s.open_project.value().is_some_and(|p| p.is_default) && s.processings.value().is_some()

@@ -168,6 +168,8 @@ impl CatalogState {
 impl AppState {
     /// Searches over the current AOI with the current filters, from page `offset`.
     pub fn search_catalog(&mut self, offset: i64) -> Option<Command> {
+        // The user's own search wins over the one a first run would make.
+        self.first_look_search = None;
         let limits = crate::ui::new_processing::aoi_limits(self);
         let (aoi, _) = self.settings.aoi.checked(&limits);
         let aoi = aoi.clone();

@@ -109,13 +109,16 @@ pub struct AppState {
     pub first_look: Option<ProjectId>,
     /// On a first run, the processing whose result, once loaded, the catalog is searched over.
     pub first_look_search: Option<ProcessingId>,
+    /// No project was saved from a last run: the first to open is the one with most results.
+    pub first_run: bool,
 }
 
 impl AppState {
     pub fn new(settings: Settings) -> Self {
         let sign_in = SignInForm { server: settings.server_url.clone(), remember: true, ..SignInForm::default() };
         let builtin = settings.builtin_file_chooser;
-        let mut state = Self { settings, sign_in, connecting: true, ..Self::default() };
+        let first_run = settings.last_project.is_none();
+        let mut state = Self { settings, sign_in, connecting: true, first_run, ..Self::default() };
         state.restore_catalog();
         if builtin {
             state.follow_up.push(Command::SetFileChooser { builtin });
@@ -209,12 +212,23 @@ impl AppState {
         if !matches!(self.open_project, Remote::NotRequested) || self.settings.last_project.is_some() {
             return;
         }
+        if self.projects.value().is_none() {
+            return;
+        }
+        // Later (the open project deleted, another server), the default project.
+        let first_run = std::mem::take(&mut self.first_run);
         let first = self.projects.value().and_then(|p| {
-            p.results.iter().max_by_key(|p| (p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default))
+            if first_run {
+                p.results
+                    .iter()
+                    .max_by_key(|p| (p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default))
+            } else {
+                p.results.iter().find(|p| p.is_default).or(p.results.first())
+            }
         });
         let Some(first) = first else { return };
         let (id, has_results) = (first.id.clone(), first.processing_counts.get("succeeded").is_some_and(|n| *n > 0));
-        if has_results {
+        if has_results && first_run {
             self.first_look = Some(id.clone());
         }
         let cmd = self.open_project_command(id);
@@ -368,6 +382,11 @@ impl AppState {
                     return;
                 }
                 let changed = self.open_project_id() != Some(&id);
+                // The user went elsewhere before the first look was taken: it is dropped.
+                if self.first_look.as_ref().is_some_and(|first| first != &id) {
+                    self.first_look = None;
+                    self.first_look_search = None;
+                }
                 self.settings.last_project = Some(id);
                 self.open_project.finish(result);
                 if changed {
