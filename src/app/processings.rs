@@ -64,8 +64,9 @@ impl AppState {
         Some(Command::EstimateCost { request })
     }
 
-    /// Shows the result of `id` on the map, loading it first.
+    /// Shows the result of `id` on the map, loading it first; the map goes to it once loaded.
     pub fn show_result(&mut self, id: &ProcessingId) -> Option<Command> {
+        self.zoom_on_load = Some(id.clone());
         let raster_url = self
             .processing(id)
             .and_then(|p| p.raster_layer.as_ref())
@@ -77,8 +78,14 @@ impl AppState {
             if view.raster_url.is_none() {
                 view.raster_url = raster_url;
             }
-            if !matches!(view.state, ResultState::Failed(_)) {
-                return None;
+            match &view.state {
+                ResultState::Ready(layer) => {
+                    self.zoom_request = layer.bbox();
+                    self.zoom_on_load = None;
+                    return None;
+                }
+                ResultState::Loading => return None,
+                ResultState::Failed(_) => {}
             }
             view.state = ResultState::Loading;
         } else {
@@ -223,7 +230,8 @@ impl AppState {
                 if let Some(view) = self.results.get_mut(&id) {
                     match result {
                         Ok(layer) => {
-                            if view.style.visible {
+                            if view.style.visible && self.zoom_on_load.as_ref() == Some(&id) {
+                                self.zoom_on_load = None;
                                 self.zoom_request = layer.bbox();
                             }
                             // A first run also shows what the catalog has over that work.

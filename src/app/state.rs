@@ -109,6 +109,9 @@ pub struct AppState {
     pub first_look: Option<ProjectId>,
     /// On a first run, the processing whose result, once loaded, the catalog is searched over.
     pub first_look_search: Option<ProcessingId>,
+    /// The result the map goes to once it has loaded; dropped when the user opens another
+    /// project before then.
+    pub zoom_on_load: Option<ProcessingId>,
     /// No project was saved from a last run: the first to open is the one with most results.
     pub first_run: bool,
 }
@@ -383,9 +386,12 @@ impl AppState {
                 }
                 let changed = self.open_project_id() != Some(&id);
                 // The user went elsewhere before the first look was taken: it is dropped.
-                if self.first_look.as_ref().is_some_and(|first| first != &id) {
-                    self.first_look = None;
+                if changed {
+                    if self.first_look.as_ref().is_some_and(|first| first != &id) {
+                        self.first_look = None;
+                    }
                     self.first_look_search = None;
+                    self.zoom_on_load = None;
                 }
                 self.settings.last_project = Some(id);
                 self.open_project.finish(result);
