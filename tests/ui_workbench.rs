@@ -360,3 +360,26 @@ fn the_cost_is_estimated_before_a_name_is_typed() {
     assert_eq!(app(&h).state.cost_request, asked, "the estimate stands");
     assert!(h.query_all_by_label(&format!("{cost:.0} credits")).next().is_some());
 }
+
+#[test]
+fn the_processings_table_narrows_with_its_pane() {
+    use egui_kittest::kittest::{NodeT, Queryable as _};
+    let mut h = harness();
+    signed_in_to_sandbox(&mut h);
+    wait_for(&mut h, "the demo's processings", |h| {
+        app(h).state.processings.value().is_some_and(|p| !p.results.is_empty())
+    });
+    for size in [egui::vec2(1280.0, 800.0), egui::vec2(1024.0, 680.0), egui::vec2(1280.0, 800.0)] {
+        h.set_size(size);
+        h.run_steps(4);
+        // The table sits under the map, as wide as its pane.
+        let map = support::map_rect(&h);
+        let created = h.get_all_by_label_contains("Created").find(|n| n.rect().top() > map.bottom()).unwrap().rect();
+        assert!(
+            created.right() <= map.right() + 2.0,
+            "at {size:?} the last column ends at {} past {}",
+            created.right(),
+            map.right()
+        );
+    }
+}

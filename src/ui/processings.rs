@@ -126,8 +126,11 @@ fn table_ui(
     let mut requery = false;
     let mut clicked = None;
     let row_height = ui.spacing().interact_size.y + 4.0;
+    // Column widths are remembered per table id: keyed by the pane's width (in 40 px steps),
+    // the columns are laid out afresh when the pane narrows or widens, never left past its edge.
+    let width_step = (ui.available_width() / 40.0).round() as i32;
     TableBuilder::new(ui)
-        .id_salt("processings_table")
+        .id_salt(("processings_table", width_step))
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click())
