@@ -363,7 +363,7 @@ fn the_cost_is_estimated_before_a_name_is_typed() {
 
 #[test]
 fn the_processings_table_narrows_with_its_pane() {
-    use egui_kittest::kittest::{NodeT, Queryable as _};
+    use egui_kittest::kittest::Queryable as _;
     let mut h = harness();
     signed_in_to_sandbox(&mut h);
     wait_for(&mut h, "the demo's processings", |h| {
