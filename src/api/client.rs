@@ -63,6 +63,9 @@ impl ClientConfig {
     }
 }
 
+/// The longest wait a `Retry-After` gets before a read is tried again.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
 /// Whether a call may be repeated without a visible effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idempotency {
@@ -221,7 +224,11 @@ impl Client {
             self.reach.saw(result.as_ref().err());
             match result {
                 Err(e) if e.is_retryable() && attempt < attempts => {
-                    let pause = self.config.retry.delay(attempt);
+                    // A server that says how long to wait is waited for (within reason).
+                    let pause = match e.kind {
+                        ErrorKind::RateLimited { retry_after: Some(d) } => self.scaled(d.min(MAX_RETRY_AFTER)),
+                        _ => self.config.retry.delay(attempt),
+                    };
                     tracing::info!("{method} {path} failed ({e}); retry {attempt} in {pause:?}");
                     tokio::time::sleep(pause).await;
                 }
@@ -248,8 +255,14 @@ impl Client {
         }
         let resp = req.send().await.map_err(|e| ApiError::from_reqwest(&e))?;
         let status = resp.status().as_u16();
+        let retry_after =
+            resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let text = resp.text().await.map_err(|e| ApiError::from_reqwest(&e))?;
-        if (200..300).contains(&status) { Ok((status, text)) } else { Err(ApiError::from_status(status, &text)) }
+        if (200..300).contains(&status) {
+            Ok((status, text))
+        } else {
+            Err(ApiError::from_status(status, &text).with_retry_after(retry_after.as_deref()))
+        }
     }
 
     /// A GET whose body is read by the caller chunk by chunk (large downloads). The

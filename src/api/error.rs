@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Api { code: String, message: String, params: BTreeMap<String, String> },
     /// A Data-API error body: `{"detail": {code, parameters}}` or `{"detail": "text"}`.
     Detail { code: Option<String>, message: String, params: BTreeMap<String, String> },
+    /// 429: too many requests; the server may say how long to wait (`Retry-After`).
+    RateLimited { retry_after: Option<std::time::Duration> },
     /// 5xx, or another status without a recognisable body.
     Server,
     /// The request took longer than its timeout.
@@ -50,7 +52,7 @@ impl ApiError {
     /// connection failures. Never for 4xx or decode errors.
     pub fn is_retryable(&self) -> bool {
         match self.kind {
-            ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network(_) => true,
+            ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Network(_) | ErrorKind::RateLimited { .. } => true,
             ErrorKind::Api { .. } | ErrorKind::Detail { .. } => {
                 matches!(self.status, Some(s) if s >= 500 || s == 429)
             }
@@ -94,11 +96,24 @@ impl ApiError {
                 Some(c) => format!("{c}: {message}{status}"),
                 None => format!("{message}{status}"),
             },
+            ErrorKind::RateLimited { retry_after: Some(d) } => {
+                format!("too many requests, wait {}s{status}", d.as_secs())
+            }
+            ErrorKind::RateLimited { retry_after: None } => format!("too many requests{status}"),
             ErrorKind::Server => format!("the server is not answering properly{status}"),
             ErrorKind::Timeout => "the request timed out".to_owned(),
             ErrorKind::Network(m) => format!("could not reach the server: {m}"),
             ErrorKind::Decode { path, message } => format!("unexpected response at `{path}`: {message}{status}"),
         }
+    }
+
+    /// The same error with the wait a 429's `Retry-After` header asks for (in seconds; an
+    /// HTTP date is not used by the service and is ignored).
+    pub(crate) fn with_retry_after(mut self, header: Option<&str>) -> Self {
+        if let ErrorKind::RateLimited { retry_after } = &mut self.kind {
+            *retry_after = header.and_then(|h| h.trim().parse::<u64>().ok()).map(std::time::Duration::from_secs);
+        }
+        self
     }
 
     pub(crate) fn from_reqwest(e: &reqwest::Error) -> Self {
@@ -126,6 +141,7 @@ impl ApiError {
         let parsed = parse_error_body(body);
         let kind = match (status, parsed) {
             (401, _) => ErrorKind::Unauthorized,
+            (429, _) => ErrorKind::RateLimited { retry_after: None },
             (403, Some(k @ ErrorKind::Api { .. })) | (403, Some(k @ ErrorKind::Detail { code: Some(_), .. })) => k,
             (403, _) => ErrorKind::Forbidden,
             (404, Some(k @ ErrorKind::Detail { code: Some(_), .. })) => k,

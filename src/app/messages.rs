@@ -15,6 +15,10 @@ pub fn error_text(error: &ApiError) -> String {
         ErrorKind::Api { code, message, params } => code_text(code, params, message),
         ErrorKind::Detail { code: Some(code), message, params } => code_text(code, params, message),
         ErrorKind::Detail { code: None, message, .. } => t!("errors.server_said", message = message).into_owned(),
+        ErrorKind::RateLimited { retry_after: Some(d) } => {
+            t!("errors.rate_limited_for", seconds = d.as_secs().max(1)).into_owned()
+        }
+        ErrorKind::RateLimited { retry_after: None } => t!("errors.rate_limited").into_owned(),
         ErrorKind::Server => match error.status {
             Some(s) => t!("errors.server_status", status = s).into_owned(),
             None => t!("errors.server").into_owned(),
