@@ -147,13 +147,13 @@ impl Client {
         if self.is_own_host(url) {
             req = req.header(reqwest::header::AUTHORIZATION, format!("Basic {}", self.token().expose()));
         }
-        let resp = req.send().await.map_err(|e| ApiError::from_reqwest(&e))?;
+        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let text = resp.text().await.unwrap_or_default();
             return Err(ApiError::from_status(status, &text));
         }
-        Ok(resp.bytes().await.map_err(|e| ApiError::from_reqwest(&e))?.to_vec())
+        Ok(resp.bytes().await.map_err(|e| self.transport_error(&e))?.to_vec())
     }
 }
 

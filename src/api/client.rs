@@ -119,11 +119,52 @@ impl ReachWatch {
     }
 }
 
+/// The proxy the environment names for `url`: `HTTPS_PROXY` (https) or `HTTP_PROXY` (http),
+/// else `ALL_PROXY`, in either case, unless `NO_PROXY` lists the host (`*`, the host, or a
+/// domain it is under), and never for this machine (`localhost`, `127.0.0.1`, `::1`). `env`
+/// looks a variable up (the process environment in the app).
+pub fn env_proxy(url: &reqwest::Url, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let var = |name: &str| env(name).or_else(|| env(&name.to_lowercase())).filter(|v| !v.trim().is_empty());
+    let host = url.host_str()?.trim_matches(['[', ']']).to_lowercase();
+    // This machine itself (the embedded sandbox) is never reached through a proxy.
+    if ["localhost", "127.0.0.1", "::1"].contains(&host.as_str()) {
+        return None;
+    }
+    if let Some(no) = var("NO_PROXY") {
+        let listed = no.split(',').map(|e| e.trim().trim_start_matches('.').to_lowercase()).any(|e| {
+            let e = e.split(':').next().unwrap_or_default().to_owned();
+            e == "*" || (!e.is_empty() && (host == e || host.ends_with(&format!(".{e}"))))
+        });
+        if listed {
+            return None;
+        }
+    }
+    let scheme_var = if url.scheme() == "https" { "HTTPS_PROXY" } else { "HTTP_PROXY" };
+    var(scheme_var).or_else(|| var("ALL_PROXY")).map(|p| p.trim().to_owned())
+}
+
+/// The variables that name proxies, in upper case (the lower-case ones count too).
+const PROXY_VARS: [&str; 4] = ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"];
+
+/// A proxy URL as it may be shown: without the credentials it may carry.
+fn shown_proxy(proxy: &str) -> String {
+    match reqwest::Url::parse(proxy) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string().trim_end_matches('/').to_owned()
+        }
+        Err(_) => "(unreadable proxy URL)".to_owned(),
+    }
+}
+
 /// The Mapflow API client. Cheap to clone; all clones share one connection pool.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     config: ClientConfig,
+    /// The proxy requests go through, as shown in errors (no credentials).
+    proxy: Option<String>,
     reach: std::sync::Arc<ReachWatch>,
 }
 
@@ -146,13 +187,29 @@ impl Client {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(ApiError::new(ErrorKind::InvalidArgument(format!("server URL `{base}` is not http(s)"))));
         }
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent())
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| ApiError::from_reqwest(&e))?;
+        let mut builder = reqwest::Client::builder().user_agent(user_agent()).connect_timeout(Duration::from_secs(10));
+        // The environment's proxies, read once and chosen per request (previews go to other
+        // hosts, which NO_PROXY may list); the API's own is kept so that errors can name it.
+        let vars: std::collections::HashMap<String, String> = PROXY_VARS
+            .iter()
+            .flat_map(|v| [v.to_string(), v.to_lowercase()])
+            .filter_map(|v| std::env::var(&v).ok().map(|value| (v, value)))
+            .collect();
+        let proxy = env_proxy(&parsed, |name| vars.get(name).cloned());
+        if let Some(p) = &proxy {
+            reqwest::Url::parse(p)
+                .map_err(|e| ApiError::new(ErrorKind::InvalidArgument(format!("proxy `{}`: {e}", shown_proxy(p)))))?;
+        }
+        builder = builder.no_proxy().proxy(reqwest::Proxy::custom(move |url| {
+            env_proxy(url, |name| vars.get(name).cloned()).and_then(|p| reqwest::Url::parse(&p).ok())
+        }));
+        let http = builder.build().map_err(|e| ApiError::from_reqwest(&e))?;
         let config = ClientConfig { base_url: base.to_owned(), ..config };
-        Ok(Self { http, config, reach: std::sync::Arc::default() })
+        let proxy = proxy.as_deref().map(shown_proxy);
+        if let Some(p) = &proxy {
+            tracing::info!("requests to {base} go through the proxy {p}");
+        }
+        Ok(Self { http, config, proxy, reach: std::sync::Arc::default() })
     }
 
     /// Calls `observer` each time the server starts or stops answering (once per change;
@@ -161,6 +218,20 @@ impl Client {
         if self.reach.observer.set(Box::new(observer)).is_err() {
             tracing::warn!("the client's reach already has an observer");
         }
+    }
+
+    /// The proxy requests go through, if the environment names one (shown without credentials).
+    pub fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
+    }
+
+    /// A transport error, naming the proxy when there is one: it is often the cause.
+    pub(crate) fn transport_error(&self, e: &reqwest::Error) -> ApiError {
+        let mut error = ApiError::from_reqwest(e);
+        if let (ErrorKind::Network(detail), Some(p)) = (&mut error.kind, &self.proxy) {
+            *detail = format!("{detail}; through the proxy {p}");
+        }
+        error
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -253,11 +324,11 @@ impl Client {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| ApiError::from_reqwest(&e))?;
+        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status().as_u16();
         let retry_after =
             resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let text = resp.text().await.map_err(|e| ApiError::from_reqwest(&e))?;
+        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
         if (200..300).contains(&status) {
             Ok((status, text))
         } else {
@@ -279,7 +350,7 @@ impl Client {
                     .timeout(self.scaled(timeout))
                     .send()
                     .await
-                    .map_err(|e| ApiError::from_reqwest(&e))?;
+                    .map_err(|e| self.transport_error(&e))?;
                 let status = resp.status().as_u16();
                 if (200..300).contains(&status) {
                     Ok(resp)
@@ -419,7 +490,7 @@ impl Client {
         if self.is_own_host(url) {
             req = req.header(reqwest::header::AUTHORIZATION, format!("Basic {}", self.config.token.expose()));
         }
-        let resp = req.send().await.map_err(|e| ApiError::from_reqwest(&e))?;
+        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let text = resp.text().await.unwrap_or_default();
@@ -503,5 +574,34 @@ mod tests {
             let d5 = p.delay(5);
             assert!(d5 >= Duration::from_millis(175) && d5 <= Duration::from_millis(350));
         }
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn the_environment_names_the_proxy_unless_no_proxy_lists_the_host() {
+        let api = reqwest::Url::parse("https://api.mapflow.ai/rest").unwrap();
+        let local = reqwest::Url::parse("http://10.1.2.3:8080/rest").unwrap();
+        let own = reqwest::Url::parse("http://127.0.0.1:8080/rest").unwrap();
+        assert_eq!(env_proxy(&own, env(&[("HTTP_PROXY", "http://plain:8080")])), None, "never for this machine");
+        let vars = [("HTTPS_PROXY", "http://user:pw@proxy.corp:3128"), ("http_proxy", "http://plain:8080")];
+        assert_eq!(env_proxy(&api, env(&vars)).as_deref(), Some("http://user:pw@proxy.corp:3128"));
+        assert_eq!(env_proxy(&local, env(&vars)).as_deref(), Some("http://plain:8080"), "lower case too");
+        assert_eq!(env_proxy(&api, env(&[("ALL_PROXY", "socks5://s:1080")])).as_deref(), Some("socks5://s:1080"));
+        for no in ["*", "mapflow.ai", ".mapflow.ai", "other.org, api.mapflow.ai"] {
+            let vars = [("HTTPS_PROXY", "http://proxy.corp:3128"), ("NO_PROXY", no)];
+            assert_eq!(env_proxy(&api, env(&vars)), None, "NO_PROXY={no}");
+        }
+        let vars = [("HTTPS_PROXY", "http://proxy.corp:3128"), ("NO_PROXY", "flow.ai")];
+        assert!(env_proxy(&api, env(&vars)).is_some(), "not a domain it is under");
+        assert_eq!(env_proxy(&api, env(&[])), None);
+        assert_eq!(shown_proxy("http://user:pw@proxy.corp:3128"), "http://proxy.corp:3128", "no credentials shown");
     }
 }

@@ -498,7 +498,7 @@ impl Client {
         let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(chunks), length)
             .file_name(filename)
             .mime_str("image/tiff")
-            .map_err(|e| ApiError::from_reqwest(&e))?;
+            .map_err(|e| self.transport_error(&e))?;
         let form = reqwest::multipart::Form::new().part("file", part);
         let timeout = timeouts::UPLOAD.mul_f64(self.config().timeout_scale.max(0.001));
         let request = self
@@ -509,7 +509,7 @@ impl Client {
             .timeout(timeout)
             .multipart(form);
         let exchange = async {
-            let resp = request.send().await.map_err(|e| ApiError::from_reqwest(&e))?;
+            let resp = request.send().await.map_err(|e| self.transport_error(&e))?;
             let status = resp.status().as_u16();
             let text = resp.text().await.map_err(|e| ApiError::from_reqwest(&e))?;
             if (200..300).contains(&status) {
