@@ -47,6 +47,11 @@ impl CredentialStore {
         Self { use_keychain: true, file }
     }
 
+    /// The keychain, with the server URL kept in `file` (the keychain test's own file).
+    pub fn keychain(file: impl Into<PathBuf>) -> Self {
+        Self { use_keychain: true, file: file.into() }
+    }
+
     /// A store that never touches the keychain, kept in `file` (tests, portable use).
     pub fn file_only(file: impl Into<PathBuf>) -> Self {
         Self { use_keychain: false, file: file.into() }
