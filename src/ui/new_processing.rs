@@ -239,6 +239,7 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &m
     let models = state.models();
     let range = state.settings.form.zoom_range(&models, &providers);
     let note = state.form_note.clone();
+    let mut dismissed = false;
     let form = &mut state.settings.form;
     ui.horizontal_wrapped(|ui| {
         ui.radio_value(&mut form.source, SourceKind::Provider, t!("form.source_provider"));
@@ -267,6 +268,7 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &m
                 ui.end_row();
                 zoom_row(ui, &mut form.provider_zoom, &range, lat);
             });
+            dismissed = note_ui(ui, note.as_deref());
             if let Some(p) = providers.iter().find(|p| p.name == form.provider) {
                 let price = crate::app::guards::provider_price(p, Some(form.provider_zoom));
                 ui.weak(t!("form.imagery_price", credits = super::credits_text(price), zoom = form.provider_zoom));
@@ -288,16 +290,24 @@ fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &m
                 ui.label(t!("form.catalog_chosen", n = form.catalog.image_ids.len(), provider = form.catalog.provider));
             }
         }
-        SourceKind::Custom => custom_source_ui(ui, &mut form.custom, &range, lat),
+        SourceKind::Custom => {
+            custom_source_ui(ui, &mut form.custom, &range, lat);
+            dismissed = note_ui(ui, note.as_deref());
+        }
     }
-    if let Some(note) = note {
-        ui.horizontal_wrapped(|ui| {
-            ui.colored_label(ui.visuals().warn_fg_color, note);
-            if ui.small_button("×").on_hover_text(t!("common.dismiss")).clicked() {
-                state.form_note = None;
-            }
-        });
+    if dismissed {
+        state.form_note = None;
     }
+}
+
+/// Why the form changed the zoom by itself, right under the field; true when dismissed.
+fn note_ui(ui: &mut egui::Ui, note: Option<&str>) -> bool {
+    let Some(note) = note else { return false };
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(ui.visuals().warn_fg_color, note);
+        ui.small_button("×").on_hover_text(t!("common.dismiss")).clicked()
+    })
+    .inner
 }
 
 /// The zoom field, kept to the range the model and imagery support, with the ground
