@@ -1,0 +1,169 @@
+//! The sandbox against hostile or careless requests: crafted image headers, nonsense
+//! configuration, floods of unknown paths, huge geometries and malformed requests. Each
+//! is refused with the API's error body while the server keeps answering others.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use mapflow_desktop::sandbox::{Sandbox, SandboxConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn start() -> Sandbox {
+    Sandbox::start(SandboxConfig::default()).unwrap()
+}
+
+/// A request to `path` (relative to the base URL) with the sandbox's token.
+fn req(sb: &Sandbox, method: Method, path: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .request(method, format!("{}{path}", sb.base_url()))
+        .header("Authorization", format!("Basic {}", sb.token().expose()))
+}
+
+/// The status and JSON body of an answer; a body that is not JSON fails the test.
+async fn answer(r: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {text:?}"));
+    (status, value)
+}
+
+/// Asserts the Processing API's error shape `{code, message, params}`.
+fn assert_processing_error(body: &Value) {
+    assert!(body["code"].is_string(), "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body["params"].is_object(), "{body}");
+}
+
+/// The text of a Data-API error `{"detail": …}`: the message of a coded one, else the text.
+fn data_error_text(body: &Value) -> String {
+    match &body["detail"] {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o["message"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned(),
+        _ => panic!("not a Data-API error: {body}"),
+    }
+}
+
+async fn assert_alive(sb: &Sandbox) {
+    let (status, body) = answer(req(sb, Method::GET, "/user/status")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+// ---- Crafted GeoTIFF headers ----
+
+/// One IFD entry: tag, TIFF type, count and little-endian value bytes.
+struct Entry(u16, u16, u32, Vec<u8>);
+
+fn shorts(tag: u16, v: &[u16]) -> Entry {
+    Entry(tag, 3, v.len() as u32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+}
+
+fn longs(tag: u16, v: &[u32]) -> Entry {
+    Entry(tag, 4, v.len() as u32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+}
+
+fn doubles(tag: u16, v: &[f64]) -> Entry {
+    Entry(tag, 12, v.len() as u32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+}
+
+/// A georeferenced (EPSG:4326) little-endian TIFF of `entries` with `data` at byte 8.
+fn tiff(mut entries: Vec<Entry>, data: &[u8]) -> Vec<u8> {
+    entries.push(doubles(33550, &[0.0001, 0.0001, 0.0]));
+    entries.push(doubles(33922, &[0.0, 0.0, 0.0, 10.0, 10.0, 0.0]));
+    entries.push(shorts(34735, &[1, 1, 0, 2, 1024, 0, 1, 2, 2048, 0, 1, 4326]));
+    entries.sort_by_key(|e| e.0);
+    let ifd = (8 + data.len() + data.len() % 2) as u32;
+    let mut out = b"II".to_vec();
+    out.extend_from_slice(&42u16.to_le_bytes());
+    out.extend_from_slice(&ifd.to_le_bytes());
+    out.extend_from_slice(data);
+    if data.len() % 2 == 1 {
+        out.push(0);
+    }
+    let tail_start = ifd + 2 + 12 * entries.len() as u32 + 4;
+    let mut tail = Vec::new();
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for Entry(tag, kind, count, bytes) in &entries {
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        if bytes.len() <= 4 {
+            let mut inline = [0u8; 4];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            out.extend_from_slice(&inline);
+        } else {
+            out.extend_from_slice(&(tail_start + tail.len() as u32).to_le_bytes());
+            tail.extend_from_slice(bytes);
+            if tail.len() % 2 == 1 {
+                tail.push(0);
+            }
+        }
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&tail);
+    out
+}
+
+/// An uncompressed stripped image: `width` × `height`, `samples` samples of `bits` bits,
+/// strips of one row at `offsets` with `counts` bytes, 12 KB of pixel data.
+fn stripped(width: u32, height: u32, samples: u16, bits: u16, offsets: &[u32], counts: &[u32]) -> Vec<u8> {
+    let format = if bits == 64 { 3 } else { 1 };
+    tiff(
+        vec![
+            longs(256, &[width]),
+            longs(257, &[height]),
+            shorts(258, &[bits]),
+            shorts(259, &[1]),
+            shorts(262, &[1]),
+            longs(273, offsets),
+            shorts(277, &[samples]),
+            longs(278, &[1]),
+            longs(279, counts),
+            shorts(284, &[1]),
+            shorts(339, &[format]),
+        ],
+        &[7u8; 12_000],
+    )
+}
+
+async fn upload_bytes(sb: &Sandbox, mosaic: &str, bytes: Vec<u8>, filename: &str) -> (StatusCode, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    answer(req(sb, Method::POST, &format!("/rasters/mosaic/{mosaic}/image")).multipart(form)).await
+}
+
+#[tokio::test]
+async fn crafted_geotiff_headers_are_refused_at_upload() {
+    let sb = start();
+    let (status, body) = answer(req(&sb, Method::POST, "/rasters/mosaic").json(&json!({"name": "crafted"}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mosaic = body["id"].as_str().unwrap().to_owned();
+
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        // 30000 px × 1 row × 65535 float64 samples: 15.7 GB declared by 12 KB.
+        ("samples.tif", stripped(30_000, 1, 65_535, 64, &[8], &[12_000]), "samples per pixel"),
+        ("row.tif", stripped(2_000_000, 1, 16, 64, &[8], &[12_000]), "a row of the image"),
+        ("bits.tif", stripped(100, 1, 1, 12, &[8], &[150]), "12-bit"),
+        ("beyond.tif", stripped(100, 1, 1, 8, &[1_000_000], &[100]), "beyond the end of the file"),
+        ("short.tif", stripped(100, 1, 1, 8, &[8], &[10]), "holds 10 bytes"),
+        ("strips.tif", stripped(100, 10, 1, 8, &[8, 108], &[100, 100]), "inconsistent sizes"),
+    ];
+    for (name, bytes, reason) in cases {
+        assert!(bytes.len() < 13_000, "{name} is {} bytes", bytes.len());
+        let (status, body) = upload_bytes(&sb, &mosaic, bytes, name).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+        let text = data_error_text(&body);
+        assert!(text.contains(name) && text.contains(reason), "{name}: {body}");
+        assert_alive(&sb).await;
+    }
+    // Nothing was stored, so no later preview or tile can trip on it.
+    let (status, images) = answer(req(&sb, Method::GET, &format!("/rasters/mosaic/{mosaic}/image"))).await;
+    assert_eq!(status, StatusCode::OK, "{images}");
+    assert_eq!(images.as_array().unwrap().len(), 0, "{images}");
+
+    // A consistent file of the same kind is still accepted.
+    let (status, body) = upload_bytes(&sb, &mosaic, stripped(100, 1, 1, 8, &[8], &[100]), "fine.tif").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
