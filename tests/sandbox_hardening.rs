@@ -167,3 +167,59 @@ async fn crafted_geotiff_headers_are_refused_at_upload() {
     let (status, body) = upload_bytes(&sb, &mosaic, stripped(100, 1, 1, 8, &[8], &[100]), "fine.tif").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+// ---- Configuration ----
+
+/// Runs `mapflow-desktop sandbox --processing-seconds <value>` on a free port with its
+/// state in a temporary directory; returns its exit status and stderr, or fails the test
+/// when it is still serving after 20 s (the value was accepted).
+fn run_sandbox_with(value: &str) -> (std::process::ExitStatus, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mapflow-desktop"))
+        .args(["sandbox", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--processing-seconds", value])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("--processing-seconds {value} was accepted: the sandbox is serving");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    (output.status, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn the_command_line_refuses_nonsense_durations() {
+    for value in ["inf", "nan", "-1", "-inf", "1e300", "soon"] {
+        let (status, stderr) = run_sandbox_with(value);
+        assert!(!status.success(), "{value}: {status}");
+        assert!(stderr.contains("--processing-seconds"), "{value}: {stderr}");
+    }
+}
+
+#[test]
+fn a_sandbox_does_not_start_with_nonsense_durations() {
+    for value in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -1.0, 1e300] {
+        let err = Sandbox::start(SandboxConfig { processing_seconds: value, ..SandboxConfig::default() })
+            .err()
+            .unwrap_or_else(|| panic!("processing_seconds {value} was accepted"));
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("processing_seconds"), "{err}");
+        let err = Sandbox::start(SandboxConfig { demo_finish_seconds: value, ..SandboxConfig::default() })
+            .err()
+            .unwrap_or_else(|| panic!("demo_finish_seconds {value} was accepted"));
+        assert!(err.to_string().contains("demo_finish_seconds"), "{err}");
+    }
+    // The limits themselves are fine.
+    drop(Sandbox::start(SandboxConfig { processing_seconds: 0.0, ..SandboxConfig::default() }).unwrap());
+    let max = mapflow_desktop::sandbox::MAX_PROCESSING_SECONDS;
+    drop(Sandbox::start(SandboxConfig { processing_seconds: max, ..SandboxConfig::default() }).unwrap());
+}

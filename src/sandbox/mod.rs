@@ -79,6 +79,36 @@ impl Default for SandboxConfig {
     }
 }
 
+/// The longest a simulated processing (or the demo's running one) may take, in seconds:
+/// a year, far beyond any test or demo, and well inside the dates the state can hold.
+pub const MAX_PROCESSING_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// Checks a duration setting: a finite number of seconds from 0 to
+/// [`MAX_PROCESSING_SECONDS`]. `name` names the setting in the message.
+pub fn check_seconds(name: &str, value: f64) -> Result<f64, String> {
+    if value.is_finite() && (0.0..=MAX_PROCESSING_SECONDS).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{name} must be a number of seconds from 0 to {MAX_PROCESSING_SECONDS}, not {value}"))
+    }
+}
+
+impl SandboxConfig {
+    /// Checks the settings a sandbox cannot run with: durations that are not a finite
+    /// number of seconds within range (an infinite one would overflow every date computed
+    /// from it and could not be saved).
+    pub fn validate(&self) -> Result<(), String> {
+        check_seconds("processing_seconds", self.processing_seconds)?;
+        check_seconds("demo_finish_seconds", self.demo_finish_seconds)?;
+        Ok(())
+    }
+}
+
+/// [`SandboxConfig::validate`] as an I/O error, what starting a sandbox returns.
+fn validate(config: &SandboxConfig) -> std::io::Result<()> {
+    config.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+}
+
 /// How long in-flight requests may take to finish once a sandbox is asked to stop.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -95,7 +125,9 @@ pub struct Sandbox {
 impl Sandbox {
     /// Loads (or seeds) the state, binds the socket and starts serving. Returns once the
     /// socket is bound, so a port-0 address is usable right away.
+    /// Refuses an invalid configuration ([`SandboxConfig::validate`]) with `InvalidInput`.
     pub fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        validate(&config)?;
         let listener = std::net::TcpListener::bind(config.addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -207,6 +239,7 @@ impl Drop for Sandbox {
 /// Runs a sandbox on the current tokio runtime until ctrl-c: the headless CLI's entry
 /// point. `ready` is called with the bound address once the socket is listening.
 pub async fn serve(config: SandboxConfig, ready: impl FnOnce(SocketAddr) + Send) -> std::io::Result<()> {
+    validate(&config)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let (preview_listener, previews) = catalog::Previews::bind(addr)?;

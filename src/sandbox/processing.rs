@@ -127,10 +127,14 @@ pub(crate) struct Progress {
 }
 
 impl ProcessingRecord {
-    /// The moment `share` of the current run has passed.
+    /// The moment `share` of the current run has passed. The duration is clamped to
+    /// [`super::MAX_PROCESSING_SECONDS`] (a NaN counts as 0) and the date saturates, so a
+    /// nonsense duration in a saved state cannot overflow the date arithmetic.
     fn at(&self, share: f64) -> DateTime<Utc> {
-        let micros = (self.duration_secs.max(0.0) * share * 1e6).round() as i64;
-        self.started + Duration::microseconds(micros)
+        let secs = if self.duration_secs.is_nan() { 0.0 } else { self.duration_secs };
+        let secs = secs.clamp(0.0, super::MAX_PROCESSING_SECONDS) * share.clamp(0.0, 1.0);
+        let micros = (secs * 1e6).round() as i64;
+        self.started.checked_add_signed(Duration::microseconds(micros)).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Where the processing is at `now`.
