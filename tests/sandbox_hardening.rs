@@ -223,3 +223,46 @@ fn a_sandbox_does_not_start_with_nonsense_durations() {
     let max = mapflow_desktop::sandbox::MAX_PROCESSING_SECONDS;
     drop(Sandbox::start(SandboxConfig { processing_seconds: max, ..SandboxConfig::default() }).unwrap());
 }
+
+// ---- Request bookkeeping ----
+
+/// `count` requests to distinct long paths no route matches, each checked for the API's
+/// 404 body, over one connection pool.
+async fn flood_unknown_paths(sb: &Sandbox, count: usize) {
+    let client = reqwest::Client::new();
+    let filler = "x".repeat(2000);
+    for i in 0..count {
+        let path = if i % 2 == 0 { format!("/rest/no/{i}/{filler}") } else { format!("/elsewhere/{i}/{filler}") };
+        let r = client.get(format!("http://{}{path}", sb.addr())).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "NOT_FOUND", "{body}");
+        assert_processing_error(&body);
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_leave_no_records_by_default() {
+    let sb = start();
+    flood_unknown_paths(&sb, 2000).await;
+    assert_eq!(sb.recorded_entries(), 0);
+    assert!(sb.unexpected_requests().is_empty());
+    assert_eq!(sb.hits("GET", "/rest/no/0/x"), 0);
+    let r = reqwest::get(format!("{}/preview/nothing.png", sb.preview_base_url())).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(sb.preview_requests().is_empty());
+    assert_eq!(sb.recorded_entries(), 0);
+    assert_alive(&sb).await;
+}
+
+#[tokio::test]
+async fn recording_when_asked_is_bounded() {
+    let sb = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
+    flood_unknown_paths(&sb, 1500).await;
+    // Every request is a distinct path and an unmatched request: both are capped at 1024.
+    assert_eq!(sb.recorded_entries(), 2 * 1024);
+    assert_eq!(sb.unexpected_requests().len(), 1024);
+    assert_eq!(sb.unrecorded_requests(), 2 * (1500 - 1024));
+    // What is kept still counts.
+    assert_eq!(sb.hits("GET", &format!("/rest/no/0/{}", "x".repeat(2000))), 1);
+}

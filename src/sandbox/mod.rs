@@ -65,6 +65,10 @@ pub struct SandboxConfig {
     /// How many seconds after a fresh account is seeded its demo processing that is still
     /// running finishes (see [`seed::DEMO_PROJECT_NAME`]); tests shorten it.
     pub demo_finish_seconds: f64,
+    /// Whether requests are recorded for [`Sandbox::hits`], [`Sandbox::unexpected_requests`]
+    /// and [`Sandbox::preview_requests`] (tests turn it on). Off by default, so a server
+    /// anyone can reach does not keep a record of every path sent to it; bounded when on.
+    pub record_requests: bool,
 }
 
 impl Default for SandboxConfig {
@@ -75,6 +79,7 @@ impl Default for SandboxConfig {
             data_dir: None,
             processing_seconds: 5.0,
             demo_finish_seconds: 75.0,
+            record_requests: false,
         }
     }
 }
@@ -131,7 +136,7 @@ impl Sandbox {
         let listener = std::net::TcpListener::bind(config.addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let (preview_listener, previews) = catalog::Previews::bind(addr)?;
+        let (preview_listener, previews) = catalog::Previews::bind(addr, config.record_requests)?;
         let shared = Arc::new(Shared::new(config, addr)?);
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -189,9 +194,20 @@ impl Sandbox {
     }
 
     /// How many requests reached (method, path), e.g. `("POST", "/rest/projects")`,
-    /// counting faulted and refused ones.
+    /// counting faulted and refused ones; recorded only with [`SandboxConfig::record_requests`].
     pub fn hits(&self, method: &str, path: &str) -> usize {
         self.shared.recorder.hits(method, path)
+    }
+
+    /// How many request records this sandbox keeps (counted paths, unmatched requests and
+    /// preview-origin requests); always 0 unless [`SandboxConfig::record_requests`].
+    pub fn recorded_entries(&self) -> usize {
+        self.shared.recorder.kept() + self.previews.kept()
+    }
+
+    /// How many request records were not kept because the bound was reached.
+    pub fn unrecorded_requests(&self) -> usize {
+        self.shared.recorder.dropped()
     }
 
     /// Requests that matched no route, as `"METHOD PATH"`.
@@ -242,7 +258,7 @@ pub async fn serve(config: SandboxConfig, ready: impl FnOnce(SocketAddr) + Send)
     validate(&config)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let (preview_listener, previews) = catalog::Previews::bind(addr)?;
+    let (preview_listener, previews) = catalog::Previews::bind(addr, config.record_requests)?;
     let preview_listener = tokio::net::TcpListener::from_std(preview_listener)?;
     tracing::info!("sandbox: catalog previews on {}", previews.base_url());
     let shared = Arc::new(Shared::new(config, addr)?);
