@@ -266,3 +266,76 @@ async fn recording_when_asked_is_bounded() {
     // What is kept still counts.
     assert_eq!(sb.hits("GET", &format!("/rest/no/0/{}", "x".repeat(2000))), 1);
 }
+
+// ---- Detailed geometries ----
+
+/// A circle of `n` vertices, about 1 km² in Moscow, coordinates to 7 decimals (so that
+/// 50,000 vertices stay well under the 2 MB body limit).
+fn circle(n: usize) -> Value {
+    let (lon, lat, r) = (37.62f64, 55.75f64, 0.0051f64);
+    let round = |v: f64| (v * 1e7).round() / 1e7;
+    let mut ring: Vec<Value> = (0..n)
+        .map(|i| {
+            let a = i as f64 / n as f64 * std::f64::consts::TAU;
+            json!([round(lon + r * a.cos() / lat.to_radians().cos()), round(lat + r * a.sin())])
+        })
+        .collect();
+    ring.push(ring[0].clone());
+    json!({"type": "Polygon", "coordinates": [ring]})
+}
+
+fn cost_body(geometry: Value) -> Value {
+    json!({
+        "wdId": mapflow_desktop::sandbox::seed::BUILDINGS_ID,
+        "geometry": geometry,
+        "params": {"sourceParams": {"dataProvider": {"providerName": mapflow_desktop::sandbox::seed::MAPBOX}}},
+    })
+}
+
+/// Answers `GET /user/status` and says how long it took.
+async fn status_time(sb: &Sandbox) -> Duration {
+    let started = Instant::now();
+    assert_alive(sb).await;
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detailed_geometries_do_not_hold_up_the_server() {
+    let sb = start();
+
+    // Over the vertex limit: refused at once, naming the limit.
+    let huge = req(&sb, Method::POST, "/processing/cost/v2").json(&cost_body(circle(50_000)));
+    let started = Instant::now();
+    let pending = tokio::spawn(answer(huge));
+    let status_wait = status_time(&sb).await;
+    let (status, body) = pending.await.unwrap();
+    let elapsed = started.elapsed();
+    println!("50,000 vertices refused in {elapsed:?}; /user/status meanwhile in {status_wait:?}");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_processing_error(&body);
+    assert!(body["message"].as_str().unwrap().contains("20000"), "{body}");
+    assert_eq!(body["params"]["maxVertices"], "20000", "{body}");
+    assert_eq!(body["params"]["vertices"], "50001", "{body}",);
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(status_wait < Duration::from_millis(500), "{status_wait:?}");
+
+    // The catalog search refuses it the same way.
+    let search = json!({"aoi": circle(50_000), "limit": 10});
+    let (status, body) = answer(req(&sb, Method::POST, "/catalog/meta").json(&search)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["params"]["maxVertices"], "20000", "{body}");
+
+    // Under the limit: checked without holding up other requests, and accepted.
+    let detailed = req(&sb, Method::POST, "/processing/cost/v2").json(&cost_body(circle(19_000)));
+    let started = Instant::now();
+    let pending = tokio::spawn(answer(detailed));
+    let mut slowest = status_time(&sb).await;
+    while !pending.is_finished() {
+        slowest = slowest.max(status_time(&sb).await);
+    }
+    let (status, body) = pending.await.unwrap();
+    println!("19,000 vertices checked in {:?}; slowest /user/status meanwhile {slowest:?}", started.elapsed());
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.is_i64(), "{body}");
+    assert!(slowest < Duration::from_millis(500), "{slowest:?}");
+}

@@ -88,6 +88,12 @@ async fn method_not_allowed(
         .into_response()
 }
 
+/// Runs costly request checks (geometry validation) on tokio's blocking pool, so that a
+/// detailed geometry does not hold up the workers that answer other requests.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(ApiError::internal(format!("A check failed: {e}"))))
+}
+
 /// A JSON request body, whatever its content type; an empty body reads as `{}`. A body
 /// that does not parse is a 400 `BAD_REQUEST` in the API shape (axum's own rejection
 /// would be plain text).
