@@ -339,3 +339,73 @@ async fn detailed_geometries_do_not_hold_up_the_server() {
     assert!(body.is_i64(), "{body}");
     assert!(slowest < Duration::from_millis(500), "{slowest:?}");
 }
+
+// ---- Malformed requests ----
+
+/// Sends `GET <path>` over a raw connection (HTTP clients refuse URIs over 64 KiB, the
+/// server must still answer them) and reads the answer to its end: status and body.
+fn raw_get(sb: &Sandbox, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(sb.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {}\r\nConnection: close\r\n\r\n",
+        sb.addr(),
+        sb.token().expose()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head: {answer:?}"));
+    assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{head}");
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("{head}"));
+    (status, body.to_owned())
+}
+
+#[tokio::test]
+async fn long_ids_are_refused_with_the_api_error_shape() {
+    let sb = start();
+    for len in [70_000, 200_000] {
+        let path = format!("/rest/projects/{}", "a".repeat(len));
+        // The sandbox serves on its own thread: a blocking client is fine here.
+        let (status, body) = raw_get(&sb, &path);
+        assert_eq!(status, 414, "{len}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{len}: {e}: {body:?}"));
+        assert_eq!(body["code"], "URI_TOO_LONG", "{body}");
+        assert_processing_error(&body);
+        assert_alive(&sb).await;
+    }
+    // Shorter than that, a long id is simply not found.
+    let (status, body) = answer(req(&sb, Method::GET, &format!("/projects/{}", "a".repeat(60_000)))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_processing_error(&body);
+}
+
+#[tokio::test]
+async fn paths_that_are_not_utf8_are_refused_with_the_api_error_shape() {
+    let sb = start();
+    let (status, body) = answer(req(&sb, Method::GET, "/projects/%FF")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_processing_error(&body);
+    let (status, body) = answer(req(&sb, Method::GET, "/rasters/mosaic/%FF")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(!data_error_text(&body).is_empty(), "{body}");
+    assert_alive(&sb).await;
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_413_in_the_api_error_shape() {
+    let sb = start();
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let post = |path: &str| req(&sb, Method::POST, path).header("Content-Type", "application/json").body(big.clone());
+    let (status, body) = answer(post("/rasters/mosaic")).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(!data_error_text(&body).is_empty(), "{body}");
+    for path in ["/projects", "/processing/cost/v2", "/catalog/meta"] {
+        let (status, body) = answer(post(path)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {body}");
+        assert_processing_error(&body);
+    }
+    assert_alive(&sb).await;
+}

@@ -16,6 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::routes::status_code_name;
 use super::state::Shared;
 
 /// What a faulted request gets instead of (or before) the normal answer.
@@ -232,14 +233,6 @@ pub(crate) async fn middleware(State(shared): State<Arc<Shared>>, request: Reque
 
 fn status_or_500(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// `BAD_GATEWAY` for 502: the status's reason in the API's code style.
-fn status_code_name(status: StatusCode) -> String {
-    status
-        .canonical_reason()
-        .map(|r| r.to_ascii_uppercase().replace([' ', '-'], "_").replace('\'', ""))
-        .unwrap_or_else(|| format!("HTTP_{}", status.as_u16()))
 }
 
 /// The error page nginx sends when the service behind it is down.

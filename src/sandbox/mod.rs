@@ -292,7 +292,7 @@ async fn run(
         shutdown.await;
         let _ = stop_previews.send(true);
     };
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(routes::JsonErrorListener(listener), app).with_graceful_shutdown(shutdown).await;
     let _ = preview_server.await;
     if let Err(e) = &result {
         tracing::error!("sandbox: server error: {e}");
