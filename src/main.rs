@@ -27,10 +27,17 @@ enum Cmd {
         /// Where the sandbox keeps its state; the user's data directory when omitted.
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// How long a processing takes to finish, in seconds.
-        #[arg(long, default_value_t = 5.0)]
+        /// How long a processing takes to finish, in seconds (0 to a year).
+        #[arg(long, default_value_t = 5.0, allow_hyphen_values = true, value_parser = parse_seconds)]
         processing_seconds: f64,
     },
+}
+
+/// A duration flag: a finite number of seconds from 0 to a year (NaN, infinities and
+/// negative values would break every date the sandbox computes from it).
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    sandbox::check_seconds("the duration", value)
 }
 
 fn main() -> std::process::ExitCode {

@@ -15,7 +15,7 @@ use mapflow_desktop::sandbox::{Sandbox, SandboxConfig, seed};
 use serde_json::{Value, json};
 
 fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
     let mut config = ClientConfig::new(sandbox.base_url(), sandbox.token().clone());
     config.retry =
         RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10) };

@@ -12,7 +12,9 @@ use mapflow_desktop::sandbox::{Fault, FaultAction, Sandbox, SandboxConfig};
 use std::time::{Duration, Instant};
 
 fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start(SandboxConfig { processing_seconds: 1.0, ..SandboxConfig::default() }).unwrap();
+    let sandbox =
+        Sandbox::start(SandboxConfig { processing_seconds: 1.0, record_requests: true, ..SandboxConfig::default() })
+            .unwrap();
     let mut config = ClientConfig::new(sandbox.base_url(), sandbox.token().clone());
     config.retry =
         RetryPolicy { attempts: 3, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) };

@@ -20,7 +20,7 @@ fn client_for(sandbox: &Sandbox, token: Token) -> Client {
 }
 
 fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
     let client = client_for(&sandbox, sandbox.token().clone());
     (sandbox, client)
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
     let mut config = ClientConfig::new(sandbox.base_url(), sandbox.token().clone());
     config.retry =
         RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10) };

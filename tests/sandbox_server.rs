@@ -10,11 +10,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn start() -> Sandbox {
-    Sandbox::start(SandboxConfig::default()).unwrap()
+    Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap()
 }
 
 fn start_in(dir: &std::path::Path) -> Sandbox {
-    Sandbox::start(SandboxConfig { data_dir: Some(dir.to_owned()), ..SandboxConfig::default() }).unwrap()
+    Sandbox::start(SandboxConfig { data_dir: Some(dir.to_owned()), record_requests: true, ..SandboxConfig::default() })
+        .unwrap()
 }
 
 /// A request to `path` (relative to the base URL) with the sandbox's token.

@@ -111,6 +111,146 @@ fn limits() -> Limits {
     limits
 }
 
+/// Most samples (bands) per pixel a file may declare: imagery has a handful of bands, and
+/// the count multiplies every buffer a reader needs.
+pub const MAX_SAMPLES_PER_PIXEL: u16 = 16;
+/// The sample sizes in bits a file may declare.
+pub const SUPPORTED_BITS_PER_SAMPLE: [u16; 4] = [8, 16, 32, 64];
+/// Most bytes one row of pixels (all samples) may take: a reader buffers a row at once.
+pub const MAX_ROW_BYTES: u64 = 64 * 1024 * 1024;
+/// Most bytes the whole image may take uncompressed.
+pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+/// Most bytes of one decoded strip or tile, and of one row of them a preview keeps at once.
+pub const MAX_CHUNK_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Checks the sizes a header declares before anything is allocated from them: positive
+/// sides, at most [`MAX_SAMPLES_PER_PIXEL`] samples, bits per sample among
+/// [`SUPPORTED_BITS_PER_SAMPLE`], a row within [`MAX_ROW_BYTES`] and the image within
+/// [`MAX_IMAGE_BYTES`]. A crafted header of a few bytes may declare terabytes.
+pub fn check_declared_size(width: u32, height: u32, samples: u16, bits: &[u16]) -> Result<(), GeoTiffError> {
+    if width == 0 || height == 0 {
+        return Err(GeoTiffError::Decode(format!("the image declares {width} × {height} pixels")));
+    }
+    if samples == 0 || samples > MAX_SAMPLES_PER_PIXEL {
+        return Err(GeoTiffError::Decode(format!(
+            "the image declares {samples} samples per pixel; at most {MAX_SAMPLES_PER_PIXEL} are supported"
+        )));
+    }
+    if bits.is_empty() || (bits.len() != 1 && bits.len() != usize::from(samples)) {
+        return Err(GeoTiffError::Decode(format!(
+            "the image declares {} bits-per-sample values for {samples} samples",
+            bits.len()
+        )));
+    }
+    if let Some(bad) = bits.iter().find(|b| !SUPPORTED_BITS_PER_SAMPLE.contains(b)) {
+        return Err(GeoTiffError::Decode(format!("{bad}-bit samples are not supported")));
+    }
+    let pixel_bits: u64 = if bits.len() == 1 {
+        u64::from(bits[0]) * u64::from(samples)
+    } else {
+        bits.iter().map(|b| u64::from(*b)).sum()
+    };
+    let row = u64::from(width) * pixel_bits / 8;
+    if row > MAX_ROW_BYTES {
+        return Err(GeoTiffError::Decode(format!(
+            "a row of the image declares {row} bytes; at most {MAX_ROW_BYTES} are supported"
+        )));
+    }
+    let total = row * u64::from(height);
+    if total > MAX_IMAGE_BYTES {
+        return Err(GeoTiffError::Decode(format!(
+            "the image declares {total} bytes of pixels; at most {MAX_IMAGE_BYTES} are supported"
+        )));
+    }
+    Ok(())
+}
+
+/// The sizes of the decoder's current image checked by [`check_declared_size`].
+fn check_current_size<R: Read + Seek>(decoder: &mut Decoder<R>) -> Result<(u32, u32, u16, Vec<u16>), GeoTiffError> {
+    let (width, height) = decoder.dimensions()?;
+    let samples: u16 = decoder.find_tag_unsigned(Tag::SamplesPerPixel)?.unwrap_or(1);
+    let bits: Vec<u16> = decoder.find_tag_unsigned_vec(Tag::BitsPerSample)?.unwrap_or_else(|| vec![1]);
+    check_declared_size(width, height, samples, &bits)?;
+    Ok((width, height, samples, bits))
+}
+
+/// Checks that the strips or tiles of the decoder's current image are all there and inside
+/// the file of `file_len` bytes: as many offsets and byte counts as the sizes need, each
+/// chunk within the file, an uncompressed chunk as long as its pixels, a decoded chunk
+/// (and a row of them) within [`MAX_CHUNK_BYTES`]. Catches truncated and inconsistent
+/// files when they arrive instead of when their pixels are first read.
+fn check_chunks<R: Read + Seek>(
+    decoder: &mut Decoder<R>,
+    file_len: u64,
+    (width, height, samples, bits): (u32, u32, u16, Vec<u16>),
+) -> Result<(), GeoTiffError> {
+    let broken = |why: String| Err(GeoTiffError::Decode(why));
+    let bytes_per_sample = u64::from(bits[0] / 8);
+    let planar = decoder.find_tag_unsigned::<u16>(Tag::PlanarConfiguration)?.unwrap_or(1) == 2;
+    let compression = decoder.find_tag_unsigned::<u16>(Tag::Compression)?.unwrap_or(1);
+    let (offsets_tag, counts_tag, chunk_w, chunk_h) = match decoder.get_chunk_type() {
+        ChunkType::Tile => {
+            let tw: u32 = decoder.find_tag_unsigned(Tag::TileWidth)?.unwrap_or(0);
+            let th: u32 = decoder.find_tag_unsigned(Tag::TileLength)?.unwrap_or(0);
+            (Tag::TileOffsets, Tag::TileByteCounts, tw, th)
+        }
+        ChunkType::Strip => {
+            let rows: u32 = decoder.find_tag_unsigned(Tag::RowsPerStrip)?.unwrap_or(height);
+            (Tag::StripOffsets, Tag::StripByteCounts, width, rows.clamp(1, height))
+        }
+    };
+    if chunk_w == 0 || chunk_h == 0 {
+        return broken(format!("the image declares {chunk_w} × {chunk_h} pixel tiles"));
+    }
+    let (across, down) = (u64::from(width.div_ceil(chunk_w)), u64::from(height.div_ceil(chunk_h)));
+    let planes = if planar { u64::from(samples) } else { 1 };
+    let samples_in_chunk = if planar { 1 } else { u64::from(samples) };
+    let chunk_bytes = u64::from(chunk_w) * u64::from(chunk_h) * samples_in_chunk * bytes_per_sample;
+    // A preview keeps a row of chunks of up to four planes (red, green, blue, alpha).
+    if chunk_bytes * across * planes.min(4) > MAX_CHUNK_BYTES {
+        return broken(format!("a row of strips or tiles declares more than {MAX_CHUNK_BYTES} bytes"));
+    }
+    let expected = across * down * planes;
+    let offsets: Vec<u64> = decoder.find_tag_unsigned_vec(offsets_tag)?.unwrap_or_default();
+    let counts: Vec<u64> = decoder.find_tag_unsigned_vec(counts_tag)?.unwrap_or_default();
+    if (offsets.len() as u64) < expected || (counts.len() as u64) < expected {
+        return broken(format!(
+            "the image needs {expected} strips or tiles but lists {} offsets and {} byte counts",
+            offsets.len(),
+            counts.len()
+        ));
+    }
+    for (i, (&offset, &count)) in offsets.iter().zip(&counts).take(expected as usize).enumerate() {
+        if offset.checked_add(count).is_none_or(|end| end > file_len) {
+            return broken(format!(
+                "strip or tile {i} ({count} bytes at {offset}) lies beyond the end of the file ({file_len} bytes)"
+            ));
+        }
+        if compression == 1 {
+            // The last strip may hold fewer rows; tiles are always whole.
+            let rows = match decoder.get_chunk_type() {
+                ChunkType::Strip => {
+                    let strip = i as u64 % down;
+                    u64::from(chunk_h).min(u64::from(height) - strip * u64::from(chunk_h))
+                }
+                ChunkType::Tile => u64::from(chunk_h),
+            };
+            let needed = u64::from(chunk_w) * rows * samples_in_chunk * bytes_per_sample;
+            if count < needed {
+                return broken(format!("strip or tile {i} holds {count} bytes of the {needed} its pixels need"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`limits`] for reading pixels: a decoded strip or tile within [`MAX_CHUNK_BYTES`].
+fn pixel_limits() -> Limits {
+    let mut limits = limits();
+    limits.decoding_buffer_size = MAX_CHUNK_BYTES as usize;
+    limits
+}
+
 /// Checks the TIFF signature (and whether there is anything at all), then rewinds.
 fn check_signature<R: Read + Seek>(reader: &mut R) -> Result<(), GeoTiffError> {
     let mut head = [0u8; 4];
@@ -138,14 +278,18 @@ fn check_signature<R: Read + Seek>(reader: &mut R) -> Result<(), GeoTiffError> {
 /// no pixel data is read, so it is fast on any file size.
 ///
 /// Errors: [`GeoTiffError::Empty`], [`GeoTiffError::NotTiff`], [`GeoTiffError::Decode`] for
-/// a broken TIFF, [`GeoTiffError::NotGeoreferenced`] for a TIFF without a geotransform. A
+/// a broken TIFF (also one declaring sizes beyond [`check_declared_size`], or whose strips
+/// or tiles are missing or lie beyond the end of the file), [`GeoTiffError::NotGeoreferenced`]
+/// for a TIFF without a geotransform. A
 /// geotransform without an EPSG code reads fine, with `epsg: None`.
 pub fn read_info<R: Read + Seek>(mut reader: R) -> Result<GeoTiffInfo, GeoTiffError> {
     check_signature(&mut reader)?;
+    let file_len = reader.seek(SeekFrom::End(0))?;
+    reader.seek(SeekFrom::Start(0))?;
     let mut decoder = Decoder::new(reader)?.with_limits(limits());
-    let (width, height) = decoder.dimensions()?;
-    let bands: u16 = decoder.find_tag_unsigned(Tag::SamplesPerPixel)?.unwrap_or(1);
-    let bits: Vec<u16> = decoder.find_tag_unsigned_vec(Tag::BitsPerSample)?.unwrap_or_else(|| vec![1]);
+    let sizes = check_current_size(&mut decoder)?;
+    let (width, height, bands, bits) = sizes.clone();
+    check_chunks(&mut decoder, file_len, sizes)?;
     let formats: Vec<u16> = decoder.find_tag_unsigned_vec(Tag::SampleFormat)?.unwrap_or_else(|| vec![1]);
     let dtypes = (0..usize::from(bands))
         .map(|b| {
@@ -613,14 +757,16 @@ struct Layout {
 /// grey; no-data pixels are transparent. 8-bit samples are shown as they are; other types
 /// are stretched per band between the 2nd and 98th percentiles of the sampled values.
 pub fn read_preview(path: &Path, max_side: u32) -> Result<image::RgbaImage, GeoTiffError> {
-    let mut file = BufReader::new(File::open(path)?);
+    let file = File::open(path)?;
+    let file_len = file.metadata()?.len();
+    let mut file = BufReader::new(file);
     check_signature(&mut file)?;
     let mut order = [0u8; 2];
     file.read_exact(&mut order)?;
     file.seek(SeekFrom::Start(0))?;
     let info = read_info(&mut file).ok();
     file.seek(SeekFrom::Start(0))?;
-    let mut decoder = Decoder::new(file)?.with_limits(limits());
+    let mut decoder = Decoder::new(file)?.with_limits(pixel_limits());
     let (full_w, full_h) = decoder.dimensions()?;
     let max_side = max_side.max(1);
     let longest = full_w.max(full_h);
@@ -634,6 +780,9 @@ pub fn read_preview(path: &Path, max_side: u32) -> Result<image::RgbaImage, GeoT
         )
     };
     seek_to_overview(&mut decoder, out_w.max(out_h))?;
+    // Every size that sizes a buffer below comes from the header: check them all first.
+    let sizes = check_current_size(&mut decoder)?;
+    check_chunks(&mut decoder, file_len, sizes)?;
     let layout = layout(&mut decoder, order == *b"II", info.as_ref().and_then(|i| i.nodata))?;
     let cols: Vec<u32> = (0..out_w)
         .map(|ox| ((u64::from(ox) * 2 + 1) * u64::from(layout.width) / (2 * u64::from(out_w))) as u32)
@@ -992,6 +1141,111 @@ mod tests {
         assert_eq!((img.width(), img.height()), (40, 30));
         let p = img.get_pixel(39, 0);
         assert_eq!((p[0], p[1], p[2]), (255, 255, 255));
+    }
+
+    /// A little-endian TIFF of `entries` (sorted by tag) whose pixel data `data` starts at
+    /// byte 8, with a UTM georeferencing.
+    fn crafted(mut entries: Vec<Entry>, data: &[u8]) -> Vec<u8> {
+        entries.push(Entry::doubles(33550, &[1.0, 1.0, 0.0]));
+        entries.push(Entry::doubles(33922, &[0.0, 0.0, 0.0, 500_000.0, 6_200_000.0, 0.0]));
+        entries.push(Entry::shorts(34735, &[1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32637]));
+        entries.sort_by_key(|e| e.tag);
+        let ifd = (8 + data.len() + data.len() % 2) as u32;
+        let mut out = b"II".to_vec();
+        out.extend_from_slice(&42u16.to_le_bytes());
+        out.extend_from_slice(&ifd.to_le_bytes());
+        out.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            out.push(0);
+        }
+        let mut tail = Vec::new();
+        let tail_start = ifd + 2 + 12 * entries.len() as u32 + 4;
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for e in &entries {
+            out.extend_from_slice(&e.tag.to_le_bytes());
+            out.extend_from_slice(&e.kind.to_le_bytes());
+            out.extend_from_slice(&e.count.to_le_bytes());
+            if e.bytes.len() <= 4 {
+                let mut inline = [0u8; 4];
+                inline[..e.bytes.len()].copy_from_slice(&e.bytes);
+                out.extend_from_slice(&inline);
+            } else {
+                out.extend_from_slice(&(tail_start + tail.len() as u32).to_le_bytes());
+                tail.extend_from_slice(&e.bytes);
+                if tail.len() % 2 == 1 {
+                    tail.push(0);
+                }
+            }
+        }
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&tail);
+        out
+    }
+
+    /// A stripped uncompressed float64 image of `width` × 1 pixels and `samples` samples
+    /// whose one strip of `count` bytes starts at `offset`, with 12 KB of pixel data.
+    fn crafted_strip(width: u32, samples: u16, offset: u32, count: u32) -> Vec<u8> {
+        crafted(
+            vec![
+                Entry::longs(256, &[width]),
+                Entry::longs(257, &[1]),
+                Entry::shorts(258, &[64]),
+                Entry::shorts(259, &[1]),
+                Entry::shorts(262, &[1]),
+                Entry::longs(273, &[offset]),
+                Entry::shorts(277, &[samples]),
+                Entry::longs(278, &[1]),
+                Entry::longs(279, &[count]),
+                Entry::shorts(284, &[1]),
+                Entry::shorts(339, &[3]),
+            ],
+            &[0u8; 12_000],
+        )
+    }
+
+    #[test]
+    fn oversized_declarations_are_refused_before_reading_pixels() {
+        let dir = tmp();
+        let path = dir.path().join("huge.tif");
+        // 30000 px × 65535 float64 samples: a 15.7 GB row declared by a 12 KB file.
+        std::fs::write(&path, crafted_strip(30_000, 65_535, 8, 12_000)).expect("write");
+        let started = std::time::Instant::now();
+        let err = read_preview(&path, 256).expect_err("refused");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(err.to_string().contains("samples per pixel"), "{err}");
+        let err = read_info_path(&path).expect_err("refused");
+        assert!(err.to_string().contains("samples per pixel"), "{err}");
+
+        // 16 samples fit, but a row of 2 million of them does not.
+        let wide = dir.path().join("wide.tif");
+        std::fs::write(&wide, crafted_strip(2_000_000, 16, 8, 12_000)).expect("write");
+        let err = read_preview(&wide, 256).expect_err("refused");
+        assert!(err.to_string().contains("a row of the image"), "{err}");
+
+        assert!(check_declared_size(100, 100, 3, &[8]).is_ok());
+        assert!(check_declared_size(100, 100, 3, &[8, 8, 8]).is_ok());
+        assert!(check_declared_size(100, 100, 3, &[8, 8]).is_err());
+        assert!(check_declared_size(100, 100, 1, &[12]).is_err());
+        assert!(check_declared_size(0, 100, 1, &[8]).is_err());
+        assert!(check_declared_size(u32::MAX, u32::MAX, 1, &[8]).is_err());
+    }
+
+    #[test]
+    fn truncated_and_inconsistent_strips_are_refused() {
+        let dir = tmp();
+        let path = dir.path().join("t.tif");
+        // 1000 px × 1 sample × 8 bytes: the strip needs 8000 bytes, 12000 are there.
+        std::fs::write(&path, crafted_strip(1000, 1, 8, 8000)).expect("write");
+        read_info_path(&path).expect("a consistent file reads");
+        read_preview(&path, 64).expect("a consistent file previews");
+        // The strip lies beyond the end of the file.
+        std::fs::write(&path, crafted_strip(1000, 1, 1_000_000, 8000)).expect("write");
+        let err = read_info_path(&path).expect_err("refused");
+        assert!(err.to_string().contains("beyond the end of the file"), "{err}");
+        // The strip is shorter than its pixels.
+        std::fs::write(&path, crafted_strip(1000, 1, 8, 100)).expect("write");
+        let err = read_info_path(&path).expect_err("refused");
+        assert!(err.to_string().contains("holds 100 bytes"), "{err}");
     }
 
     /// Writes a tiled, uncompressed RGB TIFF (16×16 tiles) of the test pattern by hand.

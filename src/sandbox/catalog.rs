@@ -817,13 +817,15 @@ pub(crate) fn sort(found: &mut [Found], by: CatalogSortBy, order: SortOrder) {
 /// client sends its credentials only to the API's own host).
 pub(crate) struct Previews {
     base_url: String,
+    /// Whether requests are noted (tests only), at most [`super::faults::MAX_RECORDED`].
+    record: bool,
     log: Mutex<Vec<(String, bool)>>,
 }
 
 impl Previews {
     /// Binds the preview listener on another port of the API's address and returns it
-    /// (non-blocking, for tokio) with the origin's state.
-    pub fn bind(api_addr: SocketAddr) -> std::io::Result<(std::net::TcpListener, Arc<Previews>)> {
+    /// (non-blocking, for tokio) with the origin's state; `record` notes its requests.
+    pub fn bind(api_addr: SocketAddr, record: bool) -> std::io::Result<(std::net::TcpListener, Arc<Previews>)> {
         let listener = std::net::TcpListener::bind(SocketAddr::new(api_addr.ip(), 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -833,7 +835,7 @@ impl Previews {
             ip => ip,
         };
         let base_url = format!("http://{}", SocketAddr::new(ip, addr.port()));
-        Ok((listener, Arc::new(Previews { base_url, log: Mutex::new(Vec::new()) })))
+        Ok((listener, Arc::new(Previews { base_url, record, log: Mutex::new(Vec::new()) })))
     }
 
     /// `http://HOST:PORT` of the preview origin.
@@ -851,9 +853,20 @@ impl Previews {
         format!("{}/xyz/{id}/{{z}}/{{x}}/{{y}}.png", self.base_url)
     }
 
-    /// Notes a request to the preview origin.
+    /// Notes a request to the preview origin, when asked to and within the bound.
     pub fn record(&self, path: String, had_authorization: bool) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).push((path, had_authorization));
+        if !self.record {
+            return;
+        }
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() < super::faults::MAX_RECORDED {
+            log.push((path, had_authorization));
+        }
+    }
+
+    /// How many requests are noted.
+    pub fn kept(&self) -> usize {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Every request so far, oldest first: (path, had an `Authorization` header).

@@ -346,6 +346,20 @@ mod tests {
     }
 
     #[test]
+    fn nonsense_durations_in_a_saved_state_do_not_overflow_dates() {
+        let (state, _store, now) = fresh();
+        let mut run = state.processings[0].clone();
+        for secs in [f64::INFINITY, f64::NAN, 1e300, -5.0] {
+            run.duration_secs = secs;
+            let progress = run.progress(now);
+            assert!(progress.percent <= 100, "{secs}: {progress:?}");
+        }
+        run.started = DateTime::<Utc>::MAX_UTC - Duration::seconds(1);
+        run.duration_secs = crate::sandbox::MAX_PROCESSING_SECONDS;
+        assert_eq!(run.progress(now).status, ProcessingStatus::Unprocessed);
+    }
+
+    #[test]
     fn the_demo_project_is_filled() {
         let (state, store, now) = fresh();
         let demo = state.projects.iter().find(|p| p.name == seed::DEMO_PROJECT_NAME).expect("demo project");

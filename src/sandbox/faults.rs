@@ -5,6 +5,7 @@
 //! counted by method and path.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::routes::status_code_name;
 use super::state::Shared;
 
 /// What a faulted request gets instead of (or before) the normal answer.
@@ -122,17 +124,41 @@ impl std::fmt::Debug for Faults {
     }
 }
 
-/// Counts of requests by method and path, and the requests no route matched.
+/// At most this many distinct (method, path) pairs are counted, and this many unmatched
+/// requests kept; later ones are only counted in [`Recorder::dropped`].
+pub(crate) const MAX_RECORDED: usize = 1024;
+
+/// Test bookkeeping: counts of requests by method and path, and the requests no route
+/// matched. Off unless [`crate::sandbox::SandboxConfig::record_requests`] asks for it
+/// (a server for users must not grow with every distinct path anyone sends), and bounded
+/// by [`MAX_RECORDED`] when on.
 #[derive(Default)]
 pub(crate) struct Recorder {
+    enabled: bool,
     hits: Mutex<HashMap<(String, String), usize>>,
     unexpected: Mutex<Vec<String>>,
+    dropped: AtomicUsize,
 }
 
 impl Recorder {
+    /// A recorder that keeps records only when `enabled`.
+    pub(crate) fn new(enabled: bool) -> Self {
+        Self { enabled, ..Self::default() }
+    }
+
     fn hit(&self, method: &str, path: &str) {
+        if !self.enabled {
+            return;
+        }
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        *hits.entry((method.to_ascii_uppercase(), path.to_owned())).or_default() += 1;
+        let key = (method.to_ascii_uppercase(), path.to_owned());
+        if let Some(count) = hits.get_mut(&key) {
+            *count += 1;
+        } else if hits.len() < MAX_RECORDED {
+            hits.insert(key, 1);
+        } else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// How many requests reached (method, path).
@@ -143,12 +169,31 @@ impl Recorder {
 
     /// Records a request that matched no route.
     pub(crate) fn record_unexpected(&self, request: String) {
-        self.unexpected.lock().unwrap_or_else(|e| e.into_inner()).push(request);
+        if !self.enabled {
+            return;
+        }
+        let mut unexpected = self.unexpected.lock().unwrap_or_else(|e| e.into_inner());
+        if unexpected.len() < MAX_RECORDED {
+            unexpected.push(request);
+        } else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The requests that matched no route, oldest first.
     pub(crate) fn unexpected(&self) -> Vec<String> {
         self.unexpected.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many entries are kept: distinct counted paths plus unmatched requests.
+    pub(crate) fn kept(&self) -> usize {
+        let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner()).len();
+        hits + self.unexpected.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// How many records were not kept because the bound was reached.
+    pub(crate) fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -188,14 +233,6 @@ pub(crate) async fn middleware(State(shared): State<Arc<Shared>>, request: Reque
 
 fn status_or_500(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// `BAD_GATEWAY` for 502: the status's reason in the API's code style.
-fn status_code_name(status: StatusCode) -> String {
-    status
-        .canonical_reason()
-        .map(|r| r.to_ascii_uppercase().replace([' ', '-'], "_").replace('\'', ""))
-        .unwrap_or_else(|| format!("HTTP_{}", status.as_u16()))
 }
 
 /// The error page nginx sends when the service behind it is down.

@@ -65,6 +65,10 @@ pub struct SandboxConfig {
     /// How many seconds after a fresh account is seeded its demo processing that is still
     /// running finishes (see [`seed::DEMO_PROJECT_NAME`]); tests shorten it.
     pub demo_finish_seconds: f64,
+    /// Whether requests are recorded for [`Sandbox::hits`], [`Sandbox::unexpected_requests`]
+    /// and [`Sandbox::preview_requests`] (tests turn it on). Off by default, so a server
+    /// anyone can reach does not keep a record of every path sent to it; bounded when on.
+    pub record_requests: bool,
 }
 
 impl Default for SandboxConfig {
@@ -75,8 +79,39 @@ impl Default for SandboxConfig {
             data_dir: None,
             processing_seconds: 5.0,
             demo_finish_seconds: 75.0,
+            record_requests: false,
         }
     }
+}
+
+/// The longest a simulated processing (or the demo's running one) may take, in seconds:
+/// a year, far beyond any test or demo, and well inside the dates the state can hold.
+pub const MAX_PROCESSING_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// Checks a duration setting: a finite number of seconds from 0 to
+/// [`MAX_PROCESSING_SECONDS`]. `name` names the setting in the message.
+pub fn check_seconds(name: &str, value: f64) -> Result<f64, String> {
+    if value.is_finite() && (0.0..=MAX_PROCESSING_SECONDS).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{name} must be a number of seconds from 0 to {MAX_PROCESSING_SECONDS}, not {value}"))
+    }
+}
+
+impl SandboxConfig {
+    /// Checks the settings a sandbox cannot run with: durations that are not a finite
+    /// number of seconds within range (an infinite one would overflow every date computed
+    /// from it and could not be saved).
+    pub fn validate(&self) -> Result<(), String> {
+        check_seconds("processing_seconds", self.processing_seconds)?;
+        check_seconds("demo_finish_seconds", self.demo_finish_seconds)?;
+        Ok(())
+    }
+}
+
+/// [`SandboxConfig::validate`] as an I/O error, what starting a sandbox returns.
+fn validate(config: &SandboxConfig) -> std::io::Result<()> {
+    config.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
 }
 
 /// How long in-flight requests may take to finish once a sandbox is asked to stop.
@@ -95,11 +130,13 @@ pub struct Sandbox {
 impl Sandbox {
     /// Loads (or seeds) the state, binds the socket and starts serving. Returns once the
     /// socket is bound, so a port-0 address is usable right away.
+    /// Refuses an invalid configuration ([`SandboxConfig::validate`]) with `InvalidInput`.
     pub fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        validate(&config)?;
         let listener = std::net::TcpListener::bind(config.addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let (preview_listener, previews) = catalog::Previews::bind(addr)?;
+        let (preview_listener, previews) = catalog::Previews::bind(addr, config.record_requests)?;
         let shared = Arc::new(Shared::new(config, addr)?);
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -157,9 +194,20 @@ impl Sandbox {
     }
 
     /// How many requests reached (method, path), e.g. `("POST", "/rest/projects")`,
-    /// counting faulted and refused ones.
+    /// counting faulted and refused ones; recorded only with [`SandboxConfig::record_requests`].
     pub fn hits(&self, method: &str, path: &str) -> usize {
         self.shared.recorder.hits(method, path)
+    }
+
+    /// How many request records this sandbox keeps (counted paths, unmatched requests and
+    /// preview-origin requests); always 0 unless [`SandboxConfig::record_requests`].
+    pub fn recorded_entries(&self) -> usize {
+        self.shared.recorder.kept() + self.previews.kept()
+    }
+
+    /// How many request records were not kept because the bound was reached.
+    pub fn unrecorded_requests(&self) -> usize {
+        self.shared.recorder.dropped()
     }
 
     /// Requests that matched no route, as `"METHOD PATH"`.
@@ -207,9 +255,10 @@ impl Drop for Sandbox {
 /// Runs a sandbox on the current tokio runtime until ctrl-c: the headless CLI's entry
 /// point. `ready` is called with the bound address once the socket is listening.
 pub async fn serve(config: SandboxConfig, ready: impl FnOnce(SocketAddr) + Send) -> std::io::Result<()> {
+    validate(&config)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let (preview_listener, previews) = catalog::Previews::bind(addr)?;
+    let (preview_listener, previews) = catalog::Previews::bind(addr, config.record_requests)?;
     let preview_listener = tokio::net::TcpListener::from_std(preview_listener)?;
     tracing::info!("sandbox: catalog previews on {}", previews.base_url());
     let shared = Arc::new(Shared::new(config, addr)?);
@@ -243,7 +292,7 @@ async fn run(
         shutdown.await;
         let _ = stop_previews.send(true);
     };
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(routes::JsonErrorListener(listener), app).with_graceful_shutdown(shutdown).await;
     let _ = preview_server.await;
     if let Err(e) = &result {
         tracing::error!("sandbox: server error: {e}");

@@ -14,7 +14,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use geo::Validation as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -127,10 +126,14 @@ pub(crate) struct Progress {
 }
 
 impl ProcessingRecord {
-    /// The moment `share` of the current run has passed.
+    /// The moment `share` of the current run has passed. The duration is clamped to
+    /// [`super::MAX_PROCESSING_SECONDS`] (a NaN counts as 0) and the date saturates, so a
+    /// nonsense duration in a saved state cannot overflow the date arithmetic.
     fn at(&self, share: f64) -> DateTime<Utc> {
-        let micros = (self.duration_secs.max(0.0) * share * 1e6).round() as i64;
-        self.started + Duration::microseconds(micros)
+        let secs = if self.duration_secs.is_nan() { 0.0 } else { self.duration_secs };
+        let secs = secs.clamp(0.0, super::MAX_PROCESSING_SECONDS) * share.clamp(0.0, 1.0);
+        let micros = (secs * 1e6).round() as i64;
+        self.started.checked_add_signed(Duration::microseconds(micros)).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Where the processing is at `now`.
@@ -337,6 +340,22 @@ enum Zoom {
 /// provider, provider minimum. Credits are checked by the caller (only a create needs
 /// them).
 pub(crate) fn plan(body: Value, purpose: Purpose, state: &PersistedState) -> ApiResult<Plan> {
+    plan_draft(draft(body, purpose)?, state)
+}
+
+/// What [`draft`] checked of a request, for [`plan_draft`].
+pub(crate) struct Draft {
+    map: Map<String, Value>,
+    project_id: Option<String>,
+    params: Value,
+    has_source: bool,
+    aois: Vec<(Rings, f64)>,
+}
+
+/// The checks of [`plan`] that need no account state: required fields and the geometry
+/// (the costly one). Routes run it before they take the state lock, so a detailed
+/// geometry does not hold up other requests.
+pub(crate) fn draft(body: Value, purpose: Purpose) -> ApiResult<Draft> {
     let Value::Object(mut map) = body else {
         return Err(ApiError::bad_request("The request body must be a JSON object"));
     };
@@ -381,6 +400,14 @@ pub(crate) fn plan(body: Value, purpose: Purpose, state: &PersistedState) -> Api
         Some(geometry) => parse_geometry(geometry)?,
         None => Vec::new(),
     };
+    Ok(Draft { map, project_id, params, has_source, aois })
+}
+
+/// The rest of [`plan`] for a request [`draft`] checked: the checks against the account.
+pub(crate) fn plan_draft(draft: Draft, state: &PersistedState) -> ApiResult<Plan> {
+    let Draft { mut map, project_id, params, has_source, aois } = draft;
+    let text =
+        |map: &Map<String, Value>, key: &str| map.get(key).and_then(Value::as_str).map(str::trim).map(str::to_owned);
 
     if let Some(id) = &project_id
         && state.project(id).is_none()
@@ -715,42 +742,105 @@ fn blocks_of(model: &WorkflowDef, toggles: &[BlockToggle]) -> Vec<ProcessingBloc
 }
 
 /// Reads a `geometry`: a Polygon or MultiPolygon in lon/lat, every polygon valid and with
-/// an area. Gives each polygon's rings and geodesic area (m²); anything else is
-/// `geometry.Invalid`.
+/// an area, at most [`MAX_AOI_VERTICES`] vertices in all. Gives each polygon's rings and
+/// geodesic area (m²); anything else is `geometry.Invalid` (too many vertices is
+/// `BAD_REQUEST` naming the limit).
 fn parse_geometry(geometry: &Value) -> ApiResult<Vec<(Rings, f64)>> {
+    let aoi = parse_aoi(geometry, "geometry")?;
+    let areas = aoi.areas_m2();
+    Ok(aoi
+        .polygons
+        .iter()
+        .zip(areas)
+        .map(|(polygon, area)| {
+            let rings: Rings = std::iter::once(polygon.exterior())
+                .chain(polygon.interiors())
+                .map(|ring| ring.coords().map(|c| [c.x, c.y]).collect())
+                .collect();
+            (rings, area)
+        })
+        .collect())
+}
+
+/// The most vertices (of all rings of all polygons) a geometry may have: checking a
+/// geometry costs time with every vertex, and field or city outlines need far fewer.
+pub(crate) const MAX_AOI_VERTICES: usize = 20_000;
+
+/// Reads a Polygon or MultiPolygon in lon/lat (`what` names it in messages: "geometry",
+/// "search area"): at most [`MAX_AOI_VERTICES`] vertices, every polygon within lon/lat
+/// range, valid (the fast check the app uses before Start, so detailed outlines are
+/// checked in about n log n) and with an area. Shared by processings and catalog searches.
+pub(crate) fn parse_aoi(geometry: &Value, what: &str) -> ApiResult<crate::geo::Aoi> {
     let invalid = |message: String| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "geometry.Invalid", &message);
+    let named = {
+        let mut chars = what.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+    };
     match geometry.get("type").and_then(Value::as_str) {
         Some("Polygon" | "MultiPolygon") => {}
-        Some(other) => return Err(invalid(format!("The geometry must be a Polygon or MultiPolygon, not {other}"))),
-        None => return Err(invalid("The geometry must be a GeoJSON Polygon or MultiPolygon".to_owned())),
+        Some(other) => return Err(invalid(format!("The {what} must be a Polygon or MultiPolygon, not {other}"))),
+        None => return Err(invalid(format!("The {what} must be a GeoJSON Polygon or MultiPolygon"))),
+    }
+    let vertices = count_vertices(geometry.get("coordinates"));
+    if vertices > MAX_AOI_VERTICES {
+        return Err(ApiError::bad_request(format!(
+            "{named} has {vertices} vertices; at most {MAX_AOI_VERTICES} are accepted. Simplify the outline"
+        ))
+        .param("vertices", vertices)
+        .param("maxVertices", MAX_AOI_VERTICES));
     }
     let aoi = crate::geo::parse_geojson(&geometry.to_string())
-        .map_err(|e| invalid(format!("The geometry is not valid GeoJSON: {e}")))?;
+        .map_err(|e| invalid(format!("The {what} is not valid GeoJSON: {e}")))?;
     if aoi.is_empty() {
-        return Err(invalid("The geometry has no polygon".to_owned()));
+        return Err(invalid(format!("The {what} has no polygon")));
     }
-    let areas = aoi.areas_m2();
-    let mut out = Vec::with_capacity(aoi.polygons.len());
-    for (n, (polygon, area)) in aoi.polygons.iter().zip(areas).enumerate() {
-        let rings: Rings = std::iter::once(polygon.exterior())
-            .chain(polygon.interiors())
-            .map(|ring| ring.coords().map(|c| [c.x, c.y]).collect())
-            .collect();
-        if rings.iter().flatten().any(|c| !(-180.0..=180.0).contains(&c[0]) || !(-90.0..=90.0).contains(&c[1])) {
+    for (n, polygon) in aoi.polygons.iter().enumerate() {
+        let coords = std::iter::once(polygon.exterior()).chain(polygon.interiors()).flat_map(|r| r.coords());
+        if coords.into_iter().any(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y)) {
             return Err(invalid(format!(
                 "Polygon {} is outside longitude -180..180 and latitude -90..90 (is it in EPSG:4326?)",
                 n + 1
             )));
         }
-        if let Err(e) = polygon.check_validation() {
-            return Err(invalid(format!("Polygon {} is invalid: {e}", n + 1)));
+    }
+    for (n, polygon) in aoi.polygons.iter().enumerate() {
+        let one = crate::geo::Aoi { polygons: vec![polygon.clone()] };
+        let (_, issues) = crate::geo::validate(&one, &crate::geo::AoiLimits::default());
+        for issue in issues {
+            match issue {
+                crate::geo::AoiIssue::Invalid { reason, .. } => {
+                    return Err(invalid(format!("Polygon {} is invalid: {}", n + 1, reason.replace('_', " "))));
+                }
+                crate::geo::AoiIssue::Repaired { .. } => {
+                    return Err(invalid(format!("Polygon {} is invalid: its outline crosses itself", n + 1)));
+                }
+                _ => {}
+            }
         }
+    }
+    for (n, area) in aoi.areas_m2().into_iter().enumerate() {
         if area.is_nan() || area <= 0.0 {
             return Err(invalid(format!("Polygon {} has no area", n + 1)));
         }
-        out.push((rings, area));
     }
-    Ok(out)
+    Ok(aoi)
+}
+
+/// The number of positions in GeoJSON `coordinates` (nested arrays of any depth), counted
+/// without building geometry.
+fn count_vertices(coordinates: Option<&Value>) -> usize {
+    let mut count = 0;
+    let mut stack: Vec<&Value> = coordinates.into_iter().collect();
+    while let Some(value) = stack.pop() {
+        if let Value::Array(items) = value {
+            if items.first().is_some_and(Value::is_number) {
+                count += 1;
+            } else {
+                stack.extend(items);
+            }
+        }
+    }
+    count
 }
 
 /// A new processing from a checked plan, its run starting `now`.

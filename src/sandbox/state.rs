@@ -263,9 +263,9 @@ impl Shared {
         };
         Ok(Self {
             base_url: base_url(addr),
+            recorder: Recorder::new(config.record_requests),
             config,
             faults: Faults::default(),
-            recorder: Recorder::default(),
             tiles: TileCache::default(),
             rasters,
             state: Mutex::new(state),

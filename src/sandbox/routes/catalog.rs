@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use geo::Validation as _;
 use serde_json::Value;
 
 use super::JsonBody;
@@ -43,7 +42,8 @@ pub(super) fn routes(previews: Arc<Previews>) -> Router<Arc<Shared>> {
 /// no dedicated code for it.
 async fn meta(Extension(previews): Extension<Arc<Previews>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Response> {
     let query = parse_query(body)?;
-    let aoi = parse_aoi(&query.aoi)?;
+    let geometry = query.aoi.clone();
+    let aoi = super::blocking(move || parse_aoi(&geometry)).await?;
     let area = aoi.total_area_m2();
     let limit = seed::SEARCH_AREA_LIMIT;
     if area > limit as f64 {
@@ -110,35 +110,9 @@ fn parse_query(body: Value) -> ApiResult<CatalogQuery> {
 }
 
 /// Reads the search area: a Polygon or MultiPolygon in lon/lat, each polygon valid and
-/// with an area; anything else is `geometry.Invalid`.
+/// with an area; anything else is `geometry.Invalid` ([`processing::parse_aoi`]).
 fn parse_aoi(geometry: &Value) -> ApiResult<Aoi> {
-    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "geometry.Invalid", &message);
-    match geometry.get("type").and_then(Value::as_str) {
-        Some("Polygon" | "MultiPolygon") => {}
-        Some(other) => return Err(invalid(format!("The search area must be a Polygon or MultiPolygon, not {other}"))),
-        None => return Err(invalid("The search area must be a GeoJSON Polygon or MultiPolygon".to_owned())),
-    }
-    let aoi = crate::geo::parse_geojson(&geometry.to_string())
-        .map_err(|e| invalid(format!("The search area is not valid GeoJSON: {e}")))?;
-    if aoi.is_empty() {
-        return Err(invalid("The search area has no polygon".to_owned()));
-    }
-    for (n, (polygon, area)) in aoi.polygons.iter().zip(aoi.areas_m2()).enumerate() {
-        let coords = std::iter::once(polygon.exterior()).chain(polygon.interiors()).flat_map(|r| r.coords());
-        if coords.into_iter().any(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y)) {
-            return Err(invalid(format!(
-                "Polygon {} is outside longitude -180..180 and latitude -90..90 (is it in EPSG:4326?)",
-                n + 1
-            )));
-        }
-        if let Err(e) = polygon.check_validation() {
-            return Err(invalid(format!("Polygon {} is invalid: {e}", n + 1)));
-        }
-        if area.is_nan() || area <= 0.0 {
-            return Err(invalid(format!("Polygon {} has no area", n + 1)));
-        }
-    }
-    Ok(aoi)
+    crate::sandbox::processing::parse_aoi(geometry, "search area")
 }
 
 /// The request's filters, checked: dates must parse, product types be known.

@@ -2,12 +2,14 @@
 //! bodies and the answer to unknown routes.
 //!
 //! Layers, outermost first: fault injection and request counting (every request, even an
-//! unknown one), then auth (only on matched, non-public routes), then the handler.
+//! unknown one), then the API error shape for the framework's own refusals
+//! ([`refusals`]), then auth (only on matched, non-public routes), then the handler.
 
 mod catalog;
 mod processings;
 mod projects;
 mod rasters;
+mod refusals;
 mod tiles;
 mod user;
 
@@ -26,6 +28,7 @@ use super::faults;
 use super::state::Shared;
 
 pub(crate) use catalog::serve_previews;
+pub(crate) use refusals::{JsonErrorListener, status_code_name};
 
 /// All API routes live under this prefix, as on the real service.
 pub(crate) const PREFIX: &str = "/rest";
@@ -49,6 +52,7 @@ pub(crate) fn router(shared: Arc<Shared>, previews: Arc<super::catalog::Previews
     Router::new()
         .nest(PREFIX, private.merge(public))
         .fallback(no_route)
+        .layer(middleware::from_fn(refusals::json_errors))
         .layer(middleware::from_fn_with_state(shared.clone(), faults::middleware))
         .with_state(shared)
 }
@@ -65,30 +69,38 @@ async fn auth(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
     if authorized { next.run(request).await } else { ApiError::unauthorized().into_response() }
 }
 
-/// A request no route matched: logged, recorded for tests, and answered 404.
+/// A request no route matched: logged (at debug level: anyone can send any path),
+/// recorded when a test asks for it, and answered 404 in the API's error shape.
 async fn no_route(State(shared): State<Arc<Shared>>, method: Method, OriginalUri(uri): OriginalUri) -> Response {
     let request = format!("{method} {}", uri.path());
-    tracing::warn!("sandbox: unexpected request {request}");
+    tracing::debug!("sandbox: unexpected request {request}");
     shared.recorder.record_unexpected(request.clone());
     ApiError::not_found(format!("No such route: {request}")).into_response()
 }
 
-/// A known path with a method it does not answer: logged, recorded, and answered 405.
+/// A known path with a method it does not answer: logged (at debug level), recorded when
+/// a test asks for it, and answered 405.
 async fn method_not_allowed(
     State(shared): State<Arc<Shared>>,
     method: Method,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
     let request = format!("{method} {}", uri.path());
-    tracing::warn!("sandbox: unexpected method in {request}");
+    tracing::debug!("sandbox: unexpected method in {request}");
     shared.recorder.record_unexpected(request.clone());
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", &format!("Method not allowed: {request}"))
         .into_response()
 }
 
+/// Runs costly request checks (geometry validation) on tokio's blocking pool, so that a
+/// detailed geometry does not hold up the workers that answer other requests.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(ApiError::internal(format!("A check failed: {e}"))))
+}
+
 /// A JSON request body, whatever its content type; an empty body reads as `{}`. A body
 /// that does not parse is a 400 `BAD_REQUEST` in the API shape (axum's own rejection
-/// would be plain text).
+/// would be plain text), one over the body limit a 413 `PAYLOAD_TOO_LARGE`.
 pub(crate) struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -99,7 +111,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| ApiError::bad_request(e.body_text()))?;
+        // A body over the limit stays a 413; other failures to read it are 400s.
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            let status = e.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, &refusals::status_code_name(status), &e.body_text())
+            } else {
+                ApiError::bad_request(e.body_text())
+            }
+        })?;
         parse_json(&bytes).map(JsonBody)
     }
 }

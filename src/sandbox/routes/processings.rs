@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::JsonBody;
+use super::{JsonBody, blocking};
 use crate::api::{
     Processing, ProcessingAoi, ProcessingEdit, ProcessingPageQuery, ProcessingSortBy, ProcessingStatus, Rating,
     SortOrder,
@@ -59,11 +59,13 @@ fn listing<'a>(shared: &Shared, records: impl Iterator<Item = &'a ProcessingReco
     records.into_iter().map(|p| processing::to_api(&shared.base_url, p, now)).collect()
 }
 
-/// Creates a processing from a v2 body: checks, charges, starts.
-fn create(shared: &Shared, body: Value) -> ApiResult<Json<Processing>> {
+/// Creates a processing from a v2 body: checks (the geometry off the runtime and before
+/// the state lock), charges, starts.
+async fn create(shared: &Shared, body: Value) -> ApiResult<Json<Processing>> {
+    let draft = blocking(move || processing::draft(body, Purpose::Create)).await?;
     let now = Utc::now();
     let record = shared.write(|s| {
-        let plan = processing::plan(body, Purpose::Create, s)?;
+        let plan = processing::plan_draft(draft, s)?;
         let project_id = plan.request.project_id.0.clone();
         processing::charge(s, plan.cost, plan.area_m2.round() as i64)?;
         let record = processing::record(plan, &project_id, now, shared.config.processing_seconds);
@@ -76,20 +78,21 @@ fn create(shared: &Shared, body: Value) -> ApiResult<Json<Processing>> {
 
 /// `POST /processings/v2` → the new processing, UNPROCESSED.
 async fn create_v2(State(shared): State<Arc<Shared>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Json<Processing>> {
-    create(&shared, body)
+    create(&shared, body).await
 }
 
 /// `POST /processings` (v1, the Python SDK): flat `params`, converted to v2.
 async fn create_v1(State(shared): State<Arc<Shared>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Json<Processing>> {
     let body = shared.read(|s| processing::v1_to_v2(body, s))?;
-    create(&shared, body)
+    create(&shared, body).await
 }
 
 /// `POST /processing/cost/v2` → the cost in credits as a bare number. The same checks as
 /// a create, but a name and a project are optional, `areaSqKm` may stand for the
 /// geometry, and a cost above the balance is still answered (the client compares).
 async fn cost(State(shared): State<Arc<Shared>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Json<Value>> {
-    let plan = shared.read(|s| processing::plan(body, Purpose::Estimate, s))?;
+    let draft = blocking(move || processing::draft(body, Purpose::Estimate)).await?;
+    let plan = shared.read(|s| processing::plan_draft(draft, s))?;
     Ok(Json(json!(plan.cost)))
 }
 
