@@ -89,6 +89,7 @@ fn the_server_goes_away_and_comes_back() {
     wait_for(&mut h, "its projects", |h| support::project_names(h).iter().any(|n| n == "Default project"));
     support::open_project(&mut h, "Default project");
     assert_eq!(app(&h).state.reach, Some(Reach::Answering));
+    assert!(app(&h).state.results.is_empty(), "the other server's results left the map");
     let notices: Vec<&str> = app(&h).state.notices.iter().map(|n| n.text.as_str()).collect();
     assert!(notices.is_empty(), "no spurious error from the previous server's project: {notices:?}");
 
@@ -98,6 +99,16 @@ fn the_server_goes_away_and_comes_back() {
     app_mut(&mut h).state.follow_up.push(Command::RefreshStatus);
     wait_for(&mut h, "the server marked as not answering", down);
     assert!(h.query_all_by_label_contains("Server not answering since").next().is_some());
+    if std::env::var("DEBUG_SHOT").is_ok() {
+        h.render().unwrap().save("/tmp/shots/outage-en-1280.png").unwrap();
+        h.set_size(egui::vec2(1024.0, 680.0));
+        mapflow_desktop::app::Language::Russian.activate();
+        h.run_steps(4);
+        h.render().unwrap().save("/tmp/shots/outage-ru-1024.png").unwrap();
+        mapflow_desktop::app::Language::English.activate();
+        h.set_size(egui::vec2(1280.0, 800.0));
+        h.run_steps(4);
+    }
     h.get_by_label("Retry").click();
     h.run_steps(5);
     assert!(down(&h), "still away");

@@ -263,6 +263,14 @@ impl AppState {
                     self.projects = Remote::NotRequested;
                     self.open_project = Remote::NotRequested;
                     self.project_query.offset = 0;
+                    // Another account's results, AOIs and first look are not this one's.
+                    self.results.clear();
+                    self.processing_aois.clear();
+                    self.known_status.clear();
+                    self.selected_processing = None;
+                    self.first_look = None;
+                    self.first_look_search = None;
+                    self.zoom_on_load = None;
                 }
                 let cmd = self.reload_projects();
                 self.follow_up.push(cmd);
