@@ -30,6 +30,10 @@ enum Cmd {
         /// How long a processing takes to finish, in seconds (0 to a year).
         #[arg(long, default_value_t = 5.0, allow_hyphen_values = true, value_parser = parse_seconds)]
         processing_seconds: f64,
+        /// When the state file cannot be read: set it aside and start a new demo account
+        /// (without this the sandbox refuses to start and leaves the file untouched).
+        #[arg(long)]
+        reset_state: bool,
     },
 }
 
@@ -50,8 +54,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run_gui(),
-        Some(Cmd::Sandbox { addr, token, data_dir, processing_seconds }) => {
-            run_sandbox(addr, token, data_dir, processing_seconds)
+        Some(Cmd::Sandbox { addr, token, data_dir, processing_seconds, reset_state }) => {
+            run_sandbox(addr, token, data_dir, processing_seconds, reset_state)
         }
     };
     match result {
@@ -90,6 +94,7 @@ fn run_sandbox(
     token: Option<String>,
     data_dir: Option<PathBuf>,
     processing_seconds: f64,
+    reset_unreadable_state: bool,
 ) -> Result<(), String> {
     let token = match token {
         Some(t) => Token::parse(&t).map_err(|e| format!("--token: {e}"))?,
@@ -101,6 +106,7 @@ fn run_sandbox(
         token: token.clone(),
         data_dir: data_dir.clone(),
         processing_seconds,
+        reset_unreadable_state,
         ..SandboxConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;

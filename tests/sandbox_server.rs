@@ -440,12 +440,42 @@ async fn state_persists_across_restart() {
     assert!(images[0].ends_with(".tif") && !images[0].starts_with('.'), "{images:?}");
 }
 
-#[tokio::test]
-async fn corrupt_state_file_is_set_aside() {
+#[test]
+fn an_unreadable_state_file_stops_the_start_and_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(STATE_FILE);
     std::fs::write(&file, "{\"projects\": [ this is not json").unwrap();
-    let sb = start_in(dir.path());
+    let err = Sandbox::start(SandboxConfig { data_dir: Some(dir.path().to_owned()), ..SandboxConfig::default() })
+        .err()
+        .expect("no silent start over an unreadable account");
+    let text = err.to_string();
+    assert!(text.contains(&file.display().to_string()) && text.contains("--reset-state"), "{text}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"projects\": [ this is not json", "left as it was");
+    assert!(!dir.path().join(format!("{STATE_FILE}.corrupt")).exists());
+}
+
+#[test]
+fn leftover_temporary_state_files_are_removed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let leftover = dir.path().join(".sandbox-state.Xy12ab.tmp");
+    std::fs::write(&leftover, "half a write").unwrap();
+    let _sb = start_in(dir.path());
+    assert!(!leftover.exists());
+    assert!(dir.path().join(STATE_FILE).exists());
+}
+
+#[tokio::test]
+async fn an_unreadable_state_file_is_set_aside_when_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(STATE_FILE);
+    std::fs::write(&file, "{\"projects\": [ this is not json").unwrap();
+    let sb = Sandbox::start(SandboxConfig {
+        data_dir: Some(dir.path().to_owned()),
+        record_requests: true,
+        reset_unreadable_state: true,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
     let aside = dir.path().join(format!("{STATE_FILE}.corrupt"));
     assert_eq!(std::fs::read_to_string(&aside).unwrap(), "{\"projects\": [ this is not json");
     let (status, list) = get_json(&sb, "/projects").await;

@@ -69,6 +69,9 @@ pub struct SandboxConfig {
     /// and [`Sandbox::preview_requests`] (tests turn it on). Off by default, so a server
     /// anyone can reach does not keep a record of every path sent to it; bounded when on.
     pub record_requests: bool,
+    /// A state file that cannot be read is set aside and the account starts afresh; without
+    /// this the sandbox refuses to start and leaves the file as it is.
+    pub reset_unreadable_state: bool,
 }
 
 impl Default for SandboxConfig {
@@ -80,6 +83,7 @@ impl Default for SandboxConfig {
             processing_seconds: 5.0,
             demo_finish_seconds: 75.0,
             record_requests: false,
+            reset_unreadable_state: false,
         }
     }
 }

@@ -181,13 +181,31 @@ struct Store {
 impl Store {
     fn new(dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        Ok(Self { dir: dir.to_owned(), path: dir.join(STATE_FILE) })
+        let store = Self { dir: dir.to_owned(), path: dir.join(STATE_FILE) };
+        store.remove_leftovers();
+        Ok(store)
     }
 
-    /// Reads the state file; a missing one gives `None` (a fresh account), a corrupt one
-    /// is renamed aside to `sandbox-state.json.corrupt` (with a warning) and gives `None`
-    /// too. A state that was read is never seeded again.
-    fn load(&self) -> std::io::Result<Option<PersistedState>> {
+    /// Removes the temporary files of writes a crash interrupted (the state file itself is
+    /// always whole: it is replaced by a rename).
+    fn remove_leftovers(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".sandbox-state.") && name.ends_with(".tmp") {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => tracing::info!("sandbox: removed {name}, left by an interrupted write"),
+                    Err(e) => tracing::warn!("sandbox: could not remove {name}: {e}"),
+                }
+            }
+        }
+    }
+
+    /// Reads the state file; a missing one gives `None` (a fresh account). One that cannot
+    /// be read is an error that names it and leaves it untouched, unless `reset` says to
+    /// rename it aside to `sandbox-state.json.corrupt` and start afresh (`None`). A state
+    /// that was read is never seeded again.
+    fn load(&self, reset: bool) -> std::io::Result<Option<PersistedState>> {
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -199,6 +217,15 @@ impl Store {
                 tracing::info!("sandbox: loaded state from {}", self.path.display());
                 Ok(Some(state))
             }
+            Err(e) if !reset => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the sandbox's state file {} cannot be read ({e}); it was left as it is. Move it \
+                     away to start with a new demo account, or start the headless sandbox with \
+                     --reset-state to set it aside",
+                    self.path.display()
+                ),
+            )),
             Err(e) => {
                 let aside = self.dir.join(format!("{STATE_FILE}.corrupt"));
                 tracing::warn!(
@@ -252,7 +279,7 @@ impl Shared {
         let rasters = RasterStore::new(config.data_dir.as_deref())?;
         let state = match &store {
             Some(store) => {
-                let state = match store.load()? {
+                let state = match store.load(config.reset_unreadable_state)? {
                     Some(state) => state,
                     None => PersistedState::fresh(&config, &rasters, Utc::now()),
                 };
