@@ -626,3 +626,24 @@ async fn serve_runs_on_the_current_runtime() {
     assert_eq!(r.status(), StatusCode::OK);
     server.abort();
 }
+
+#[tokio::test]
+async fn image_files_no_image_owns_are_removed_at_start_and_storage_matches_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(start_in(dir.path()));
+    let rasters = dir.path().join("rasters");
+    let orphan = rasters.join("0b7e5c1a-0000-4c55-9d0b-2a1c3e4f5a6b.tif");
+    std::fs::write(&orphan, vec![0u8; 4096]).unwrap();
+    let sb = start_in(dir.path());
+    assert!(!orphan.exists(), "the orphan is gone");
+    let on_disk: u64 = std::fs::read_dir(&rasters)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tif"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    let (status, memory) = get_json(&sb, "/rasters/memory").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(memory["memoryUsed"].as_u64().unwrap(), on_disk, "{memory}");
+    assert!(on_disk > 0, "the demo mosaic's image stays");
+}

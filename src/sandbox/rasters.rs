@@ -259,6 +259,26 @@ impl RasterStore {
     }
 
     /// Where the file of image `id` lives.
+    /// Removes the image files no image of `state` owns (left by a crash between writing the
+    /// file and the state), so that the storage counted is what is on disk; returns how many.
+    pub(crate) fn remove_orphans(&self, state: &PersistedState) -> usize {
+        let owned: std::collections::HashSet<String> = state.images.iter().map(|i| format!("{}.tif", i.id)).collect();
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".tif") && !name.starts_with('.') && !owned.contains(&name) {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => {
+                        removed += 1;
+                        tracing::info!("sandbox: removed {name}, an image file no image owns");
+                    }
+                    Err(e) => tracing::warn!("sandbox: could not remove the orphan image file {name}: {e}"),
+                }
+            }
+        }
+        removed
+    }
+
     pub fn file_path(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.tif"))
     }

@@ -288,6 +288,7 @@ impl Shared {
             }
             None => PersistedState::fresh(&config, &rasters, Utc::now()),
         };
+        rasters.remove_orphans(&state);
         Ok(Self {
             base_url: base_url(addr),
             recorder: Recorder::new(config.record_requests),
