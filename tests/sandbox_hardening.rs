@@ -409,3 +409,29 @@ async fn bodies_over_the_limit_are_refused_with_413_in_the_api_error_shape() {
     }
     assert_alive(&sb).await;
 }
+
+#[tokio::test]
+async fn names_with_control_or_bidi_characters_and_overlong_descriptions_are_refused() {
+    let sb = start();
+    for name in ["nul\u{0}inside", "invoice\u{202E}fdp.exe", "two\nlines"] {
+        let (status, body) = answer(req(&sb, Method::POST, "/projects").json(&json!({"name": name}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}: {body}");
+        assert_processing_error(&body);
+        assert!(body["message"].as_str().unwrap().contains("must not contain"), "{body}");
+    }
+    let long = "d".repeat(5_000);
+    let (status, body) =
+        answer(req(&sb, Method::POST, "/projects").json(&json!({"name": "Fine", "description": long}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("4000"), "{body}");
+    // A description may have several lines; a name in any script is fine.
+    let (status, body) =
+        answer(req(&sb, Method::POST, "/projects").json(&json!({"name": "Съёмка 2026 🏠", "description": "one\ntwo"})))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, body) =
+        answer(req(&sb, Method::POST, "/rasters/mosaic").json(&json!({"name": "m\u{2066}x", "tags": []}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["detail"].is_string() || body["detail"].is_object(), "the Data API's shape: {body}");
+}

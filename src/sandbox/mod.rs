@@ -26,6 +26,7 @@ mod results;
 mod routes;
 pub mod seed;
 mod state;
+mod text;
 mod tiles;
 
 use std::future::Future;

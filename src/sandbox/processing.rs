@@ -33,7 +33,7 @@ const QUEUED_SHARE: f64 = 0.1;
 /// Share of a run after which a doomed run fails.
 const FAIL_SHARE: f64 = 0.2;
 /// Longest processing name accepted.
-const MAX_NAME_CHARS: usize = 255;
+pub(crate) const MAX_NAME_CHARS: usize = 255;
 /// The highest zoom a source may name.
 const MAX_ZOOM: i64 = 24;
 
@@ -366,11 +366,11 @@ pub(crate) fn draft(body: Value, purpose: Purpose) -> ApiResult<Draft> {
         |map: &Map<String, Value>, key: &str| map.get(key).and_then(Value::as_str).map(str::trim).map(str::to_owned);
     match text(&map, "name") {
         Some(name) if !name.is_empty() => {
-            if name.chars().count() > MAX_NAME_CHARS {
-                return Err(ApiError::bad_request(format!(
-                    "Processing name must not be longer than {MAX_NAME_CHARS} characters"
-                )));
+            if let Some(why) = crate::sandbox::text::refusal(&name, false, MAX_NAME_CHARS) {
+                return Err(ApiError::bad_request(format!("Processing name {why}")));
             }
+            let description = map.get("description").and_then(Value::as_str).map(str::to_owned);
+            crate::sandbox::text::checked_description("Processing", description).map_err(ApiError::bad_request)?;
             map.insert("name".to_owned(), Value::String(name));
         }
         _ if create => return Err(ApiError::bad_request("Processing name is required")),

@@ -194,12 +194,16 @@ fn checked_name(name: &str) -> ApiResult<String> {
     if name.is_empty() {
         return Err(ApiError::bad_request("Processing name must not be blank"));
     }
+    if let Some(why) = crate::sandbox::text::refusal(name, false, crate::sandbox::processing::MAX_NAME_CHARS) {
+        return Err(ApiError::bad_request(format!("Processing name {why}")));
+    }
     Ok(name.to_owned())
 }
 
 /// Applies a rename and/or move, checking everything first.
 fn edit(shared: &Shared, id: &str, edit: ProcessingEdit) -> ApiResult<Json<Processing>> {
     let name = edit.name.as_deref().map(checked_name).transpose()?;
+    crate::sandbox::text::checked_description("Processing", edit.description.clone()).map_err(ApiError::bad_request)?;
     let now = Utc::now();
     shared.write(|s| {
         s.processing(id).ok_or_else(|| not_found(id))?;

@@ -125,8 +125,8 @@ fn checked_name(name: &str) -> ApiResult<String> {
     if name.is_empty() {
         return Err(ApiError::bad_request("Project name must not be blank"));
     }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(format!("Project name must not be longer than {MAX_NAME_CHARS} characters")));
+    if let Some(why) = crate::sandbox::text::refusal(name, false, MAX_NAME_CHARS) {
+        return Err(ApiError::bad_request(format!("Project name {why}")));
     }
     Ok(name.to_owned())
 }
@@ -134,8 +134,10 @@ fn checked_name(name: &str) -> ApiResult<String> {
 /// `POST /projects {name, description?}` → the new project.
 async fn create(State(shared): State<Arc<Shared>>, JsonBody(edit): JsonBody<ProjectEdit>) -> ApiResult<Json<Project>> {
     let name = checked_name(edit.name.as_deref().unwrap_or_default())?;
+    let description = crate::sandbox::text::checked_description("Project", edit.description.clone())
+        .map_err(ApiError::bad_request)?;
     shared.write(|s| {
-        let record = ProjectRecord::new(&name, edit.description, false, Utc::now());
+        let record = ProjectRecord::new(&name, description, false, Utc::now());
         let project = to_api(&shared, s, &record);
         s.projects.push(record);
         Ok(Json(project))
@@ -149,6 +151,7 @@ async fn update(
     JsonBody(edit): JsonBody<ProjectEdit>,
 ) -> ApiResult<Json<Project>> {
     let name = edit.name.as_deref().map(checked_name).transpose()?;
+    crate::sandbox::text::checked_description("Project", edit.description.clone()).map_err(ApiError::bad_request)?;
     shared.write(|s| {
         let record = s.project_mut(&id).ok_or_else(|| not_found(&id))?;
         if let Some(name) = name {

@@ -81,8 +81,8 @@ fn valid_name(name: Option<&str>) -> ApiResult<String> {
     if name.is_empty() {
         return Err(detail(StatusCode::UNPROCESSABLE_ENTITY, "Field required: name"));
     }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(detail(StatusCode::UNPROCESSABLE_ENTITY, "The name is too long"));
+    if let Some(why) = crate::sandbox::text::refusal(name, false, MAX_NAME_CHARS) {
+        return Err(detail(StatusCode::UNPROCESSABLE_ENTITY, &format!("The name {why}")));
     }
     Ok(name.to_owned())
 }
