@@ -435,3 +435,13 @@ async fn names_with_control_or_bidi_characters_and_overlong_descriptions_are_ref
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["detail"].is_string() || body["detail"].is_object(), "the Data API's shape: {body}");
 }
+
+#[tokio::test]
+async fn an_aoi_across_the_antimeridian_is_refused_not_searched_the_long_way() {
+    let sb = start();
+    let aoi = json!({"type": "Polygon", "coordinates": [[[179.9, 0.0], [-179.9, 0.0], [-179.9, 0.1], [179.9, 0.1], [179.9, 0.0]]]});
+    let (status, body) = answer(req(&sb, Method::POST, "/catalog/meta").json(&json!({"aoi": aoi, "limit": 10}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_processing_error(&body);
+    assert!(body["message"].as_str().unwrap().contains("antimeridian"), "{body}");
+}

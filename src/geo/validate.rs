@@ -106,6 +106,7 @@ fn reason_text(reason: &str) -> String {
         "not_finite" => rust_i18n::t!("geo.reason.not_finite").into_owned(),
         "no_area" => rust_i18n::t!("geo.reason.no_area").into_owned(),
         "repair_failed" => rust_i18n::t!("geo.reason.repair_failed").into_owned(),
+        "crosses_antimeridian" => rust_i18n::t!("geo.reason.crosses_antimeridian").into_owned(),
         other => other.to_owned(),
     }
 }
@@ -207,6 +208,13 @@ fn check(polygon: &Polygon<f64>) -> Checked {
     if coords().any(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y)) {
         return Checked::OutOfRange;
     }
+    // An edge over half the world in longitude means the polygon crosses the 180° meridian:
+    // measured the short way, searched and processed the long way round. It is refused with
+    // what to do rather than read one way here and another on the server.
+    let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
+    if rings.flat_map(|r| r.lines()).any(|l| (l.end.x - l.start.x).abs() > 180.0) {
+        return Checked::Invalid("crosses_antimeridian");
+    }
     // Nothing can be made of an outline with fewer than three points.
     if distinct_points(polygon.exterior()).len() < 3 {
         return Checked::Invalid("too_few_points");
@@ -300,5 +308,17 @@ mod tests {
     fn unknown_reason_is_shown_as_is() {
         let issue = AoiIssue::Invalid { polygon: 0, reason: "odd thing".to_owned() };
         assert!(issue.message().contains("odd thing"));
+    }
+
+    #[test]
+    fn a_polygon_across_the_antimeridian_is_refused_with_what_to_do() {
+        let ring = vec![(179.9, 0.0), (-179.9, 0.0), (-179.9, 0.1), (179.9, 0.1), (179.9, 0.0)];
+        let aoi = Aoi { polygons: vec![Polygon::new(LineString::from(ring), vec![])] };
+        let (_, issues) = validate(&aoi, &AoiLimits::default());
+        assert_eq!(issues, vec![AoiIssue::Invalid { polygon: 0, reason: "crosses_antimeridian".into() }]);
+        assert!(issues[0].message().contains("180°"), "{}", issues[0].message());
+        // One on each side is fine.
+        let east = Aoi::from_bbox([179.9, 0.0, 180.0, 0.1]);
+        assert!(validate(&east, &AoiLimits::default()).1.is_empty());
     }
 }
