@@ -140,7 +140,11 @@ pub fn env_proxy(url: &reqwest::Url, env: impl Fn(&str) -> Option<String>) -> Op
         }
     }
     let scheme_var = if url.scheme() == "https" { "HTTPS_PROXY" } else { "HTTP_PROXY" };
-    var(scheme_var).or_else(|| var("ALL_PROXY")).map(|p| p.trim().to_owned())
+    // `proxy.corp:3128` (no scheme) means an HTTP proxy, as curl and reqwest read it.
+    var(scheme_var).or_else(|| var("ALL_PROXY")).map(|p| {
+        let p = p.trim();
+        if p.contains("://") { p.to_owned() } else { format!("http://{p}") }
+    })
 }
 
 /// The variables that name proxies, in upper case (the lower-case ones count too).
@@ -360,7 +364,10 @@ impl Client {
                 }
             }
             .await;
-            self.reach.saw(result.as_ref().err());
+            // A long download that times out says nothing about whether the server answers.
+            if !matches!(&result, Err(e) if e.kind == ErrorKind::Timeout) {
+                self.reach.saw(result.as_ref().err());
+            }
             match result {
                 Err(e) if e.is_retryable() && attempt < self.config.retry.attempts.max(1) => {
                     tokio::time::sleep(self.config.retry.delay(attempt)).await;
@@ -602,6 +609,9 @@ mod proxy_tests {
         let vars = [("HTTPS_PROXY", "http://proxy.corp:3128"), ("NO_PROXY", "flow.ai")];
         assert!(env_proxy(&api, env(&vars)).is_some(), "not a domain it is under");
         assert_eq!(env_proxy(&api, env(&[])), None);
+        let bare = env_proxy(&api, env(&[("HTTPS_PROXY", "user:pw@10.0.0.1:3128")])).unwrap();
+        assert_eq!(bare, "http://user:pw@10.0.0.1:3128", "no scheme means http");
+        assert_eq!(shown_proxy(&bare), "http://10.0.0.1:3128");
         assert_eq!(shown_proxy("http://user:pw@proxy.corp:3128"), "http://proxy.corp:3128", "no credentials shown");
     }
 }

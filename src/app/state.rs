@@ -104,6 +104,8 @@ pub struct AppState {
     pub files: super::files::FilesState,
     /// Why the form changed a value by itself (a zoom the model cannot use), shown beside it.
     pub form_note: Option<String>,
+    /// The model and source `form_note` is about.
+    pub form_note_about: Option<(Option<crate::api::WorkflowDefId>, super::form::SourceKind)>,
     /// On a first run, the project opened by itself: its newest result is shown once its
     /// processings arrive.
     pub first_look: Option<ProjectId>,
@@ -191,10 +193,16 @@ impl AppState {
         }
         let form = &mut self.settings.form;
         form.fill_defaults(&models, &providers);
+        // A note about another model or source no longer applies.
+        let about = (form.model.clone(), form.source);
+        if self.form_note_about.as_ref() != Some(&about) {
+            self.form_note = None;
+        }
         if let Some(old) = form.correct_zoom(&models, &providers)
             && let Ok(Some(range)) = form.zoom_range(&models, &providers)
         {
             let model = form.model(&models).map(|m| super::guards::plain_name(&m.name)).unwrap_or_default();
+            self.form_note_about = Some(about);
             self.form_note = Some(
                 rust_i18n::t!(
                     "guards.zoom_corrected",
@@ -263,7 +271,11 @@ impl AppState {
                     self.projects = Remote::NotRequested;
                     self.open_project = Remote::NotRequested;
                     self.project_query.offset = 0;
-                    // Another account's results, AOIs and first look are not this one's.
+                    // Another account's results, AOIs, first look and unsure start are not this one's.
+                    self.create_unsure = None;
+                    self.create_error = None;
+                    self.creating = false;
+                    self.form_note = None;
                     self.results.clear();
                     self.processing_aois.clear();
                     self.known_status.clear();
@@ -377,8 +389,8 @@ impl AppState {
                 }
                 if let Err(e) = &result {
                     // A project saved from the last run that is gone is simply not reopened.
-                    let saved_and_gone =
-                        self.settings.last_project.as_ref() == Some(&id) && e.kind == crate::api::ErrorKind::NotFound;
+                    let saved_and_gone = self.settings.last_project.as_ref() == Some(&id)
+                        && matches!(e.kind, crate::api::ErrorKind::NotFound | crate::api::ErrorKind::Forbidden);
                     if self.settings.last_project.as_ref() == Some(&id) {
                         self.settings.last_project = None;
                     }

@@ -277,10 +277,14 @@ impl Shared {
     pub fn new(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let store = config.data_dir.as_deref().map(Store::new).transpose()?;
         let rasters = RasterStore::new(config.data_dir.as_deref())?;
+        let mut loaded = false;
         let state = match &store {
             Some(store) => {
                 let state = match store.load(config.reset_unreadable_state)? {
-                    Some(state) => state,
+                    Some(state) => {
+                        loaded = true;
+                        state
+                    }
                     None => PersistedState::fresh(&config, &rasters, Utc::now()),
                 };
                 store.save(&state)?;
@@ -288,7 +292,11 @@ impl Shared {
             }
             None => PersistedState::fresh(&config, &rasters, Utc::now()),
         };
-        rasters.remove_orphans(&state);
+        // Only against a state that was read: a fresh one (no file, or one set aside by
+        // --reset-state) must not delete uploads the old state may still be restored with.
+        if loaded {
+            rasters.remove_orphans(&state);
+        }
         Ok(Self {
             base_url: base_url(addr),
             recorder: Recorder::new(config.record_requests),

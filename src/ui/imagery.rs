@@ -238,7 +238,7 @@ fn selected_mosaic_ui(ui: &mut egui::Ui, state: &mut AppState, iui: &mut Imagery
         if ui.button(t!("imagery.process_mosaic")).clicked() {
             // The footprints of the mosaic's images, once they are loaded for it.
             let coverage = match (&state.imagery.selected, state.imagery.images.value()) {
-                (Some(selected), Some(images)) if selected == &id => Some(images_coverage(images)),
+                (Some(selected), Some(images)) if selected == &id => images_coverage(images),
                 _ => None,
             };
             let form = &mut state.settings.form;
@@ -369,7 +369,7 @@ fn image_row(ui: &mut egui::Ui, state: &mut AppState, iui: &mut ImageryUi, img: 
                     mosaic_id: None,
                     image_ids: vec![img.id.0.clone()],
                     label: img.filename.clone(),
-                    coverage: Some(images_coverage(std::slice::from_ref(img))),
+                    coverage: images_coverage(std::slice::from_ref(img)),
                 };
                 state.notify(t!("imagery.source_set", name = img.filename));
             }
@@ -416,12 +416,15 @@ pub fn footprints(state: &AppState) -> crate::geo::Aoi {
 }
 
 /// The images' footprints as one AOI-shaped coverage; an unreadable footprint covers nothing.
-fn images_coverage(images: &[crate::api::RasterImage]) -> crate::geo::Aoi {
-    let polygons = images
-        .iter()
-        .filter_map(|i| i.footprint.as_deref())
-        .filter_map(|wkt| crate::geo::parse_wkt_polygons(wkt).ok())
-        .flatten()
-        .collect();
-    crate::geo::Aoi { polygons }
+fn images_coverage(images: &[crate::api::RasterImage]) -> Option<crate::geo::Aoi> {
+    // Unknown unless every image has a readable outline: a missing one must not shrink it.
+    let mut polygons = Vec::new();
+    for image in images {
+        let parts = crate::geo::parse_wkt_polygons(image.footprint.as_deref()?).ok()?;
+        if parts.is_empty() {
+            return None;
+        }
+        polygons.extend(parts);
+    }
+    (!polygons.is_empty()).then_some(crate::geo::Aoi { polygons })
 }

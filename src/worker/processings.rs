@@ -68,7 +68,13 @@ impl Worker {
                 Err(error) if unanswered(&error) => {
                     // A request still on its way in is given a moment to land before looking.
                     tokio::time::sleep(LOOK_AFTER.mul_f64(client.timeout_scale())).await;
-                    let found = look_for_created(&client, &request, since).await;
+                    let mut found = look_for_created(&client, &request, since).await;
+                    // Not there yet may mean still on its way: "not made" only after a
+                    // second look, once a create could no longer be running.
+                    if matches!(found, Ok(None)) {
+                        tokio::time::sleep(crate::api::client::timeouts::CREATE.mul_f64(client.timeout_scale())).await;
+                        found = look_for_created(&client, &request, since).await;
+                    }
                     sink.send(Event::CreateUnanswered { request: Box::new(request), since, error, found });
                 }
                 result => sink.send(Event::ProcessingCreated(result)),
@@ -211,7 +217,7 @@ pub(super) fn not_signed_in() -> ApiError {
 
 /// A failure after which the request may still have reached the server and been done.
 fn unanswered(error: &ApiError) -> bool {
-    matches!(error.kind, ErrorKind::Timeout | ErrorKind::Network(_))
+    matches!(error.kind, ErrorKind::Timeout | ErrorKind::Network(_)) || matches!(error.status, Some(502..=504))
 }
 
 #[cfg(test)]
