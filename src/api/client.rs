@@ -300,10 +300,7 @@ impl Client {
             match result {
                 Err(e) if e.is_retryable() && attempt < attempts => {
                     // A server that says how long to wait is waited for (within reason).
-                    let pause = match e.kind {
-                        ErrorKind::RateLimited { retry_after: Some(d) } => self.scaled(d.min(MAX_RETRY_AFTER)),
-                        _ => self.config.retry.delay(attempt),
-                    };
+                    let pause = self.retry_pause(&e, attempt);
                     tracing::info!("{method} {path} failed ({e}); retry {attempt} in {pause:?}");
                     tokio::time::sleep(pause).await;
                 }
@@ -359,8 +356,13 @@ impl Client {
                 if (200..300).contains(&status) {
                     Ok(resp)
                 } else {
+                    let retry_after = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
                     let text = resp.text().await.unwrap_or_default();
-                    Err(ApiError::from_status(status, &text))
+                    Err(ApiError::from_status(status, &text).with_retry_after(retry_after.as_deref()))
                 }
             }
             .await;
@@ -370,10 +372,19 @@ impl Client {
             }
             match result {
                 Err(e) if e.is_retryable() && attempt < self.config.retry.attempts.max(1) => {
-                    tokio::time::sleep(self.config.retry.delay(attempt)).await;
+                    tokio::time::sleep(self.retry_pause(&e, attempt)).await;
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// How long to wait before trying a read again: what a 429's `Retry-After` asks (up to
+    /// [`MAX_RETRY_AFTER`]), else the backoff for this attempt.
+    fn retry_pause(&self, error: &ApiError, attempt: u32) -> Duration {
+        match error.kind {
+            ErrorKind::RateLimited { retry_after: Some(d) } => self.scaled(d.min(MAX_RETRY_AFTER)),
+            _ => self.config.retry.delay(attempt),
         }
     }
 
