@@ -23,6 +23,8 @@ pub struct NewProcessingUi {
     changed_at: Option<Instant>,
     /// The drawn area and the part of it the chosen imagery covers, m², when they differ.
     coverage: Option<(f64, f64)>,
+    /// The area processed and charged, m²: the covered part, else the whole AOI.
+    area_m2: f64,
     pub confirming: bool,
 }
 
@@ -114,7 +116,7 @@ fn breakdown_ui(ui: &mut egui::Ui, state: &AppState, pui: &NewProcessingUi, mode
     let current = pui.cost_request.is_some() && state.cost_request == pui.cost_request;
     let (Some(total), true) = (state.cost.value(), current && !state.cost.is_pending()) else { return };
     let Some(status) = state.status.value() else { return };
-    let area = pui.coverage.map_or_else(|| state.settings.aoi.aoi.total_area_m2(), |(_, covered)| covered);
+    let area = pui.area_m2;
     let lines = crate::app::cost::breakdown(
         &state.settings.form,
         models,
@@ -418,10 +420,12 @@ fn cost_and_start(
         });
         pui.cost_request =
             if blocked { None } else { form.request(project.as_ref(), models, &providers, aoi, true).ok() };
+        let drawn = aoi.total_area_m2();
         pui.coverage = form
             .coverage()
-            .map(|_| (aoi.total_area_m2(), form.covered(aoi).total_area_m2()))
+            .map(|_| (drawn, form.covered(aoi).total_area_m2()))
             .filter(|(total, covered)| (total - covered).abs() > total * 0.001);
+        pui.area_m2 = pui.coverage.map_or(drawn, |(_, covered)| covered);
         pui.key = Some(key);
         pui.changed_at = Some(Instant::now());
     }
@@ -553,7 +557,7 @@ fn confirm_dialog(
             ui.label(form.model(models).map(|m| super::drawable(ui.ctx(), &m.name)).unwrap_or_default());
             ui.end_row();
             ui.label(t!("aoi.title"));
-            let area = pui.coverage.map_or_else(|| state.settings.aoi.aoi.total_area_m2(), |(_, covered)| covered);
+            let area = pui.area_m2;
             ui.label(km2_text(area));
             ui.end_row();
             if let Some(cost) = state.cost.value() {
