@@ -380,7 +380,21 @@ const HIGH_RES: [Satellite; 6] = [
 
 /// A sub-metre scene: a strip along a sun-synchronous track, sheared by the off-nadir look.
 fn high_res(cell: &Cell, rng: &mut Rng, id: String) -> Option<Scene> {
-    let (lon, lat) = cell.random_point(rng);
+    let point = cell.random_point(rng);
+    sub_metre(rng, id, point, Acquisition::Archive)
+}
+
+/// How a sub-metre scene was taken: from the archive, or tasked over a city (closer to
+/// nadir, shorter, mostly clear, more often available).
+#[derive(Clone, Copy, PartialEq)]
+enum Acquisition {
+    Archive,
+    Tasked,
+}
+
+/// A sub-metre scene at `(lon, lat)` from one of the satellites flying on its day.
+fn sub_metre(rng: &mut Rng, id: String, (lon, lat): (f64, f64), how: Acquisition) -> Option<Scene> {
+    let tasked = how == Acquisition::Tasked;
     let days_ago = rng.int(1, ARCHIVE_DAYS);
     let flying: Vec<&Satellite> = HIGH_RES.iter().filter(|s| s.since_days_ago.is_none_or(|d| days_ago <= d)).collect();
     let total: u32 = flying.iter().map(|s| s.weight).sum();
@@ -389,11 +403,16 @@ fn high_res(cell: &Cell, rng: &mut Rng, id: String) -> Option<Scene> {
         pick -= i64::from(s.weight);
         pick < 0
     })?;
-    let off_nadir = round2(sat.max_off_nadir * rng.unit().powf(1.6));
+    // Tasked looks are steered closer to nadir than archive ones.
+    let off_nadir = if tasked {
+        round2(0.8 * sat.max_off_nadir * rng.unit().powf(1.8))
+    } else {
+        round2(sat.max_off_nadir * rng.unit().powf(1.6))
+    };
     let look = off_nadir / 35.0;
     let resolution = if sat.coarsens { round2(sat.gsd * (1.0 + 0.08 * look * look)) } else { sat.gsd };
     let width = sat.swath_km * (1.0 + 0.3 * look * look);
-    let length = rng.range(sat.length_km.0, sat.length_km.1);
+    let length = if tasked { rng.range(6.0, 12.0) } else { rng.range(sat.length_km.0, sat.length_km.1) };
     let heading = track_azimuth(lat) + rng.range(-4.0, 4.0);
     let shear = 0.15 * look * if rng.chance(0.5) { 1.0 } else { -1.0 };
     let footprint = quad(rng, (lon, lat), width, length, heading, shear);
@@ -405,11 +424,12 @@ fn high_res(cell: &Cell, rng: &mut Rng, id: String) -> Option<Scene> {
         sat_id: sat.sat_ids[rng.int(0, sat.sat_ids.len() as i64 - 1) as usize],
         bands: if rng.chance(0.7) { "RGBN" } else { "RGB" },
         resolution,
-        cloud_cover: round2(100.0 * rng.unit().powi(3)),
+        // Tasked scenes are accepted under a cloud ceiling of 12 %.
+        cloud_cover: if tasked { round2(12.0 * rng.unit().powi(2)) } else { round2(100.0 * rng.unit().powi(3)) },
         off_nadir,
         acquired: morning(days_ago, lon, rng),
         zoom: 18,
-        available: rng.chance(0.88),
+        available: rng.chance(if tasked { 0.92 } else { 0.88 }),
         footprint,
     })
 }
@@ -487,39 +507,7 @@ fn tasked(ix: i64, iy: i64, slot: u64, rng: &mut Rng, id: String) -> Option<Scen
     let (east, north) = (r * (std::f64::consts::TAU * u2).cos(), r * (std::f64::consts::TAU * u2).sin());
     let lat = city.lat + north / KM_PER_DEG_LAT;
     let lon = city.lon + east / (KM_PER_DEG_LON * city.lat.to_radians().cos().max(1e-6));
-    let days_ago = rng.int(1, ARCHIVE_DAYS);
-    let flying: Vec<&Satellite> = HIGH_RES.iter().filter(|s| s.since_days_ago.is_none_or(|d| days_ago <= d)).collect();
-    let total: u32 = flying.iter().map(|s| s.weight).sum();
-    let mut pick = rng.int(0, i64::from(total) - 1);
-    let sat = flying.iter().find(|s| {
-        pick -= i64::from(s.weight);
-        pick < 0
-    })?;
-    // Tasked looks are steered closer to nadir than archive ones.
-    let off_nadir = round2(0.8 * sat.max_off_nadir * rng.unit().powf(1.8));
-    let look = off_nadir / 35.0;
-    let resolution = if sat.coarsens { round2(sat.gsd * (1.0 + 0.08 * look * look)) } else { sat.gsd };
-    let width = sat.swath_km * (1.0 + 0.3 * look * look);
-    let length = rng.range(6.0, 12.0);
-    let heading = track_azimuth(lat) + rng.range(-4.0, 4.0);
-    let shear = 0.15 * look * if rng.chance(0.5) { 1.0 } else { -1.0 };
-    let footprint = quad(rng, (lon, lat), width, length, heading, shear);
-    Some(Scene {
-        id,
-        provider: seed::LEGION,
-        mosaic: false,
-        sensor: sat.sensor,
-        sat_id: sat.sat_ids[rng.int(0, sat.sat_ids.len() as i64 - 1) as usize],
-        bands: if rng.chance(0.7) { "RGBN" } else { "RGB" },
-        resolution,
-        // Accepted under a cloud ceiling of 12 %.
-        cloud_cover: round2(12.0 * rng.unit().powi(2)),
-        off_nadir,
-        acquired: morning(days_ago, lon, rng),
-        zoom: 18,
-        available: rng.chance(0.92),
-        footprint,
-    })
+    sub_metre(rng, id, (lon, lat), Acquisition::Tasked)
 }
 
 /// A SPOT 6/7 scene of about 60 km.
