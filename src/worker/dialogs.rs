@@ -95,18 +95,11 @@ impl Dialogs {
 }
 
 /// Whether rfd has a dialog to show here, or why not.
-#[cfg(any(
-    target_os = "linux",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd"
-))]
 async fn detect() -> Result<(), String> {
-    detect_in(std::env::var_os("PATH").as_deref(), zbus::Connection::session()).await
+    xdg::detect().await
 }
 
-/// [`detect`] with `path` as `PATH` and `bus` as the session bus.
+/// Where rfd's dialogs come from the desktop portal or zenity.
 #[cfg(any(
     target_os = "linux",
     target_os = "freebsd",
@@ -114,22 +107,48 @@ async fn detect() -> Result<(), String> {
     target_os = "netbsd",
     target_os = "openbsd"
 ))]
-async fn detect_in(
-    path: Option<&std::ffi::OsStr>,
-    bus: impl std::future::Future<Output = zbus::Result<zbus::Connection>>,
-) -> Result<(), String> {
-    if find_on_path("zenity", path).is_some() {
-        return Ok(());
+mod xdg {
+    use super::{PORTAL_TIMEOUT, find_on_path};
+    use rust_i18n::t;
+
+    pub(super) async fn detect() -> Result<(), String> {
+        detect_in(std::env::var_os("PATH").as_deref(), zbus::Connection::session()).await
     }
-    let silent = || t!("files.bus_silent").into_owned();
-    let portal = match tokio::time::timeout(PORTAL_TIMEOUT, bus).await {
-        Ok(Ok(conn)) => {
-            tokio::time::timeout(PORTAL_TIMEOUT, portal_file_chooser(&conn)).await.unwrap_or_else(|_| Err(silent()))
+
+    /// [`detect`] with `path` as `PATH` and `bus` as the session bus.
+    pub(super) async fn detect_in(
+        path: Option<&std::ffi::OsStr>,
+        bus: impl std::future::Future<Output = zbus::Result<zbus::Connection>>,
+    ) -> Result<(), String> {
+        if find_on_path("zenity", path).is_some() {
+            return Ok(());
         }
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(silent()),
-    };
-    portal.map(|_| ()).map_err(|detail| t!("files.no_portal_no_zenity", detail = detail).into_owned())
+        let silent = || t!("files.bus_silent").into_owned();
+        let portal = match tokio::time::timeout(PORTAL_TIMEOUT, bus).await {
+            Ok(Ok(conn)) => {
+                tokio::time::timeout(PORTAL_TIMEOUT, portal_file_chooser(&conn)).await.unwrap_or_else(|_| Err(silent()))
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(silent()),
+        };
+        portal.map(|_| ()).map_err(|detail| t!("files.no_portal_no_zenity", detail = detail).into_owned())
+    }
+
+    /// The version of the desktop portal's FileChooser interface, which rfd asks first.
+    async fn portal_file_chooser(conn: &zbus::Connection) -> Result<u32, String> {
+        let reply = conn
+            .call_method(
+                Some("org.freedesktop.portal.Desktop"),
+                "/org/freedesktop/portal/desktop",
+                Some("org.freedesktop.DBus.Properties"),
+                "Get",
+                &("org.freedesktop.portal.FileChooser", "version"),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let value: zbus::zvariant::OwnedValue = reply.body().deserialize().map_err(|e| e.to_string())?;
+        u32::try_from(value).map_err(|e| e.to_string())
+    }
 }
 
 /// Elsewhere the system always has a dialog.
@@ -140,31 +159,10 @@ async fn detect_in(
     target_os = "netbsd",
     target_os = "openbsd"
 )))]
-async fn detect() -> Result<(), String> {
-    Ok(())
-}
-
-/// The version of the desktop portal's FileChooser interface, which rfd asks first.
-#[cfg(any(
-    target_os = "linux",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd"
-))]
-async fn portal_file_chooser(conn: &zbus::Connection) -> Result<u32, String> {
-    let reply = conn
-        .call_method(
-            Some("org.freedesktop.portal.Desktop"),
-            "/org/freedesktop/portal/desktop",
-            Some("org.freedesktop.DBus.Properties"),
-            "Get",
-            &("org.freedesktop.portal.FileChooser", "version"),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let value: zbus::zvariant::OwnedValue = reply.body().deserialize().map_err(|e| e.to_string())?;
-    u32::try_from(value).map_err(|e| e.to_string())
+mod xdg {
+    pub(super) async fn detect() -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The first executable file named `name` in the `PATH`-style list `path`.
@@ -270,13 +268,13 @@ mod tests {
     async fn without_zenity_or_a_bus_there_is_no_system_dialog() {
         let empty = tempfile::tempdir().unwrap();
         let no_bus = || zbus::connection::Builder::address("unix:path=/nonexistent/mapflow-test-bus").unwrap().build();
-        let err = detect_in(Some(empty.path().as_os_str()), no_bus()).await.unwrap_err();
+        let err = xdg::detect_in(Some(empty.path().as_os_str()), no_bus()).await.unwrap_err();
         assert!(err.contains("zenity"), "{err}");
         let with_zenity = tempfile::tempdir().unwrap();
         let zenity = with_zenity.path().join("zenity");
         std::fs::write(&zenity, "#!/bin/sh\n").unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&zenity, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(detect_in(Some(with_zenity.path().as_os_str()), no_bus()).await, Ok(()));
+        assert_eq!(xdg::detect_in(Some(with_zenity.path().as_os_str()), no_bus()).await, Ok(()));
     }
 }
