@@ -233,15 +233,7 @@ fn a_missing_folder_or_a_file_shows_why_in_the_window() {
 fn several_geotiffs_are_picked_for_one_upload() {
     let mut h = harness_with(Settings { builtin_file_chooser: true, ..Settings::default() });
     signed_in_to_sandbox(&mut h);
-    h.get_by_label("My imagery").click();
-    wait_for(&mut h, "the storage figures", |h| app(h).state.imagery.memory.value().is_some());
-    type_into(&mut h, "Mosaic name", "Drone survey", false);
-    h.get_by_label("Create mosaic").click();
-    wait_for(&mut h, "the new mosaic", |h| {
-        app(h).state.imagery.mosaics.value().is_some_and(|m| m.iter().any(|m| m.name == "Drone survey"))
-    });
-    h.get_by_label("Drone survey").click();
-    wait_for(&mut h, "the mosaic's images", |h| app(h).state.imagery.images.value().is_some());
+    support::new_mosaic(&mut h, "Drone survey");
 
     let dir = tempfile::tempdir().unwrap();
     for (name, x) in [("north.tif", 400_000.0), ("south.tif", 400_200.0)] {

@@ -99,18 +99,7 @@ fn an_aoi_beyond_the_uploaded_image_is_clipped_with_the_area_shown() {
     let mut h = harness();
     signed_in_to_sandbox(&mut h);
     open_project(&mut h, "Default project");
-    h.get_by_label("My imagery").click();
-    wait_for(&mut h, "the storage figures", |h| app(h).state.imagery.memory.value().is_some());
-    h.get_by_label("Mosaic name").focus();
-    h.run_steps(1);
-    h.get_by_label("Mosaic name").type_text("Survey");
-    h.run_steps(1);
-    h.get_by_label("Create mosaic").click();
-    wait_for(&mut h, "the new mosaic", |h| {
-        app(h).state.imagery.mosaics.value().is_some_and(|m| m.iter().any(|m| m.name == "Survey"))
-    });
-    h.get_by_label("Survey").click();
-    wait_for(&mut h, "the mosaic's images", |h| app(h).state.imagery.images.value().is_some());
+    support::new_mosaic(&mut h, "Survey");
     // 400 × 400 px of 0.5 m in UTM 37N: a 200 m square.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("block.tif");

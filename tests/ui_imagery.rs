@@ -12,19 +12,7 @@ use support::{app, drop_file, harness, signed_in_to_sandbox, wait_for};
 fn create_upload_inspect_rename_delete() {
     let mut h = harness();
     signed_in_to_sandbox(&mut h);
-    h.get_by_label("My imagery").click();
-    wait_for(&mut h, "the storage figures", |h| app(h).state.imagery.memory.value().is_some());
-
-    h.get_by_label("Mosaic name").focus();
-    h.run_steps(1);
-    h.get_by_label("Mosaic name").type_text("Drone survey");
-    h.run_steps(1);
-    h.get_by_label("Create mosaic").click();
-    wait_for(&mut h, "the new mosaic", |h| {
-        app(h).state.imagery.mosaics.value().is_some_and(|m| m.iter().any(|m| m.name == "Drone survey"))
-    });
-    h.get_by_label("Drone survey").click();
-    wait_for(&mut h, "the mosaic's images", |h| app(h).state.imagery.images.value().is_some());
+    support::new_mosaic(&mut h, "Drone survey");
 
     // A small GeoTIFF in UTM zone 37N, dropped onto the window.
     let dir = tempfile::tempdir().unwrap();

@@ -173,3 +173,22 @@ pub fn map_rect(h: &Harness<'_, TestApp>) -> egui::Rect {
         .map(|n| n.rect())
         .unwrap()
 }
+
+/// Opens My imagery, creates a mosaic named `name` through its form and selects it, waiting
+/// for its (empty) image list.
+pub fn new_mosaic(h: &mut Harness<'_, TestApp>, name: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label("My imagery").click();
+    wait_for(h, "the storage figures", |h| app(h).state.imagery.memory.value().is_some());
+    h.get_by_label("Mosaic name").focus();
+    h.run_steps(1);
+    h.get_by_label("Mosaic name").type_text(name);
+    h.run_steps(1);
+    h.get_by_label("Create mosaic").click();
+    let wanted = name.to_owned();
+    wait_for(h, "the new mosaic", |h| {
+        app(h).state.imagery.mosaics.value().is_some_and(|m| m.iter().any(|m| m.name == wanted))
+    });
+    h.get_by_label(name).click();
+    wait_for(h, "the mosaic's images", |h| app(h).state.imagery.images.value().is_some());
+}
