@@ -173,35 +173,33 @@ impl AppState {
 
     /// The models offered: the open project's, else the account's.
     pub fn models(&self) -> Vec<crate::api::WorkflowDef> {
-        match self.open_project.value() {
-            Some(p) if !p.workflow_defs.is_empty() => p.workflow_defs.clone(),
-            _ => self.status.value().map(|s| s.models.clone()).unwrap_or_default(),
-        }
+        models_of(&self.open_project, &self.status).to_vec()
     }
 
     /// The imagery providers a processing can use.
     pub fn providers(&self) -> Vec<crate::api::Provider> {
-        self.status.value().map(|s| s.data_providers.clone()).unwrap_or_default()
+        providers_of(&self.status).to_vec()
     }
 
     /// Fills what the form lacks and moves values the model or imagery cannot use (a zoom
-    /// saved for another model, say) into range, saying so beside the field.
+    /// saved for another model, say) into range, saying so beside the field. Called every
+    /// frame the form is drawn, so it borrows the lists rather than copying them.
     pub fn correct_form(&mut self) {
-        let (models, providers) = (self.models(), self.providers());
+        let (models, providers) = (models_of(&self.open_project, &self.status), providers_of(&self.status));
         if models.is_empty() {
             return;
         }
         let form = &mut self.settings.form;
-        form.fill_defaults(&models, &providers);
+        form.fill_defaults(models, providers);
         // A note about another model or source no longer applies.
         let about = (form.model.clone(), form.source);
         if self.form_note_about.as_ref() != Some(&about) {
             self.form_note = None;
         }
-        if let Some(old) = form.correct_zoom(&models, &providers)
-            && let Ok(Some(range)) = form.zoom_range(&models, &providers)
+        if let Some(old) = form.correct_zoom(models, providers)
+            && let Ok(Some(range)) = form.zoom_range(models, providers)
         {
-            let model = form.model(&models).map(|m| super::guards::plain_name(&m.name)).unwrap_or_default();
+            let model = form.model(models).map(|m| super::guards::plain_name(&m.name)).unwrap_or_default();
             self.form_note_about = Some(about);
             self.form_note = Some(
                 rust_i18n::t!(
@@ -457,6 +455,19 @@ impl AppState {
         }
         self.notify_error(super::messages::error_text(error));
     }
+}
+
+/// The models offered: the open project's, else the account's.
+fn models_of<'a>(project: &'a Remote<Project>, status: &'a Remote<UserStatus>) -> &'a [crate::api::WorkflowDef] {
+    match project.value() {
+        Some(p) if !p.workflow_defs.is_empty() => &p.workflow_defs,
+        _ => status.value().map_or(&[], |s| s.models.as_slice()),
+    }
+}
+
+/// The imagery providers a processing can use.
+fn providers_of(status: &Remote<UserStatus>) -> &[crate::api::Provider] {
+    status.value().map_or(&[], |s| s.data_providers.as_slice())
 }
 
 #[cfg(test)]
