@@ -239,11 +239,20 @@ fn status_cell(ui: &mut egui::Ui, p: &Processing) {
         };
         ui.colored_label(color, status_text(p));
     } else {
+        // The percentage always fits; the status word goes with it only where there is room.
+        let full = format!("{} {}%", status_text(p), p.percent_completed);
+        let room = ui.available_width();
+        let fits = ui.fonts_mut(|f| {
+            f.layout_no_wrap(full.clone(), egui::TextStyle::Body.resolve(ui.style()), egui::Color32::WHITE).size().x
+        }) + 2.0 * ui.spacing().button_padding.x
+            <= room.min(140.0);
+        let text = if fits { full.clone() } else { format!("{}%", p.percent_completed) };
         ui.add(
             egui::ProgressBar::new(p.percent_completed.clamp(0, 100) as f32 / 100.0)
-                .desired_width(ui.available_width().min(140.0))
-                .text(format!("{} {}%", status_text(p), p.percent_completed)),
-        );
+                .desired_width(room.min(140.0))
+                .text(text),
+        )
+        .on_hover_text(full);
     }
 }
 
