@@ -4,6 +4,8 @@ rust_i18n::i18n!("locales", fallback = "en");
 
 pub mod api;
 pub mod app;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geo;
 pub mod imagery;
 pub mod map;

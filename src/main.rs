@@ -30,7 +30,7 @@ enum Cmd {
         /// How long a processing takes to finish, in seconds (0 to a year).
         #[arg(long, default_value_t = 5.0, allow_hyphen_values = true, value_parser = parse_seconds)]
         processing_seconds: f64,
-        /// When the state file cannot be read: set it aside and start a new demo account
+        /// When the account's database cannot be read: set it aside and start a new demo account
         /// (without this the sandbox refuses to start and leaves the file untouched).
         #[arg(long)]
         reset_state: bool,

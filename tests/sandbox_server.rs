@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use mapflow_desktop::sandbox::{DEMO_EMAIL, Fault, FaultAction, STATE_FILE, Sandbox, SandboxConfig, demo_token, seed};
+use mapflow_desktop::sandbox::{
+    DEMO_EMAIL, Fault, FaultAction, LEGACY_STATE_FILE, STORE_FILE, Sandbox, SandboxConfig, demo_token, seed,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -411,9 +413,13 @@ async fn state_persists_across_restart() {
         assert_eq!(r.status(), StatusCode::OK);
         (id, demo_id)
     };
-    let file = dir.path().join(STATE_FILE);
-    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert!(saved.is_object());
+    // The account is in the database, one row per record: Default and Kept.
+    let file = dir.path().join(STORE_FILE);
+    {
+        let db = rusqlite::Connection::open(&file).unwrap();
+        let projects: i64 = db.query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap();
+        assert_eq!(projects, 2);
+    }
 
     let sb = start_in(dir.path());
     let (status, kept) = get_json(&sb, &format!("/projects/{kept_id}")).await;
@@ -424,11 +430,11 @@ async fn state_persists_across_restart() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, list) = get_json(&sb, "/projects").await;
     assert_eq!(list.as_array().unwrap().len(), 2);
-    // No temporary files are left behind by the atomic saves.
+    // Nothing but the database (with its journal while it is open) and the images.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != STATE_FILE && n != "rasters")
+        .filter(|n| !n.starts_with(STORE_FILE) && n != "rasters")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // `rasters/` holds the demo mosaic's image, and nothing half-written.
@@ -441,9 +447,24 @@ async fn state_persists_across_restart() {
 }
 
 #[test]
-fn an_unreadable_state_file_stops_the_start_and_is_kept() {
+fn an_unreadable_database_stops_the_start_and_is_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(STATE_FILE);
+    let file = dir.path().join(STORE_FILE);
+    let garbage = "this is not a database, it is a text file of some length ".repeat(20);
+    std::fs::write(&file, &garbage).unwrap();
+    let err = Sandbox::start(SandboxConfig { data_dir: Some(dir.path().to_owned()), ..SandboxConfig::default() })
+        .err()
+        .expect("no silent start over an unreadable account");
+    let text = err.to_string();
+    assert!(text.contains(&file.display().to_string()) && text.contains("--reset-state"), "{text}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), garbage, "left as it was");
+    assert!(!dir.path().join(format!("{STORE_FILE}.corrupt")).exists());
+}
+
+#[test]
+fn an_unreadable_legacy_state_file_stops_the_start_and_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(LEGACY_STATE_FILE);
     std::fs::write(&file, "{\"projects\": [ this is not json").unwrap();
     let err = Sandbox::start(SandboxConfig { data_dir: Some(dir.path().to_owned()), ..SandboxConfig::default() })
         .err()
@@ -451,7 +472,36 @@ fn an_unreadable_state_file_stops_the_start_and_is_kept() {
     let text = err.to_string();
     assert!(text.contains(&file.display().to_string()) && text.contains("--reset-state"), "{text}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"projects\": [ this is not json", "left as it was");
-    assert!(!dir.path().join(format!("{STATE_FILE}.corrupt")).exists());
+}
+
+#[tokio::test]
+async fn an_account_kept_by_an_earlier_version_is_imported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // The layout earlier versions wrote: one JSON document.
+    let legacy = json!({
+        "version": 1,
+        "account": {"userId": "u-legacy", "remainingCredits": 1234, "processedArea": 5},
+        "projects": [
+            {"id": "p-default", "name": "Default", "isDefault": true,
+             "created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z"},
+            {"id": "p-old", "name": "Old fields", "description": "from the JSON file",
+             "created": "2026-01-02T00:00:00Z", "updated": "2026-01-02T00:00:00Z"}
+        ],
+        "processings": []
+    });
+    std::fs::write(dir.path().join(LEGACY_STATE_FILE), legacy.to_string()).unwrap();
+    for round in 0..2 {
+        let sb = start_in(dir.path());
+        let (status, project) = get_json(&sb, "/projects/p-old").await;
+        assert_eq!(status, StatusCode::OK, "round {round}");
+        assert_eq!(project["description"], "from the JSON file");
+        let (_, user) = get_json(&sb, "/user/status").await;
+        assert_eq!(user["remainingCredits"], 1234);
+        let (_, list) = get_json(&sb, "/projects").await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "no demo seeded over an imported account");
+    }
+    assert!(!dir.path().join(LEGACY_STATE_FILE).exists());
+    assert!(dir.path().join(format!("{LEGACY_STATE_FILE}.imported")).exists());
 }
 
 #[test]
@@ -461,14 +511,15 @@ fn leftover_temporary_state_files_are_removed_at_start() {
     std::fs::write(&leftover, "half a write").unwrap();
     let _sb = start_in(dir.path());
     assert!(!leftover.exists());
-    assert!(dir.path().join(STATE_FILE).exists());
+    assert!(dir.path().join(STORE_FILE).exists());
 }
 
 #[tokio::test]
-async fn an_unreadable_state_file_is_set_aside_when_told() {
+async fn an_unreadable_database_is_set_aside_when_told() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(STATE_FILE);
-    std::fs::write(&file, "{\"projects\": [ this is not json").unwrap();
+    let file = dir.path().join(STORE_FILE);
+    let garbage = "not a database ".repeat(100);
+    std::fs::write(&file, &garbage).unwrap();
     let sb = Sandbox::start(SandboxConfig {
         data_dir: Some(dir.path().to_owned()),
         record_requests: true,
@@ -476,13 +527,15 @@ async fn an_unreadable_state_file_is_set_aside_when_told() {
         ..SandboxConfig::default()
     })
     .unwrap();
-    let aside = dir.path().join(format!("{STATE_FILE}.corrupt"));
-    assert_eq!(std::fs::read_to_string(&aside).unwrap(), "{\"projects\": [ this is not json");
+    let aside = dir.path().join(format!("{STORE_FILE}.corrupt"));
+    assert_eq!(std::fs::read_to_string(&aside).unwrap(), garbage);
     let (status, list) = get_json(&sb, "/projects").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 2, "started from the seed");
-    // A fresh, valid state file replaced the corrupt one.
-    let _: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    // A new, valid database replaced the corrupt one.
+    let db = rusqlite::Connection::open(&file).unwrap();
+    let projects: i64 = db.query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap();
+    assert_eq!(projects, 2);
 }
 
 #[tokio::test]

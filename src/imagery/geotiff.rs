@@ -759,7 +759,15 @@ struct Layout {
 pub fn read_preview(path: &Path, max_side: u32) -> Result<image::RgbaImage, GeoTiffError> {
     let file = File::open(path)?;
     let file_len = file.metadata()?.len();
-    let mut file = BufReader::new(file);
+    read_preview_from(BufReader::new(file), file_len, max_side)
+}
+
+/// [`read_preview`] of a file already open (or in memory), `file_len` bytes long.
+pub fn read_preview_from<R: Read + Seek>(
+    mut file: R,
+    file_len: u64,
+    max_side: u32,
+) -> Result<image::RgbaImage, GeoTiffError> {
     check_signature(&mut file)?;
     let mut order = [0u8; 2];
     file.read_exact(&mut order)?;

@@ -3,7 +3,7 @@
 //! It is the app's embedded default (with no token the app starts against it) and the
 //! test double every test uses, so it is shaped exactly like the real service: the same
 //! paths under `/rest`, field names, error bodies and status codes. State lives in memory
-//! and, with a data directory, in `<data_dir>/sandbox-state.json`.
+//! and, with a data directory, in the database `<data_dir>/sandbox.sqlite3` ([`store`]).
 //!
 //! Layout: [`state`] holds the shared and persisted state, [`seed`] the fixed account
 //! data (models, providers), [`routes`] one module per resource group, [`processing`]
@@ -26,6 +26,8 @@ mod results;
 mod routes;
 pub mod seed;
 mod state;
+mod store;
+mod table;
 mod text;
 mod tiles;
 
@@ -38,7 +40,7 @@ use std::time::Duration;
 
 pub use faults::{Fault, FaultAction, Faults};
 pub use rasters::RasterLimits;
-pub use state::STATE_FILE;
+pub use store::{LEGACY_STATE_FILE, SCHEMA_VERSION, STORE_FILE};
 
 use state::Shared;
 
@@ -70,7 +72,7 @@ pub struct SandboxConfig {
     /// and [`Sandbox::preview_requests`] (tests turn it on). Off by default, so a server
     /// anyone can reach does not keep a record of every path sent to it; bounded when on.
     pub record_requests: bool,
-    /// A state file that cannot be read is set aside and the account starts afresh; without
+    /// A database that cannot be read is set aside and the account starts afresh; without
     /// this the sandbox refuses to start and leaves the file as it is.
     pub reset_unreadable_state: bool,
 }
@@ -303,4 +305,30 @@ async fn run(
         tracing::error!("sandbox: server error: {e}");
     }
     result
+}
+
+/// The fuzz entry of the sandbox's request decoding (see `crate::fuzzing`): the first
+/// byte picks a decoder, the rest is its input.
+pub(crate) fn fuzz_requests(data: &[u8]) {
+    use processing::Purpose;
+    static STATE: std::sync::OnceLock<state::PersistedState> = std::sync::OnceLock::new();
+    let Some((&selector, input)) = data.split_first() else { return };
+    if selector % 4 == 0 {
+        rasters::fuzz_multipart(input);
+        return;
+    }
+    if selector % 4 == 1 {
+        let text = String::from_utf8_lossy(input);
+        let _ = text::refusal(&text, selector & 0x10 != 0, 200);
+        let _ = text::checked_description("description", Some(text.into_owned()));
+        return;
+    }
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(input) else { return };
+    let state = STATE.get_or_init(state::PersistedState::seed);
+    let _ = processing::parse_aoi(&body, "geometry");
+    let purpose = if selector % 4 == 2 { Purpose::Create } else { Purpose::Estimate };
+    let _ = processing::plan(body.clone(), purpose, state);
+    if let Ok(v2) = processing::v1_to_v2(body, state) {
+        let _ = processing::plan(v2, purpose, state);
+    }
 }

@@ -173,14 +173,16 @@ impl ProcessingRecord {
 pub(crate) fn settle(state: &mut PersistedState, now: DateTime<Utc>) -> bool {
     let mut changed = false;
     let (mut credits, mut area) = (0, 0);
-    for p in &mut state.processings {
+    state.processings.update_each(|p| {
         if p.charged && !p.failure.is_empty() && p.progress(now).status == ProcessingStatus::Failed {
             p.charged = false;
             credits += p.cost;
             area += p.area;
             changed = true;
+            return true;
         }
-    }
+        false
+    });
     state.account.remaining_credits += credits;
     state.account.processed_area = (state.account.processed_area - area).max(0);
     changed

@@ -972,6 +972,30 @@ impl Multipart {
     }
 }
 
+/// The fuzz entry of the multipart parser: the first byte sets the size of the pieces the
+/// rest arrives in. The parser must never hand out more data than came in, nor keep more
+/// than a piece beyond its limits.
+pub(crate) fn fuzz_multipart(data: &[u8]) {
+    let Some((&step, body)) = data.split_first() else { return };
+    let mut parser = Multipart::new("fuzz-Boundary_01");
+    let (mut given, mut handed) = (0usize, 0usize);
+    for piece in body.chunks(usize::from(step % 64) + 1) {
+        parser.push(piece);
+        given += piece.len();
+        loop {
+            match parser.next_event() {
+                Ok(Event::NeedMore | Event::End) => break,
+                // A route stops reading at the first error.
+                Err(_) => return,
+                Ok(Event::Data(d)) => handed += d.len(),
+                Ok(Event::PartStart { .. } | Event::PartEnd) => {}
+            }
+        }
+        assert!(handed <= given, "handed out {handed} bytes of {given}");
+        assert!(parser.buf.len() <= MAX_PART_HEADERS + 64 + 256, "buffered {}", parser.buf.len());
+    }
+}
+
 /// The first position of `needle` in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let first = *needle.first()?;

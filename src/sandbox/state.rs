@@ -1,18 +1,16 @@
 //! The sandbox's state: what routes share, and what survives a restart.
 //!
-//! [`PersistedState`] is everything the account owns (balance, projects, processings;
-//! later mosaics, images). It is one JSON document, `sandbox-state.json` in the data
-//! directory, read at start and rewritten atomically after every change. New fields must
-//! carry `#[serde(default)]` so older files still load.
+//! [`PersistedState`] is everything the account owns (balance, projects, processings,
+//! mosaics, images). It is held in memory and, with a data directory, in the database of
+//! [`super::store`], which a write updates with the records it changed. Records are kept
+//! there as JSON: new fields must carry `#[serde(default)]` so older rows still load.
 //!
 //! A processing's progress is not stored: it is computed from its start time whenever it
 //! is read (see [`super::processing`]), so it keeps running across a restart. The one
 //! side effect of time passing, the refund of a failed run, is applied by [`Shared`]
 //! before every read or write ("settling"), and saved.
 
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
@@ -24,13 +22,9 @@ use super::faults::{Faults, Recorder};
 use super::processing::{self, ProcessingRecord};
 use super::rasters::{ImageRecord, MosaicRecord, RasterStore};
 use super::seed;
+use super::store::Store;
+use super::table::{Row, Table};
 use super::tiles::TileCache;
-
-/// The name of the state file inside the data directory.
-pub const STATE_FILE: &str = "sandbox-state.json";
-
-/// Version of the state file's layout, for migrations.
-const STATE_VERSION: u32 = 1;
 
 /// The account's own numbers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,32 +72,40 @@ impl ProjectRecord {
 }
 
 /// Everything that survives a restart.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct PersistedState {
-    pub version: u32,
     pub account: Account,
-    pub projects: Vec<ProjectRecord>,
+    pub projects: Table<ProjectRecord>,
     /// Every processing of every project, oldest first.
-    pub processings: Vec<ProcessingRecord>,
+    pub processings: Table<ProcessingRecord>,
     /// Data API mosaics, oldest first.
-    #[serde(default)]
-    pub mosaics: Vec<MosaicRecord>,
+    pub mosaics: Table<MosaicRecord>,
     /// Images uploaded into the mosaics, oldest first; files under `<data_dir>/rasters/`.
-    #[serde(default)]
-    pub images: Vec<ImageRecord>,
+    pub images: Table<ImageRecord>,
 }
 
-impl Default for PersistedState {
-    fn default() -> Self {
-        Self {
-            version: STATE_VERSION,
-            account: Account::default(),
-            projects: Vec::new(),
-            processings: Vec::new(),
-            mosaics: Vec::new(),
-            images: Vec::new(),
-        }
+impl Row for ProjectRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Row for ProcessingRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Row for MosaicRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Row for ImageRecord {
+    fn id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -130,30 +132,47 @@ impl PersistedState {
         state
     }
 
-    /// Repairs what a hand-edited or older file may lack: exactly one default project.
-    fn normalize(&mut self) {
-        self.version = STATE_VERSION;
+    /// Repairs what a hand-edited or older store may lack: exactly one default project.
+    pub(crate) fn normalize(&mut self) {
         let mut seen_default = false;
-        for project in &mut self.projects {
-            if project.is_default {
-                project.is_default = !seen_default;
-                seen_default = true;
+        self.projects.update_each(|project| {
+            if !project.is_default {
+                return false;
             }
-        }
+            let repaired = seen_default;
+            project.is_default = !seen_default;
+            seen_default = true;
+            repaired
+        });
         if !seen_default {
-            let default = ProjectRecord::new(seed::DEFAULT_PROJECT_NAME, None, true, Utc::now());
-            self.projects.insert(0, default);
+            self.projects.push(ProjectRecord::new(seed::DEFAULT_PROJECT_NAME, None, true, Utc::now()));
         }
+    }
+
+    /// Notes every record as changed: a state the store does not hold yet.
+    pub(crate) fn mark_all_changed(&mut self) {
+        self.projects.mark_all();
+        self.processings.mark_all();
+        self.mosaics.mark_all();
+        self.images.mark_all();
+    }
+
+    /// Forgets the changes once the store holds them.
+    pub(crate) fn mark_saved(&mut self) {
+        self.projects.saved();
+        self.processings.saved();
+        self.mosaics.saved();
+        self.images.saved();
     }
 
     /// The project with this id.
     pub fn project(&self, id: &str) -> Option<&ProjectRecord> {
-        self.projects.iter().find(|p| p.id == id)
+        self.projects.get(id)
     }
 
     /// The project with this id, to change it.
     pub fn project_mut(&mut self, id: &str) -> Option<&mut ProjectRecord> {
-        self.projects.iter_mut().find(|p| p.id == id)
+        self.projects.get_mut(id)
     }
 
     /// The default project (there is always one after loading).
@@ -163,98 +182,12 @@ impl PersistedState {
 
     /// The processing with this id.
     pub fn processing(&self, id: &str) -> Option<&ProcessingRecord> {
-        self.processings.iter().find(|p| p.id == id)
+        self.processings.get(id)
     }
 
     /// The processing with this id, to change it.
     pub fn processing_mut(&mut self, id: &str) -> Option<&mut ProcessingRecord> {
-        self.processings.iter_mut().find(|p| p.id == id)
-    }
-}
-
-/// The state file in a data directory.
-struct Store {
-    dir: PathBuf,
-    path: PathBuf,
-}
-
-impl Store {
-    fn new(dir: &Path) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let store = Self { dir: dir.to_owned(), path: dir.join(STATE_FILE) };
-        store.remove_leftovers();
-        Ok(store)
-    }
-
-    /// Removes the temporary files of writes a crash interrupted (the state file itself is
-    /// always whole: it is replaced by a rename).
-    fn remove_leftovers(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".sandbox-state.") && name.ends_with(".tmp") {
-                match std::fs::remove_file(entry.path()) {
-                    Ok(()) => tracing::info!("sandbox: removed {name}, left by an interrupted write"),
-                    Err(e) => tracing::warn!("sandbox: could not remove {name}: {e}"),
-                }
-            }
-        }
-    }
-
-    /// Reads the state file; a missing one gives `None` (a fresh account). One that cannot
-    /// be read is an error that names it and leaves it untouched, unless `reset` says to
-    /// rename it aside to `sandbox-state.json.corrupt` and start afresh (`None`). A state
-    /// that was read is never seeded again.
-    fn load(&self, reset: bool) -> std::io::Result<Option<PersistedState>> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        match serde_json::from_slice::<PersistedState>(&bytes) {
-            Ok(mut state) => {
-                state.normalize();
-                tracing::info!("sandbox: loaded state from {}", self.path.display());
-                Ok(Some(state))
-            }
-            Err(e) if !reset => Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "the sandbox's state file {} cannot be read ({e}); it was left as it is. Move it \
-                     away to start with a new demo account, or start the headless sandbox with \
-                     --reset-state to set it aside",
-                    self.path.display()
-                ),
-            )),
-            Err(e) => {
-                let aside = self.dir.join(format!("{STATE_FILE}.corrupt"));
-                tracing::warn!(
-                    "sandbox: the state file {} is corrupt ({e}); moving it to {} and starting afresh",
-                    self.path.display(),
-                    aside.display()
-                );
-                if let Err(e) = std::fs::rename(&self.path, &aside) {
-                    tracing::warn!("sandbox: could not move the corrupt state file aside: {e}");
-                }
-                Ok(None)
-            }
-        }
-    }
-
-    /// Writes the state atomically: a temporary file in the same directory, synced,
-    /// then renamed over the old one, so a crash leaves either the old or the new state.
-    fn save(&self, state: &PersistedState) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(state)?;
-        let mut tmp = tempfile::Builder::new().prefix(".sandbox-state.").suffix(".tmp").tempfile_in(&self.dir)?;
-        tmp.write_all(&bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&self.path).map_err(|e| e.error)?;
-        // Make the rename itself durable (best effort; not possible on every platform).
-        #[cfg(unix)]
-        if let Ok(dir) = std::fs::File::open(&self.dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        self.processings.get_mut(id)
     }
 }
 
@@ -268,34 +201,39 @@ pub(crate) struct Shared {
     pub tiles: TileCache,
     /// Uploaded imagery files and what is made from them.
     pub rasters: RasterStore,
-    state: Mutex<PersistedState>,
+    inner: Mutex<Inner>,
+}
+
+/// The state and its database, behind one lock so writes reach the database in order.
+struct Inner {
+    state: PersistedState,
     store: Option<Store>,
 }
 
 impl Shared {
     /// Loads (or seeds) the state for a server bound to `addr`.
     pub fn new(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Self> {
-        let store = config.data_dir.as_deref().map(Store::new).transpose()?;
         let rasters = RasterStore::new(config.data_dir.as_deref())?;
-        let mut loaded = false;
-        let state = match &store {
-            Some(store) => {
-                let state = match store.load(config.reset_unreadable_state)? {
-                    Some(state) => {
-                        loaded = true;
-                        state
-                    }
-                    None => PersistedState::fresh(&config, &rasters, Utc::now()),
-                };
-                store.save(&state)?;
-                state
+        let (store, loaded) = match config.data_dir.as_deref() {
+            Some(dir) => {
+                let (store, state) = Store::open(dir, config.reset_unreadable_state)?;
+                (Some(store), state)
             }
-            None => PersistedState::fresh(&config, &rasters, Utc::now()),
+            None => (None, None),
         };
-        // Only against a state that was read: a fresh one (no file, or one set aside by
-        // --reset-state) must not delete uploads the old state may still be restored with.
-        if loaded {
-            rasters.remove_orphans(&state);
+        // Orphans only against a state that was read: a fresh one (no database, or one set
+        // aside by --reset-state) must not delete uploads the old one may be restored with.
+        if let Some(state) = &loaded {
+            rasters.remove_orphans(state);
+        }
+        let fresh = loaded.is_none();
+        let mut state = loaded.unwrap_or_else(|| PersistedState::fresh(&config, &rasters, Utc::now()));
+        let mut store = store;
+        if let Some(store) = &mut store {
+            if fresh {
+                state.mark_all_changed();
+            }
+            store.save(&mut state).map_err(|e| std::io::Error::other(format!("{}: {e}", store.path().display())))?;
         }
         Ok(Self {
             base_url: base_url(addr),
@@ -304,8 +242,7 @@ impl Shared {
             faults: Faults::default(),
             tiles: TileCache::default(),
             rasters,
-            state: Mutex::new(state),
-            store,
+            inner: Mutex::new(Inner { state, store }),
         })
     }
 
@@ -314,40 +251,43 @@ impl Shared {
         self.config.token.email()
     }
 
-    fn lock(&self) -> MutexGuard<'_, PersistedState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reads the state, once time has been settled (see [`processing::settle`]).
     pub fn read<R>(&self, f: impl FnOnce(&PersistedState) -> R) -> R {
-        let mut state = self.lock();
-        if processing::settle(&mut state, Utc::now()) {
-            self.save(&state);
+        let mut inner = self.lock();
+        if processing::settle(&mut inner.state, Utc::now()) {
+            // A refund that cannot be saved now is saved with the next write.
+            let _ = inner.save();
         }
-        f(&state)
+        f(&inner.state)
     }
 
     /// Changes the state, once time has been settled, and saves it when `f` succeeds. `f`
     /// must check everything before it changes anything, so an error leaves the state as
-    /// it was.
+    /// it was. A change that cannot be saved is answered as a server error (and saved
+    /// with the next write).
     pub fn write<R>(&self, f: impl FnOnce(&mut PersistedState) -> ApiResult<R>) -> ApiResult<R> {
-        let mut state = self.lock();
-        let settled = processing::settle(&mut state, Utc::now());
-        let result = f(&mut state);
+        let mut inner = self.lock();
+        let settled = processing::settle(&mut inner.state, Utc::now());
+        let result = f(&mut inner.state);
         if settled || result.is_ok() {
-            self.save(&state);
+            inner.save()?;
         }
         result
     }
+}
 
-    /// Saves the state, if there is a data directory. Called under the lock, so
-    /// concurrent writes reach the file in order.
-    fn save(&self, state: &PersistedState) {
-        if let Some(store) = &self.store
-            && let Err(e) = store.save(state)
-        {
-            tracing::error!("sandbox: could not save the state to {}: {e}", store.path.display());
-        }
+impl Inner {
+    /// Saves what changed, if there is a database.
+    fn save(&mut self) -> ApiResult<()> {
+        let Some(store) = &mut self.store else { return Ok(()) };
+        store.save(&mut self.state).map_err(|e| {
+            tracing::error!("sandbox: could not save the account to {}: {e}", store.path().display());
+            super::error::ApiError::internal("The change could not be saved")
+        })
     }
 }
 
@@ -384,7 +324,8 @@ mod tests {
         state.normalize();
         assert_eq!(state.projects.iter().filter(|p| p.is_default).count(), 1);
         let mut twice = PersistedState::seed();
-        twice.projects[1].is_default = true;
+        let second = twice.projects[1].id.clone();
+        twice.projects.get_mut(&second).unwrap().is_default = true;
         twice.normalize();
         assert_eq!(twice.projects.iter().filter(|p| p.is_default).count(), 1);
         assert!(twice.projects[0].is_default);

@@ -251,8 +251,7 @@ async fn update(
 /// `DELETE /processings/{id}`: 200 with an empty body. A run in progress is not refunded.
 async fn remove(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<()> {
     shared.write(|s| {
-        let index = s.processings.iter().position(|p| p.id == id).ok_or_else(|| not_found(&id))?;
-        s.processings.remove(index);
+        s.processings.remove(&id).ok_or_else(|| not_found(&id))?;
         Ok(())
     })
 }

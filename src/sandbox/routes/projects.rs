@@ -170,11 +170,10 @@ async fn update(
 /// processings go with it.
 async fn remove(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<()> {
     shared.write(|s| {
-        let index = s.projects.iter().position(|p| p.id == id).ok_or_else(|| not_found(&id))?;
-        if s.projects[index].is_default {
+        if s.projects.get(&id).ok_or_else(|| not_found(&id))?.is_default {
             return Err(ApiError::bad_request("The default project cannot be deleted"));
         }
-        s.projects.remove(index);
+        s.projects.remove(&id);
         s.processings.retain(|p| p.project_id != id);
         Ok(())
     })

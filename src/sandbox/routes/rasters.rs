@@ -153,7 +153,7 @@ async fn update_mosaic(
     let name = body.name.as_deref().map(|n| valid_name(Some(n))).transpose()?;
     let tags = body.tags.map(clean_tags);
     shared.write(|s| {
-        let m = s.mosaics.iter_mut().find(|m| m.id == id).ok_or_else(|| not_found("mosaic", &id))?;
+        let m = s.mosaics.get_mut(&id).ok_or_else(|| not_found("mosaic", &id))?;
         if let Some(name) = name {
             m.name = name;
         }
@@ -168,8 +168,7 @@ async fn update_mosaic(
 /// `DELETE /rasters/mosaic/{id}`: the mosaic, its images and their files.
 async fn delete_mosaic(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<()> {
     let removed: Vec<String> = shared.write(|s| {
-        let index = s.mosaics.iter().position(|m| m.id == id).ok_or_else(|| not_found("mosaic", &id))?;
-        s.mosaics.remove(index);
+        s.mosaics.remove(&id).ok_or_else(|| not_found("mosaic", &id))?;
         let images = rasters::images_of(s, &id).map(|i| i.id.clone()).collect();
         s.images.retain(|i| i.mosaic_id != id);
         Ok(images)
@@ -278,7 +277,7 @@ async fn rename_image(
 ) -> ApiResult<Json<ImageJson>> {
     let name = valid_name(query.iter().find(|(k, _)| k == "name").map(|(_, v)| v.as_str()))?;
     shared.write(|s| {
-        let i = s.images.iter_mut().find(|i| i.id == id).ok_or_else(|| not_found("image", &id))?;
+        let i = s.images.get_mut(&id).ok_or_else(|| not_found("image", &id))?;
         i.filename = name;
         Ok(Json(rasters::image_json(&shared.base_url, i)))
     })
@@ -287,8 +286,7 @@ async fn rename_image(
 /// `DELETE /rasters/image/{id}`: the image and its file.
 async fn delete_image(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<()> {
     shared.write(|s| {
-        let index = s.images.iter().position(|i| i.id == id).ok_or_else(|| not_found("image", &id))?;
-        s.images.remove(index);
+        s.images.remove(&id).ok_or_else(|| not_found("image", &id))?;
         Ok(())
     })?;
     shared.rasters.remove_file(&id);
