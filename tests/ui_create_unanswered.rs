@@ -21,20 +21,7 @@ fn ready_to_start(sandbox: &Sandbox, name: &str) -> egui_kittest::Harness<'stati
     let mut h = support::harness_tuned(tempfile::tempdir().unwrap(), Default::default(), |o| {
         o.worker.timeout_scale = SCALE;
     });
-    support::signed_in_to_sandbox(&mut h);
-    h.get_by_label("Sign in to Mapflow…").click();
-    h.run_steps(2);
-    app_mut(&mut h).state.sign_in.server = sandbox.base_url().to_owned();
-    h.get_by_label("API token").focus();
-    h.run_steps(1);
-    h.get_by_label("API token").type_text(sandbox.token().expose());
-    h.run_steps(1);
-    h.get_by_label("Sign in").click();
-    let server = sandbox.base_url().to_owned();
-    wait_for(&mut h, "the session on the test's server", |h| {
-        app(h).state.session.as_ref().is_some_and(|s| s.server == server)
-    });
-    wait_for(&mut h, "its projects", |h| support::project_names(h).iter().any(|n| n == "Default project"));
+    support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
     open_project(&mut h, "Default project");
     app_mut(&mut h).state.settings.aoi.replace(mapflow_desktop::geo::Aoi::from_bbox([37.612, 55.752, 37.622, 55.758]));
     app_mut(&mut h).state.settings.form.name = name.into();

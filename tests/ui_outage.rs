@@ -74,19 +74,7 @@ fn the_server_goes_away_and_comes_back() {
     assert!(sandbox.base_url().ends_with("/rest"), "{}", sandbox.base_url());
 
     let mut h = support::harness();
-    support::signed_in_to_sandbox(&mut h);
-    h.get_by_label("Sign in to Mapflow…").click();
-    h.run_steps(2);
-    app_mut(&mut h).state.sign_in.server = server.clone();
-    h.get_by_label("API token").focus();
-    h.run_steps(1);
-    h.get_by_label("API token").type_text(sandbox.token().expose());
-    h.run_steps(1);
-    h.get_by_label("Sign in").click();
-    wait_for(&mut h, "the session through the relay", |h| {
-        app(h).state.session.as_ref().is_some_and(|s| s.server == server)
-    });
-    wait_for(&mut h, "its projects", |h| support::project_names(h).iter().any(|n| n == "Default project"));
+    support::sign_in_to(&mut h, &server, sandbox.token().expose());
     support::open_project(&mut h, "Default project");
     assert_eq!(app(&h).state.reach, Some(Reach::Answering));
     assert!(app(&h).state.results.is_empty(), "the other server's results left the map");

@@ -80,6 +80,9 @@ pub struct AppState {
     /// A start that got no answer and could not be checked: sending it again could make and
     /// charge a second run, so Start waits until a check finds it or finds it absent.
     pub create_unsure: Option<(ProcessingRequest, chrono::DateTime<chrono::Utc>)>,
+    /// The name of a project whose create failed, for the projects pane to put back in its
+    /// field.
+    pub unsent_project_name: Option<String>,
     /// Whether the session's server answers, shown in the top bar.
     pub reach: Option<crate::api::Reach>,
     /// Result layers on the map, by processing.
@@ -346,13 +349,16 @@ impl AppState {
                     self.open_first_project();
                 }
             }
-            Event::ProjectCreated(result) => match result {
+            Event::ProjectCreated { name, result } => match result {
                 Ok(p) => {
                     self.notify(rust_i18n::t!("projects.created", name = p.name));
                     let cmd = self.reload_projects();
                     self.follow_up.push(cmd);
                 }
-                Err(e) => self.notify_api_error(&e),
+                Err(e) => {
+                    self.notify_api_error(&e);
+                    self.unsent_project_name = Some(name);
+                }
             },
             Event::ProjectRenamed { id, result } => match result {
                 Ok(p) => {

@@ -32,6 +32,9 @@ pub enum FaultAction {
     MalformedJson,
     /// This status with exactly this JSON body.
     Json(u16, serde_json::Value),
+    /// 429 `TOO_MANY_REQUESTS` in the API's error shape with `Retry-After` in seconds, as a
+    /// rate limiter in front of the service answers.
+    RateLimited { retry_after_secs: u64 },
     /// The route does its work (a create commits), then the answer waits this long, as
     /// from a server that is slow to reply: a client may give up on a done request.
     AnswerLate(Duration),
@@ -223,6 +226,12 @@ pub(crate) async fn middleware(State(shared): State<Arc<Shared>>, request: Reque
             response
         }
         FaultAction::Json(code, body) => (status_or_500(code), axum::Json(body)).into_response(),
+        FaultAction::RateLimited { retry_after_secs } => {
+            let mut response =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS", "Too many requests").into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+        }
         FaultAction::AnswerLate(wait) => {
             let response = next.run(request).await;
             tokio::time::sleep(wait).await;

@@ -31,6 +31,12 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
         return;
     }
 
+    // A create that failed gives its name back, unless something else was typed since.
+    if let Some(name) = state.unsent_project_name.take()
+        && pui.new_name.trim().is_empty()
+    {
+        pui.new_name = name;
+    }
     let l = ui.label(t!("projects.new_name"));
     // The button on the right, the field taking the rest: nothing is cut off in any language.
     let row = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);

@@ -141,7 +141,12 @@ pub enum Event {
         query: ProjectPageQuery,
         result: Result<Page<Project>, ApiError>,
     },
-    ProjectCreated(Result<Project, ApiError>),
+    /// The answer to a create; `name` is the name asked for, given back to the field when
+    /// the create failed so nothing typed is lost.
+    ProjectCreated {
+        name: String,
+        result: Result<Project, ApiError>,
+    },
     ProjectRenamed {
         id: ProjectId,
         result: Result<Project, ApiError>,
@@ -393,10 +398,13 @@ impl Worker {
                     move |result| Event::Projects { query, result },
                 )
             }
-            Command::CreateProject { name, description } => self.spawn_call(
-                move |c| async move { c.create_project(&name, description.as_deref()).await },
-                Event::ProjectCreated,
-            ),
+            Command::CreateProject { name, description } => {
+                let asked = name.clone();
+                self.spawn_call(
+                    move |c| async move { c.create_project(&name, description.as_deref()).await },
+                    move |result| Event::ProjectCreated { name: asked, result },
+                )
+            }
             Command::RenameProject { id, name } => self.spawn_keyed(
                 id,
                 move |c, id| async move {

@@ -115,6 +115,26 @@ pub fn signed_in_to_sandbox(h: &mut Harness<'_, TestApp>) {
     wait_for(h, "the projects list", |h| project_names(h).iter().any(|n| n == "Default project"));
 }
 
+/// Signs in (from the embedded sandbox's session) to the server at `server` with `token`,
+/// through the sign-in dialog, and waits for its projects.
+#[allow(dead_code)] // not every test binary signs in elsewhere
+pub fn sign_in_to(h: &mut Harness<'_, TestApp>, server: &str, token: &str) {
+    use egui_kittest::kittest::Queryable;
+    signed_in_to_sandbox(h);
+    h.get_by_label("Sign in to Mapflow…").click();
+    h.run_steps(2);
+    app_mut(h).state.sign_in.server = server.to_owned();
+    h.get_by_label("API token").focus();
+    h.run_steps(1);
+    h.get_by_label("API token").type_text(token);
+    h.run_steps(1);
+    h.get_by_label("Sign in").click();
+    wait_for(h, "the session on the test's server", |h| {
+        app(h).state.session.as_ref().is_some_and(|s| s.server == server)
+    });
+    wait_for(h, "its projects", |h| project_names(h).iter().any(|n| n == "Default project"));
+}
+
 /// Opens the project named `name` by clicking it in the list.
 pub fn open_project(h: &mut Harness<'_, TestApp>, name: &str) {
     use egui_kittest::kittest::Queryable;
