@@ -156,4 +156,7 @@ fn main() {
         full.as_secs_f64() * 1e3,
         FRAME_LIMIT.as_millis()
     );
+    if full > FRAME_LIMIT {
+        std::process::exit(1);
+    }
 }

@@ -343,4 +343,7 @@ fn main() {
         ms(FRAME_LIMIT),
         total.elapsed().as_secs_f64()
     );
+    if !(load_ok && all_ok) {
+        std::process::exit(1);
+    }
 }
