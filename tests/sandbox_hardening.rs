@@ -238,6 +238,9 @@ async fn flood_unknown_paths(sb: &Sandbox, count: usize) {
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["code"], "NOT_FOUND", "{body}");
         assert_processing_error(&body);
+        // The path is echoed cut short, with its length, not whole.
+        let message = body["message"].as_str().unwrap();
+        assert!(message.chars().count() < 300 && message.contains("characters)"), "{message}");
     }
 }
 

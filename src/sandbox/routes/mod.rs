@@ -69,11 +69,36 @@ async fn auth(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
     if authorized { next.run(request).await } else { ApiError::unauthorized().into_response() }
 }
 
-/// A request no route matched: logged (at debug level: anyone can send any path),
-/// recorded when a test asks for it, and answered 404 in the API's error shape.
+/// How many unexpected requests were logged; past the first [`LOGGED_FREELY`], one in
+/// [`LOG_EVERY`] is, so a flood of junk paths cannot flood the log.
+static UNEXPECTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const LOGGED_FREELY: usize = 100;
+const LOG_EVERY: usize = 1000;
+/// The longest part of an unknown path echoed back or logged, in characters.
+const ECHOED_CHARS: usize = 200;
+
+/// `METHOD path` of a request, the path cut to [`ECHOED_CHARS`].
+fn request_line(method: &Method, uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    match path.char_indices().nth(ECHOED_CHARS) {
+        Some((at, _)) => format!("{method} {}… ({} characters)", &path[..at], path.chars().count()),
+        None => format!("{method} {path}"),
+    }
+}
+
+/// Logs an unexpected request at debug level, rate-limited (anyone can send any path).
+fn log_unexpected(what: &str, request: &str) {
+    let n = UNEXPECTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    if n <= LOGGED_FREELY || n.is_multiple_of(LOG_EVERY) {
+        tracing::debug!("sandbox: {what} {request} ({n} so far)");
+    }
+}
+
+/// A request no route matched: logged (at debug level, rate-limited), recorded when a
+/// test asks for it, and answered 404 in the API's error shape.
 async fn no_route(State(shared): State<Arc<Shared>>, method: Method, OriginalUri(uri): OriginalUri) -> Response {
-    let request = format!("{method} {}", uri.path());
-    tracing::debug!("sandbox: unexpected request {request}");
+    let request = request_line(&method, &uri);
+    log_unexpected("unexpected request", &request);
     shared.recorder.record_unexpected(request.clone());
     ApiError::not_found(format!("No such route: {request}")).into_response()
 }
@@ -85,8 +110,8 @@ async fn method_not_allowed(
     method: Method,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
-    let request = format!("{method} {}", uri.path());
-    tracing::debug!("sandbox: unexpected method in {request}");
+    let request = request_line(&method, &uri);
+    log_unexpected("unexpected method in", &request);
     shared.recorder.record_unexpected(request.clone());
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", &format!("Method not allowed: {request}"))
         .into_response()
