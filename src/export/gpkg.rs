@@ -1,0 +1,150 @@
+//! GeoPackage 1.3 (OGC 12-128r18): one feature table in EPSG:4326, written with SQLite.
+
+use std::path::Path;
+
+use rusqlite::{Connection, params_from_iter, types::Value as Sql};
+
+use super::{Cell, Dataset, Kind};
+
+/// The WKT of EPSG:4326 as GDAL writes it into `gpkg_spatial_ref_sys`.
+const WGS84_WKT: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#;
+
+/// `"name"` with inner quotes doubled: an SQL identifier.
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Column names for the properties, none equal (ignoring case) to `fid`, `geom` or one
+/// another: a clash gets `_2`, `_3`…
+pub(crate) fn column_names(dataset: &Dataset, reserved: &[&str]) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> = reserved.iter().map(|r| r.to_lowercase()).collect();
+    dataset
+        .columns
+        .iter()
+        .map(|c| {
+            let mut name = c.name.clone();
+            let mut n = 2;
+            while taken.contains(&name.to_lowercase()) {
+                name = format!("{}_{n}", c.name);
+                n += 1;
+            }
+            taken.insert(name.to_lowercase());
+            name
+        })
+        .collect()
+}
+
+/// The geometry type name of the table: the one type all geometries share, else GEOMETRY.
+fn geometry_type(dataset: &Dataset) -> &'static str {
+    let mut kinds = dataset.features.iter().filter_map(|f| f.geometry.as_ref()).map(type_name);
+    let Some(first) = kinds.next() else { return "GEOMETRY" };
+    if kinds.all(|k| k == first) { first } else { "GEOMETRY" }
+}
+
+fn type_name(g: &geo_types::Geometry<f64>) -> &'static str {
+    use geo_types::Geometry as G;
+    match g {
+        G::Point(_) => "POINT",
+        G::Line(_) | G::LineString(_) => "LINESTRING",
+        G::Polygon(_) | G::Rect(_) | G::Triangle(_) => "POLYGON",
+        G::MultiPoint(_) => "MULTIPOINT",
+        G::MultiLineString(_) => "MULTILINESTRING",
+        G::MultiPolygon(_) => "MULTIPOLYGON",
+        G::GeometryCollection(_) => "GEOMETRYCOLLECTION",
+    }
+}
+
+/// The GeoPackage binary of a geometry: the `GP` header with the srs id and an xy
+/// envelope (none for an empty geometry), then its WKB.
+fn blob(g: &geo_types::Geometry<f64>) -> Vec<u8> {
+    use geo::BoundingRect as _;
+    let mut out = vec![b'G', b'P', 0];
+    match g.bounding_rect() {
+        Some(r) => {
+            out.push(0b0000_0011); // little-endian, xy envelope
+            out.extend_from_slice(&4326i32.to_le_bytes());
+            for v in [r.min().x, r.max().x, r.min().y, r.max().y] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        None => {
+            out.push(0b0001_0001); // little-endian, empty, no envelope
+            out.extend_from_slice(&4326i32.to_le_bytes());
+        }
+    }
+    out.extend_from_slice(&super::wkb::wkb(g));
+    out
+}
+
+pub(crate) fn write(dataset: &Dataset, path: &Path) -> rusqlite::Result<()> {
+    let mut conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10300; PRAGMA journal_mode = MEMORY;
+         CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
+           organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL,
+           description TEXT);
+         CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+           identifier TEXT UNIQUE, description TEXT DEFAULT '',
+           last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+           min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+           CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+         CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+           geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+           CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+           CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+           CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));",
+    )?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO gpkg_spatial_ref_sys VALUES
+           ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+           ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+           ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?1, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
+        [WGS84_WKT],
+    )?;
+    let table = if dataset.name.trim().is_empty() { "layer" } else { dataset.name.as_str() };
+    let names = column_names(dataset, &["fid", "geom"]);
+    let mut create =
+        format!("CREATE TABLE {} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY", ident(table));
+    for (name, c) in names.iter().zip(&dataset.columns) {
+        let sql = match c.kind {
+            Kind::Integer => "INTEGER",
+            Kind::Real => "REAL",
+            Kind::Boolean => "BOOLEAN",
+            Kind::Text => "TEXT",
+        };
+        create.push_str(&format!(", {} {sql}", ident(name)));
+    }
+    create.push(')');
+    tx.execute(&create, [])?;
+    let bbox = dataset.bbox();
+    tx.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, max_x, max_y, srs_id)
+         VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, 4326)",
+        rusqlite::params![table, bbox.map(|b| b[0]), bbox.map(|b| b[1]), bbox.map(|b| b[2]), bbox.map(|b| b[3])],
+    )?;
+    tx.execute(
+        "INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, 4326, 0, 0)",
+        rusqlite::params![table, geometry_type(dataset)],
+    )?;
+    {
+        let placeholders: String = (0..names.len()).map(|i| format!(", ?{}", i + 2)).collect();
+        let columns: String = names.iter().map(|n| format!(", {}", ident(n))).collect();
+        let mut insert =
+            tx.prepare(&format!("INSERT INTO {} (geom{columns}) VALUES (?1{placeholders})", ident(table)))?;
+        for f in &dataset.features {
+            let mut values = Vec::with_capacity(names.len() + 1);
+            values.push(f.geometry.as_ref().map_or(Sql::Null, |g| Sql::Blob(blob(g))));
+            values.extend(f.cells.iter().map(|c| match c {
+                Cell::Null => Sql::Null,
+                Cell::Integer(i) => Sql::Integer(*i),
+                Cell::Real(r) => Sql::Real(*r),
+                Cell::Boolean(b) => Sql::Integer(i64::from(*b)),
+                Cell::Text(s) | Cell::Json(s) => Sql::Text(s.clone()),
+            }));
+            insert.execute(params_from_iter(values))?;
+        }
+    }
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| e)
+}
