@@ -4,6 +4,7 @@ rust_i18n::i18n!("locales", fallback = "en");
 
 pub mod api;
 pub mod app;
+pub mod cli;
 pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -35,6 +35,30 @@ enum Cmd {
         #[arg(long)]
         reset_state: bool,
     },
+    /// Work with processings' results from scripts.
+    Results {
+        #[command(subcommand)]
+        command: ResultsCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ResultsCmd {
+    /// Save a finished processing's result as GeoJSON, GeoPackage, FlatGeobuf or Shapefile,
+    /// by the output's extension (.geojson, .gpkg, .fgb, .shp).
+    Save {
+        /// The processing's id.
+        processing_id: String,
+        /// The file to write.
+        out: PathBuf,
+        /// The API's base URL; the saved sign-in's server when omitted (a sandbox's URL
+        /// with no --token uses the demo token).
+        #[arg(long)]
+        server: Option<String>,
+        /// The API token; the saved sign-in's when omitted.
+        #[arg(long)]
+        token: Option<String>,
+    },
 }
 
 /// A duration flag: a finite number of seconds from 0 to a year (NaN, infinities and
@@ -56,6 +80,9 @@ fn main() -> std::process::ExitCode {
         None => run_gui(),
         Some(Cmd::Sandbox { addr, token, data_dir, processing_seconds, reset_state }) => {
             run_sandbox(addr, token, data_dir, processing_seconds, reset_state)
+        }
+        Some(Cmd::Results { command: ResultsCmd::Save { processing_id, out, server, token } }) => {
+            save_result(&processing_id, &out, server.as_deref(), token.as_deref())
         }
     };
     match result {
@@ -87,6 +114,16 @@ fn run_gui() -> Result<(), String> {
         }),
     )
     .map_err(|e| e.to_string())
+}
+
+fn save_result(id: &str, out: &std::path::Path, server: Option<&str>, token: Option<&str>) -> Result<(), String> {
+    use mapflow_desktop::cli;
+    if mapflow_desktop::export::Format::from_path(out).is_none() {
+        return Err(format!("{}: choose a .geojson, .gpkg, .fgb or .shp file", out.display()));
+    }
+    let target = cli::target(server, token, cli::saved_sign_in)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(cli::save_result(target, id, out, &mut |line| eprintln!("{line}")))
 }
 
 fn run_sandbox(

@@ -151,6 +151,34 @@ fn a_result_is_saved_to_a_new_file_through_the_built_in_chooser() {
 }
 
 #[test]
+fn a_result_is_saved_as_a_geopackage_by_its_extension() {
+    let mut h = chooser_app();
+    finished_processing(&mut h);
+    let dir = tempfile::tempdir().unwrap();
+
+    click_save_results(&mut h);
+    wait_for(&mut h, "the chooser to open", chooser_open);
+    go_to(&mut h, dir.path());
+    type_into(&mut h, "File name", "harbour.gpkg", false);
+    h.get_by_label("Save").click();
+    let target = dir.path().join("harbour.gpkg");
+    wait_for(&mut h, "the GeoPackage", |h| {
+        app(h).state.notices.iter().any(|n| n.text.contains("harbour.gpkg") && n.text.contains("GeoPackage"))
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("as GeoPackage");
+    // A GeoPackage with the features of the result, and no leftover download beside it.
+    let db = rusqlite::Connection::open(&target).unwrap();
+    let table: String =
+        db.query_row("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'", [], |r| r.get(0)).unwrap();
+    let count: i64 = db.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0)).unwrap();
+    assert!(count > 0, "{table} holds {count} features");
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["harbour.gpkg"]);
+}
+
+#[test]
 fn saving_over_a_file_asks_first_and_cancel_keeps_it() {
     let mut h = chooser_app();
     finished_processing(&mut h);

@@ -68,9 +68,13 @@ impl FilePurpose {
     /// The file types offered, the first one chosen at the start.
     pub fn filters(&self) -> Vec<FileFilter> {
         match self {
-            Self::ImportAoi | Self::SaveResult { .. } => {
-                vec![FileFilter::new("GeoJSON", &["geojson", "json"]), FileFilter::all()]
-            }
+            Self::ImportAoi => vec![FileFilter::new("GeoJSON", &["geojson", "json"]), FileFilter::all()],
+            Self::SaveResult { .. } => vec![
+                FileFilter::new("GeoJSON", &["geojson", "json"]),
+                FileFilter::new("GeoPackage", &["gpkg"]),
+                FileFilter::new("FlatGeobuf", &["fgb"]),
+                FileFilter::new("Shapefile", &["shp"]),
+            ],
             Self::Upload { .. } => vec![FileFilter::new("GeoTIFF", &["tif", "tiff"]), FileFilter::all()],
             Self::DownloadImage { filename, .. } => match filename.rsplit_once('.') {
                 Some((_, ext)) if !ext.is_empty() => {

@@ -251,11 +251,23 @@ impl AppState {
                 }
             }
             Event::ResultSaved { id: _, path, result } => match result {
-                Ok(bytes) => self.notify(t!(
-                    "processings.saved",
-                    path = path.display().to_string(),
-                    size = format!("{:.1}", bytes as f64 / 1_048_576.0)
-                )),
+                Ok(saved) => {
+                    let size = format!("{:.1}", saved.bytes as f64 / 1_048_576.0);
+                    let path = path.display().to_string();
+                    match saved.features {
+                        None => self.notify(t!("processings.saved", path = path, size = size)),
+                        Some(count) => self.notify(t!(
+                            "processings.saved_as",
+                            path = path,
+                            format = saved.format,
+                            count = count,
+                            size = size
+                        )),
+                    }
+                    if saved.left_out > 0 {
+                        self.notify(t!("processings.saved_left_out", count = saved.left_out));
+                    }
+                }
                 Err(e) => self.notify_error(t!("processings.save_failed", reason = e)),
             },
             Event::AoiImported { path, result } => match result {

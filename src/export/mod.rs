@@ -216,6 +216,22 @@ fn cell(kind: Kind, value: Option<&Value>) -> Cell {
     }
 }
 
+/// Converts the GeoJSON file `geojson` into `out` in `format` (from `out`'s extension when
+/// `None`, GeoJSON for an unknown one); `name` names the layer.
+pub fn convert_file(geojson: &Path, name: &str, format: Option<Format>, out: &Path) -> Result<Written, ExportError> {
+    let format = format.or_else(|| Format::from_path(out)).unwrap_or(Format::GeoJson);
+    let bytes = std::fs::read(geojson)?;
+    let dataset = Dataset::from_geojson(&bytes, name)?;
+    drop(bytes);
+    write(&dataset, format, out)
+}
+
+/// A layer name from a processing's name: letters, digits, `_` and `-`, never empty.
+pub fn layer_name(name: &str) -> String {
+    let cleaned: String = name.trim().chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    if cleaned.trim_matches('_').is_empty() { "result".to_owned() } else { cleaned }
+}
+
 /// Writes `dataset` to `path` in `format`, atomically (see the module's text).
 pub fn write(dataset: &Dataset, format: Format, path: &Path) -> Result<Written, ExportError> {
     let dir = match path.parent() {

@@ -7,6 +7,8 @@ mod catalog;
 mod dialogs;
 mod imagery;
 mod processings;
+
+pub use processings::save_as;
 mod session;
 
 use crate::api::{
@@ -112,6 +114,19 @@ pub enum ImageryChange {
     ImageDeleted,
 }
 
+/// What saving a result wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedResult {
+    /// The format's name (GeoJSON, GeoPackage, …).
+    pub format: &'static str,
+    /// Bytes written, over every file.
+    pub bytes: u64,
+    /// Features written, when the result was converted (a GeoJSON is saved as it came).
+    pub features: Option<usize>,
+    /// Features the format could not hold.
+    pub left_out: usize,
+}
+
 /// A result, sent by the worker and applied to `AppState` in one place.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -207,7 +222,7 @@ pub enum Event {
     ResultSaved {
         id: ProcessingId,
         path: PathBuf,
-        result: Result<u64, String>,
+        result: Result<SavedResult, String>,
     },
     /// A page of catalog results for `query`.
     CatalogResults {

@@ -1,7 +1,7 @@
 //! Processing commands: estimates, creation, edits, polling, results and AOI files.
 
 use super::dialogs::Picked;
-use super::{Event, Worker};
+use super::{Event, SavedResult, Worker};
 use crate::api::{ApiError, ErrorKind, Page, Processing, ProcessingPageQuery, ProcessingRequest, ProjectId};
 use crate::app::files::FilePurpose;
 use chrono::{DateTime, Utc};
@@ -148,16 +148,20 @@ impl Worker {
     pub(super) fn save_result(&self, id: crate::api::ProcessingId, name: String, path: Option<PathBuf>) {
         let Some(client) = self.client.clone() else { return };
         let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
+        let layer = crate::export::layer_name(&name);
         tokio::spawn(async move {
             let path = match path {
                 Some(p) => p,
                 None => {
-                    let purpose = FilePurpose::SaveResult { id: id.clone(), name };
+                    let purpose = FilePurpose::SaveResult { id: id.clone(), name: name.clone() };
                     let suggested = purpose.suggested_name();
                     let native = || {
                         rfd::AsyncFileDialog::new()
                             .set_file_name(suggested)
                             .add_filter("GeoJSON", &["geojson", "json"])
+                            .add_filter("GeoPackage", &["gpkg"])
+                            .add_filter("FlatGeobuf", &["fgb"])
+                            .add_filter("Shapefile", &["shp"])
                             .save_file()
                     };
                     match dialogs.pick(&sink, purpose, native).await {
@@ -166,8 +170,7 @@ impl Worker {
                     }
                 }
             };
-            let result =
-                client.download_result(&id, &path, |_| {}).await.map_err(|e| crate::app::messages::error_text(&e));
+            let result = save_as(&client, &id, &layer, &path).await;
             sink.send(Event::ResultSaved { id, path, result });
         });
     }
@@ -195,6 +198,42 @@ impl Worker {
             sink.send(Event::AoiImported { path, result });
         });
     }
+}
+
+/// Saves result `id` to `path` in the format its extension names: a GeoJSON is streamed
+/// to it as the server sends it; another format is converted from a download kept in a
+/// temporary file beside it.
+pub async fn save_as(
+    client: &crate::api::Client,
+    id: &crate::api::ProcessingId,
+    layer: &str,
+    path: &std::path::Path,
+) -> Result<SavedResult, String> {
+    use crate::export::Format;
+    let format = Format::from_path(path).unwrap_or(Format::GeoJson);
+    if format == Format::GeoJson {
+        let bytes = client.download_result(id, path, |_| {}).await.map_err(|e| crate::app::messages::error_text(&e))?;
+        return Ok(SavedResult { format: format.name(), bytes, features: None, left_out: 0 });
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let download = tempfile::Builder::new()
+        .prefix(".mapflow-result-")
+        .suffix(".geojson")
+        .tempfile_in(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .into_temp_path();
+    client.download_result(id, &download, |_| {}).await.map_err(|e| crate::app::messages::error_text(&e))?;
+    let (layer, out) = (layer.to_owned(), path.to_owned());
+    let written = tokio::task::spawn_blocking(move || {
+        let written = crate::export::convert_file(&download, &layer, Some(format), &out);
+        drop(download);
+        written
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    let bytes = written.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    Ok(SavedResult { format: format.name(), bytes, features: Some(written.features), left_out: written.left_out })
 }
 
 /// The biggest AOI file read; anything larger is surely not an AOI.
