@@ -17,11 +17,12 @@ pub enum Pane {
     CatalogResults,
     Details,
     Identify,
+    Attributes,
 }
 
 impl Pane {
     /// Every pane, in the order the View menu lists them.
-    pub const ALL: [Pane; 10] = [
+    pub const ALL: [Pane; 11] = [
         Pane::Map,
         Pane::Projects,
         Pane::Layers,
@@ -32,6 +33,7 @@ impl Pane {
         Pane::CatalogResults,
         Pane::Details,
         Pane::Identify,
+        Pane::Attributes,
     ];
 
     /// The translation key of the pane's title.
@@ -47,6 +49,7 @@ impl Pane {
             Pane::CatalogResults => "panes.catalog_results",
             Pane::Details => "panes.details",
             Pane::Identify => "panes.identify",
+            Pane::Attributes => "panes.attributes",
         }
     }
 }
@@ -59,7 +62,7 @@ const TREE_ID: &str = "workbench";
 /// ```text
 /// ┌ Projects ┐┌──────── Map ────────┐┌ New processing | Catalog | My imagery ┐
 /// │          ││                     ││                                       │
-/// ├ Layers ──┤├ Processings | Scenes┤├ Details | Feature ────────────────────┤
+/// ├ Layers ──┤├ Processings | Scenes | Attributes ┤├ Details | Feature ──────┤
 /// └──────────┘└─────────────────────┘└───────────────────────────────────────┘
 /// ```
 pub fn default_layout() -> Tree<Pane> {
@@ -73,7 +76,8 @@ pub fn default_layout() -> Tree<Pane> {
     let map = pane(&mut tiles, Pane::Map);
     let processings = pane(&mut tiles, Pane::Processings);
     let scenes = pane(&mut tiles, Pane::CatalogResults);
-    let bottom = tiles.insert_tab_tile(vec![processings, scenes]);
+    let attributes = pane(&mut tiles, Pane::Attributes);
+    let bottom = tiles.insert_tab_tile(vec![processings, scenes, attributes]);
     let centre = vertical(&mut tiles, &[(map, 2.3), (bottom, 1.0)]);
 
     let form = pane(&mut tiles, Pane::NewProcessing);

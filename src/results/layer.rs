@@ -141,6 +141,14 @@ impl ResultLayer {
         Some([west, south, east, north])
     }
 
+    /// Lon/lat bounds `[west, south, east, north]` of one feature.
+    pub fn feature_bbox(&self, feature: usize) -> Option<[f64; 4]> {
+        let [min_x, min_y, max_x, max_y] = self.features.get(feature)?.bbox;
+        let (west, north) = self.lon_lat_of_local(f64::from(min_x), f64::from(min_y));
+        let (east, south) = self.lon_lat_of_local(f64::from(max_x), f64::from(max_y));
+        Some([west, south, east, north])
+    }
+
     /// The classes, known model classes first, then the others by key.
     pub fn legend(&self) -> &[LegendEntry] {
         &self.legend

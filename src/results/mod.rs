@@ -25,6 +25,7 @@ mod layer;
 mod parse;
 mod raster;
 mod style;
+pub mod table;
 
 pub use draw::{DrawCache, DrawMode, DrawStats, ResultPlugin, ResultStyle};
 pub use error::ResultError;

@@ -1,6 +1,7 @@
 //! The panes and dialogs. Each draws from `AppState` and pushes `Command`s; none does I/O.
 
 mod account;
+pub mod attributes;
 pub mod catalog;
 pub mod file_chooser;
 pub mod imagery;
@@ -51,6 +52,8 @@ pub struct UiState {
     shown: Vec<Pane>,
     /// The built-in file chooser, where the desktop has no file dialog.
     pub file_chooser: file_chooser::FileChooserUi,
+    /// The attribute table.
+    pub attributes: attributes::AttributesUi,
 }
 
 impl Default for UiState {
@@ -74,6 +77,7 @@ impl Default for UiState {
             toast_duration: Duration::from_secs(5),
             shown: Vec::new(),
             file_chooser: Default::default(),
+            attributes: Default::default(),
         }
     }
 }

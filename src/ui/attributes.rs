@@ -1,0 +1,281 @@
+//! The attribute table: the features of a result layer as rows, virtualised (only the rows
+//! in view are laid out), sorted by any column and filtered by an expression, with a
+//! summary of the rows shown. Picking a row pins the feature (highlighted on the map and in
+//! the Feature pane); a feature picked on the map is scrolled to.
+//!
+//! Columns and rows are computed on a helper thread; an answer for a layer or query no
+//! longer shown is dropped.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+
+use rust_i18n::t;
+
+use crate::api::ProcessingId;
+use crate::app::AppState;
+use crate::results::ResultLayer;
+use crate::results::table::{self, Query, Rows};
+
+/// The most attribute columns shown (a result rarely has more than a dozen).
+const MAX_COLUMNS: usize = 40;
+
+/// What a computation was for: the layer (by processing and identity) and the query.
+#[derive(Clone, Debug, PartialEq)]
+struct Key {
+    id: ProcessingId,
+    layer: usize,
+    query: Query,
+}
+
+type Answer = (Key, Vec<String>, Result<Rows, String>);
+
+/// The table's state in the UI.
+#[derive(Default)]
+pub struct AttributesUi {
+    /// The layer shown: a loaded result's processing.
+    pub layer: Option<ProcessingId>,
+    pub query: Query,
+    /// The filter as typed; applied with Enter or Apply.
+    pub filter_text: String,
+    shown: Option<(Key, Vec<String>, Result<Rows, String>)>,
+    pending: Option<(Key, Receiver<Answer>)>,
+    /// The pinned feature last scrolled to.
+    scrolled_to: Option<(ProcessingId, usize)>,
+}
+
+impl AttributesUi {
+    /// The rows shown (for tests and the summary): feature indices in table order.
+    pub fn rows(&self) -> Option<&[u32]> {
+        self.shown.as_ref().and_then(|(_, _, r)| r.as_ref().ok()).map(|r| r.features.as_slice())
+    }
+
+    /// The columns shown.
+    pub fn columns(&self) -> &[String] {
+        self.shown.as_ref().map_or(&[], |(_, c, _)| c.as_slice())
+    }
+
+    /// Whether a computation is under way.
+    pub fn is_computing(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Takes a finished computation, asks for a new one when the layer or query changed.
+    fn refresh(&mut self, ctx: &egui::Context, id: &ProcessingId, layer: &Arc<ResultLayer>) {
+        let key = Key { id: id.clone(), layer: Arc::as_ptr(layer) as usize, query: self.query.clone() };
+        if let Some((wanted, rx)) = &self.pending
+            && let Ok(answer) = rx.try_recv()
+        {
+            // Only the answer to the latest request is kept.
+            if answer.0 == *wanted {
+                self.shown = Some(answer);
+            }
+            self.pending = None;
+        }
+        let current = self.shown.as_ref().is_some_and(|(k, _, _)| *k == key);
+        let asked = self.pending.as_ref().is_some_and(|(k, _)| *k == key);
+        if current || asked {
+            return;
+        }
+        let (tx, rx) = channel();
+        let (layer, job, repaint) = (layer.clone(), key.clone(), ctx.clone());
+        let spawned = std::thread::Builder::new().name("attribute-table".into()).spawn(move || {
+            let columns = table::columns(&layer);
+            let rows = table::rows(&layer, &job.query);
+            let _ = tx.send((job, columns, rows));
+            repaint.request_repaint();
+        });
+        match spawned {
+            Ok(_) => self.pending = Some((key, rx)),
+            Err(e) => self.shown = Some((key, Vec::new(), Err(e.to_string()))),
+        }
+    }
+}
+
+/// The attribute table pane.
+pub fn attributes_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    aui: &mut AttributesUi,
+    pinned: &mut Option<(ProcessingId, usize)>,
+) {
+    let ready: Vec<(ProcessingId, String, Arc<ResultLayer>)> =
+        state.results.iter().filter_map(|(id, v)| Some((id.clone(), v.name.clone(), v.layer()?.clone()))).collect();
+    if ready.is_empty() {
+        ui.weak(t!("attributes.no_layer"));
+        return;
+    }
+    // The pinned feature's layer, else the one chosen, else the first.
+    if let Some((id, _)) = pinned.as_ref()
+        && aui.layer.as_ref() != Some(id)
+        && aui.scrolled_to.as_ref().is_none_or(|(s, _)| s != id)
+    {
+        aui.layer = Some(id.clone());
+    }
+    if aui.layer.as_ref().is_none_or(|id| !ready.iter().any(|(r, _, _)| r == id)) {
+        aui.layer = Some(ready[0].0.clone());
+    }
+    let Some((id, name, layer)) = ready.iter().find(|(r, _, _)| Some(r) == aui.layer.as_ref()).cloned() else { return };
+    aui.refresh(ui.ctx(), &id, &layer);
+
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label(t!("attributes.layer"));
+        egui::ComboBox::from_id_salt("attributes_layer")
+            .selected_text(super::drawable(ui.ctx(), &name))
+            .show_ui(ui, |ui| {
+                for (rid, rname, _) in &ready {
+                    if ui.selectable_label(*rid == id, super::drawable(ui.ctx(), rname)).clicked() {
+                        aui.layer = Some(rid.clone());
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id);
+    });
+    ui.horizontal(|ui| {
+        let l = ui.label(t!("attributes.filter"));
+        let apply = ui.button(t!("attributes.apply"));
+        let field = egui::TextEdit::singleline(&mut aui.filter_text)
+            .hint_text("class_id = 101 and building_height > 20")
+            .desired_width(ui.available_width());
+        let edit = ui.add(field).labelled_by(l.id);
+        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if apply.clicked() || enter {
+            aui.query.filter = aui.filter_text.trim().to_owned();
+        }
+    });
+
+    let Some((key, columns, result)) = aui.shown.as_ref().filter(|(k, _, _)| k.id == id) else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(t!("attributes.computing"));
+        });
+        return;
+    };
+    let rows = match result {
+        Ok(rows) => rows,
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, t!("attributes.bad_filter", reason = e));
+            return;
+        }
+    };
+    let columns: Vec<String> = columns.iter().take(MAX_COLUMNS).cloned().collect();
+    let (count, total) = (rows.features.len(), layer.feature_count());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(t!("attributes.summary", shown = count, total = total, area = super::area_text(rows.area_m2)));
+        if aui.is_computing() || key.query != aui.query {
+            ui.spinner();
+        }
+        let selected = pinned.as_ref().filter(|(p, _)| *p == id).map(|(_, f)| *f);
+        if ui.add_enabled(selected.is_some(), egui::Button::new(t!("attributes.zoom"))).clicked()
+            && let Some(bbox) = selected.and_then(|f| layer.feature_bbox(f))
+        {
+            state.zoom_request = Some(bbox);
+        }
+    });
+
+    let features = rows.features.clone();
+    let pinned_row =
+        pinned.as_ref().filter(|(p, _)| *p == id).and_then(|(_, f)| features.iter().position(|&r| r as usize == *f));
+    let scroll_to = match (pinned.as_ref(), pinned_row) {
+        (Some(p), Some(row)) if aui.scrolled_to.as_ref() != Some(p) => {
+            aui.scrolled_to = Some(p.clone());
+            Some(row)
+        }
+        _ => None,
+    };
+    table_ui(ui, aui, &layer, &columns, &features, pinned_row, scroll_to, &id, pinned);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn table_ui(
+    ui: &mut egui::Ui,
+    aui: &mut AttributesUi,
+    layer: &ResultLayer,
+    columns: &[String],
+    features: &[u32],
+    pinned_row: Option<usize>,
+    scroll_to: Option<usize>,
+    id: &ProcessingId,
+    pinned: &mut Option<(ProcessingId, usize)>,
+) {
+    use egui_extras::{Column, TableBuilder};
+    let row_height = ui.spacing().interact_size.y;
+    // The body takes exactly the height left in the pane: the builder's default minimum
+    // (200 px) would run past a short pane's bottom.
+    let height = ui.available_height();
+    let mut builder = TableBuilder::new(ui)
+        .id_salt(("attributes_table", columns.len()))
+        .min_scrolled_height(0.0)
+        .max_scroll_height(height)
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(56.0).at_least(40.0).clip(true))
+        .column(Column::initial(110.0).at_least(60.0).clip(true));
+    for _ in columns {
+        builder = builder.column(Column::initial(96.0).at_least(48.0).clip(true));
+    }
+    if let Some(row) = scroll_to {
+        builder = builder.scroll_to_row(row, Some(egui::Align::Center));
+    }
+    let mut clicked = None;
+    builder
+        .header(row_height + 4.0, |mut header| {
+            header.col(|ui| {
+                ui.strong("#");
+            });
+            header.col(|ui| {
+                ui.strong(t!("identify.class"));
+            });
+            for c in columns {
+                header.col(|ui| {
+                    let arrow = match &aui.query.sort {
+                        Some((s, false)) if s == c => " ⬆",
+                        Some((s, true)) if s == c => " ⬇",
+                        _ => "",
+                    };
+                    let button = egui::Button::new(egui::RichText::new(format!("{c}{arrow}")).strong()).frame(false);
+                    if ui.add(button).on_hover_text(t!("attributes.sort_hint")).clicked() {
+                        aui.query.sort = match &aui.query.sort {
+                            Some((s, false)) if s == c => Some((c.clone(), true)),
+                            Some((s, true)) if s == c => None,
+                            _ => Some((c.clone(), false)),
+                        };
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_height, features.len(), |mut row| {
+                let index = row.index();
+                let feature = features[index] as usize;
+                row.set_selected(pinned_row == Some(index));
+                // Cells do not take clicks (nor select text): a click anywhere picks the row.
+                let cell = |ui: &mut egui::Ui, text: String| {
+                    ui.add(egui::Label::new(text).selectable(false).truncate());
+                };
+                row.col(|ui| cell(ui, feature.to_string()));
+                row.col(|ui| cell(ui, layer.class_of(feature).map(|c| c.current_label()).unwrap_or_default()));
+                let attributes = layer.attributes(feature);
+                for c in columns {
+                    row.col(|ui| {
+                        let text = match attributes.get(c) {
+                            None | Some(serde_json::Value::Null) => String::new(),
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            Some(other) => other.to_string(),
+                        };
+                        cell(ui, text);
+                    });
+                }
+                if row.response().clicked() {
+                    clicked = Some(feature);
+                }
+            });
+        });
+    if let Some(feature) = clicked {
+        *pinned = Some((id.clone(), feature));
+        // Picked here: no need to scroll to it.
+        aui.scrolled_to = pinned.clone();
+    }
+}

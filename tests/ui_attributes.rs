@@ -1,0 +1,130 @@
+//! The attribute table over the demo's result: every feature a row (only those in view laid
+//! out), sorted by a header click, filtered by an expression, a row click pins the feature,
+//! and a feature pinned elsewhere (the map) is scrolled to.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use egui_kittest::kittest::Queryable;
+use mapflow_desktop::app::layout::Pane;
+use serde_json::Value;
+use support::{app, app_mut, harness, wait_for};
+
+fn number(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The table cell showing exactly `text` (cells are labels, their text their value).
+fn cell<'h>(h: &'h egui_kittest::Harness<'_, support::TestApp>, text: &str) -> Option<egui_kittest::Node<'h>> {
+    let text = text.to_owned();
+    h.query_all(
+        egui_kittest::kittest::by()
+            .include_labels()
+            .role(egui::accesskit::Role::Label)
+            .predicate(move |n| n.value().as_deref() == Some(text.as_str())),
+    )
+    .next()
+}
+
+#[test]
+fn the_table_sorts_filters_and_follows_the_pinned_feature() {
+    let mut h = harness();
+    wait_for(&mut h, "a result on the map", |h| {
+        let s = &app(h).state;
+        s.selected_processing.as_ref().and_then(|id| s.results.get(id)).and_then(|v| v.layer()).is_some()
+    });
+    let id = app(&h).state.selected_processing.clone().unwrap();
+    let layer = app(&h).state.results[&id].layer().unwrap().clone();
+    let total = layer.feature_count();
+    app_mut(&mut h).ui.show_pane(Pane::Attributes);
+    wait_for(&mut h, "the table", |h| app(h).ui.attributes.rows().is_some_and(|r| r.len() == total));
+    h.get_by_label_contains(&format!("{total} of {total} features"));
+
+    // A numeric column whose values differ.
+    let columns = app(&h).ui.attributes.columns().to_vec();
+    let column = columns
+        .iter()
+        .find(|c| {
+            let values: std::collections::BTreeSet<i64> =
+                (0..total).filter_map(|f| number(layer.attributes(f).get(*c))).map(|v| (v * 1000.0) as i64).collect();
+            values.len() > 1
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no numeric column varies in {columns:?}"));
+
+    // A header click sorts by it, ascending; a second one reverses.
+    h.get_by_label(&column).click();
+    wait_for(&mut h, "the rows sorted", |h| {
+        app(h).ui.attributes.rows().is_some_and(|r| {
+            let v: Vec<f64> = r.iter().filter_map(|&f| number(layer.attributes(f as usize).get(&column))).collect();
+            v.len() > 1 && v.windows(2).all(|w| w[0] <= w[1]) && v[0] < v[v.len() - 1]
+        })
+    });
+    h.get_by_label(&format!("{column} ⬆")).click();
+    wait_for(&mut h, "the rows reversed", |h| {
+        app(h).ui.attributes.rows().is_some_and(|r| {
+            let v: Vec<f64> = r.iter().filter_map(|&f| number(layer.attributes(f as usize).get(&column))).collect();
+            v.len() > 1 && v.windows(2).all(|w| w[0] >= w[1]) && v[0] > v[v.len() - 1]
+        })
+    });
+
+    // A filter keeps the rows over the median, and says how many.
+    let mut values: Vec<f64> = (0..total).filter_map(|f| number(layer.attributes(f).get(&column))).collect();
+    values.sort_by(f64::total_cmp);
+    let median = values[values.len() / 2];
+    let expected = (0..total).filter(|&f| number(layer.attributes(f).get(&column)).is_some_and(|v| v > median)).count();
+    assert!(expected > 0 && expected < total);
+    let field = h.get_by_label("Filter features");
+    field.focus();
+    h.run_steps(1);
+    h.get_by_label("Filter features").type_text(&format!("{column} > {median}"));
+    h.run_steps(1);
+    h.get_by_label("Apply").click();
+    wait_for(&mut h, "the filtered rows", |h| app(h).ui.attributes.rows().is_some_and(|r| r.len() == expected));
+    h.get_by_label_contains(&format!("{expected} of {total} features"));
+
+    // A bad filter says why, where the table was.
+    h.get_by_label("Filter features").focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Filter features").type_text(&format!("{column} >"));
+    h.run_steps(1);
+    h.get_by_label("Apply").click();
+    wait_for(&mut h, "the filter's error", |h| h.query_by_label_contains("The filter cannot be read").is_some());
+
+    // Cleared: every row again. A feature pinned from the map (far down the table) is
+    // scrolled into view: rows out of view are not laid out, so its row appears only then.
+    h.get_by_label("Filter features").focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Backspace);
+    h.get_by_label("Apply").click();
+    wait_for(&mut h, "every row", |h| app(h).ui.attributes.rows().is_some_and(|r| r.len() == total));
+    let rows = app(&h).ui.attributes.rows().unwrap().to_vec();
+    let far = rows[rows.len() - 1] as usize;
+    let far_label = far.to_string();
+    let laid_out = |h: &egui_kittest::Harness<'_, support::TestApp>| cell(h, &far_label).is_some();
+    assert!(!laid_out(&h), "the last row is not laid out before it is scrolled to");
+    app_mut(&mut h).ui.identified = Some((id.clone(), far));
+    h.run_steps(5);
+    wait_for(&mut h, "the pinned feature's row", |h| laid_out(h));
+
+    // A row click pins its feature; Zoom to selection goes to it.
+    let first = rows[0] as usize;
+    app_mut(&mut h).ui.identified = Some((id.clone(), first));
+    wait_for(&mut h, "the first row", |h| cell(h, &first.to_string()).is_some());
+    let second = rows[1] as usize;
+    cell(&h, &second.to_string()).unwrap().click();
+    h.run_steps(2);
+    assert_eq!(app(&h).ui.identified, Some((id.clone(), second)));
+    h.get_by_label("Zoom to selection").click();
+    h.run_steps(3);
+    let [w, s, e, n] = layer.feature_bbox(second).unwrap();
+    let c = app(&h).map.center();
+    let pad = 0.01;
+    assert!(c.x() > w - pad && c.x() < e + pad && c.y() > s - pad && c.y() < n + pad, "{c:?} vs {w} {s} {e} {n}");
+}
