@@ -283,6 +283,60 @@ impl Client {
         Ok(out)
     }
 
+    /// The whole processing history (`POST /processings/stats?type=JSON`, every page, at
+    /// most [`HISTORY_MAX_ROWS`] rows), newest first; `filter` as the API takes it
+    /// (`status=OK&model=…`).
+    pub async fn processing_history(&self, filter: Option<&str>) -> Result<Vec<HistoryRow>, ApiError> {
+        let mut rows = Vec::new();
+        for page in 1.. {
+            let mut body = serde_json::json!({"page": page, "perPage": HISTORY_PAGE, "sort": "created:desc"});
+            if let Some(f) = filter {
+                body["filter"] = serde_json::Value::String(f.to_owned());
+            }
+            let answer: HistoryPage = self
+                .call(Method::POST, "/processings/stats?type=JSON", Some(&body), timeouts::DEFAULT, Idempotency::Safe)
+                .await?;
+            let got = answer.results.len();
+            rows.extend(answer.results);
+            if got < HISTORY_PAGE as usize || rows.len() as i64 >= answer.total || rows.len() >= HISTORY_MAX_ROWS {
+                break;
+            }
+        }
+        rows.truncate(HISTORY_MAX_ROWS);
+        Ok(rows)
+    }
+
+    /// The processing history as the server's CSV (`type=CSV`), every page, one header row.
+    pub async fn processing_history_csv(&self, filter: Option<&str>) -> Result<String, ApiError> {
+        let mut out = String::new();
+        for page in 1.. {
+            let mut body = serde_json::json!({"page": page, "perPage": HISTORY_PAGE, "sort": "created:desc"});
+            if let Some(f) = filter {
+                body["filter"] = serde_json::Value::String(f.to_owned());
+            }
+            let (_, text) = self
+                .send_raw(
+                    Method::POST,
+                    "/processings/stats?type=CSV",
+                    Some(&body),
+                    timeouts::DEFAULT,
+                    Idempotency::Safe,
+                )
+                .await?;
+            let mut lines = text.split_inclusive('\n');
+            let header = lines.next().unwrap_or_default();
+            if out.is_empty() {
+                out.push_str(header);
+            }
+            let rows: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
+            rows.iter().for_each(|l| out.push_str(l));
+            if rows.len() < HISTORY_PAGE as usize || page as usize * HISTORY_PAGE as usize >= HISTORY_MAX_ROWS {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// `POST /processings/stats?type=JSON`: the processing history.
     pub async fn processing_stats(
         &self,
@@ -322,4 +376,45 @@ pub fn decode_cost(text: &str) -> Result<f64, ApiError> {
     v.as_f64()
         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
         .ok_or_else(|| ApiError::decode(200, String::new(), "expected a number".into(), text))
+}
+
+/// Rows per history page asked for.
+const HISTORY_PAGE: i64 = 1000;
+/// The most history rows read.
+pub const HISTORY_MAX_ROWS: usize = 20_000;
+
+/// A page of `POST /processings/stats`.
+#[derive(Debug, Clone, Deserialize)]
+struct HistoryPage {
+    #[serde(default)]
+    results: Vec<HistoryRow>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    total: i64,
+}
+
+/// One processing of the history (`POST /processings/stats`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryRow {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub project_id: String,
+    #[serde(default)]
+    pub project_name: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub source: String,
+    /// m².
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub area: i64,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub cost: i64,
+    #[serde(default)]
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -23,6 +23,8 @@ pub enum FilePurpose {
     Upload { target: UploadTarget },
     /// Where to save an image's file (`Command::DownloadImage`).
     DownloadImage { id: crate::api::ImageId, filename: String },
+    /// Where to save the processing history as CSV (`Command::SaveHistory`).
+    SaveHistory { filter: Option<String> },
 }
 
 /// One entry of a file-type filter: a label and the extensions it lets through (none: all).
@@ -57,7 +59,7 @@ impl FileFilter {
 impl FilePurpose {
     /// Whether the chooser asks for a new file name (and confirms overwriting).
     pub fn is_save(&self) -> bool {
-        matches!(self, Self::SaveResult { .. } | Self::DownloadImage { .. })
+        matches!(self, Self::SaveResult { .. } | Self::DownloadImage { .. } | Self::SaveHistory { .. })
     }
 
     /// Whether several files can be picked at once.
@@ -76,6 +78,7 @@ impl FilePurpose {
                 FileFilter::new("Shapefile", &["shp"]),
             ],
             Self::Upload { .. } => vec![FileFilter::new("GeoTIFF", &["tif", "tiff"]), FileFilter::all()],
+            Self::SaveHistory { .. } => vec![FileFilter::new("CSV", &["csv"]), FileFilter::all()],
             Self::DownloadImage { filename, .. } => match filename.rsplit_once('.') {
                 Some((_, ext)) if !ext.is_empty() => {
                     vec![FileFilter::new(&ext.to_uppercase(), &[ext]), FileFilter::all()]
@@ -90,6 +93,7 @@ impl FilePurpose {
         match self {
             Self::SaveResult { name, .. } => format!("{}.geojson", sanitize_file_name(name)),
             Self::DownloadImage { filename, .. } => sanitize_file_name(filename),
+            Self::SaveHistory { .. } => "mapflow-history.csv".to_owned(),
             Self::ImportAoi | Self::Upload { .. } => String::new(),
         }
     }
@@ -101,6 +105,7 @@ impl FilePurpose {
             Self::SaveResult { .. } => t!("files.title_save_result"),
             Self::Upload { .. } => t!("files.title_upload"),
             Self::DownloadImage { .. } => t!("files.title_download"),
+            Self::SaveHistory { .. } => t!("files.title_save_history"),
         }
         .into_owned()
     }
@@ -117,6 +122,7 @@ impl FilePurpose {
             Self::DownloadImage { id, filename } => {
                 Command::DownloadImage { id, filename, path: Some(paths.swap_remove(0)) }
             }
+            Self::SaveHistory { filter } => Command::SaveHistory { filter, path: Some(paths.swap_remove(0)) },
         })
     }
 }

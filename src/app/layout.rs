@@ -18,11 +18,12 @@ pub enum Pane {
     Details,
     Identify,
     Attributes,
+    History,
 }
 
 impl Pane {
     /// Every pane, in the order the View menu lists them.
-    pub const ALL: [Pane; 11] = [
+    pub const ALL: [Pane; 12] = [
         Pane::Map,
         Pane::Projects,
         Pane::Layers,
@@ -34,6 +35,7 @@ impl Pane {
         Pane::Details,
         Pane::Identify,
         Pane::Attributes,
+        Pane::History,
     ];
 
     /// The translation key of the pane's title.
@@ -50,6 +52,7 @@ impl Pane {
             Pane::Details => "panes.details",
             Pane::Identify => "panes.identify",
             Pane::Attributes => "panes.attributes",
+            Pane::History => "panes.history",
         }
     }
 }
@@ -62,7 +65,7 @@ const TREE_ID: &str = "workbench";
 /// ```text
 /// ┌ Projects ┐┌──────── Map ────────┐┌ New processing | Catalog | My imagery ┐
 /// │          ││                     ││                                       │
-/// ├ Layers ──┤├ Processings | Scenes | Attributes ┤├ Details | Feature ──────┤
+/// ├ Layers ──┤├ Processings | Scenes | Attributes | History ┤├ Details | Feature ┤
 /// └──────────┘└─────────────────────┘└───────────────────────────────────────┘
 /// ```
 pub fn default_layout() -> Tree<Pane> {
@@ -77,7 +80,8 @@ pub fn default_layout() -> Tree<Pane> {
     let processings = pane(&mut tiles, Pane::Processings);
     let scenes = pane(&mut tiles, Pane::CatalogResults);
     let attributes = pane(&mut tiles, Pane::Attributes);
-    let bottom = tiles.insert_tab_tile(vec![processings, scenes, attributes]);
+    let history = pane(&mut tiles, Pane::History);
+    let bottom = tiles.insert_tab_tile(vec![processings, scenes, attributes, history]);
     let centre = vertical(&mut tiles, &[(map, 2.3), (bottom, 1.0)]);
 
     let form = pane(&mut tiles, Pane::NewProcessing);

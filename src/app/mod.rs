@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod files;
 pub mod form;
 pub mod guards;
+pub mod history;
 pub mod imagery;
 pub mod layers;
 pub mod layout;

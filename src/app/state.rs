@@ -99,6 +99,8 @@ pub struct AppState {
     pub duplicate_aoi_of: Option<ProcessingId>,
     /// The imagery catalog search.
     pub catalog: super::catalog::CatalogState,
+    /// The processing history (the History pane).
+    pub history: super::history::HistoryState,
     /// The user's own imagery.
     pub imagery: super::imagery::ImageryState,
     /// The map's layers in the user's order.
@@ -284,6 +286,9 @@ impl AppState {
                     self.first_look = None;
                     self.first_look_search = None;
                     self.zoom_on_load = None;
+                    // Asked again, for this account, when the History pane is shown.
+                    self.history.rows = Remote::NotRequested;
+                    self.history.asked = None;
                 }
                 let cmd = self.reload_projects();
                 self.follow_up.push(cmd);
@@ -440,6 +445,7 @@ impl AppState {
             | Event::UploadFilesPicked { .. }
             | Event::ImageDownloaded { .. }) => self.apply_imagery_event(e),
             e @ (Event::ChooseFile { .. } | Event::FolderListing { .. }) => self.apply_files_event(e),
+            e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }

@@ -4,6 +4,7 @@ mod account;
 pub mod attributes;
 pub mod catalog;
 pub mod file_chooser;
+pub mod history;
 pub mod imagery;
 mod layers;
 pub mod new_processing;
@@ -54,6 +55,7 @@ pub struct UiState {
     pub file_chooser: file_chooser::FileChooserUi,
     /// The attribute table.
     pub attributes: attributes::AttributesUi,
+    pub history: history::HistoryUi,
 }
 
 impl Default for UiState {
@@ -78,6 +80,7 @@ impl Default for UiState {
             shown: Vec::new(),
             file_chooser: Default::default(),
             attributes: Default::default(),
+            history: Default::default(),
         }
     }
 }

@@ -107,6 +107,9 @@ impl Behavior<Pane> for Workbench<'_> {
                 super::processings::details_ui(ui, state, &mut ui_state.processings, out);
             }),
             Pane::Identify => scrolled(ui, "identify", |ui| super::layers::identify_ui(ui, state, ui_state)),
+            Pane::History => {
+                scrolled(ui, "history", |ui| super::history::history_ui(ui, state, &mut ui_state.history, out))
+            }
             Pane::Attributes => {
                 super::attributes::attributes_ui(ui, state, &mut ui_state.attributes, &mut ui_state.identified);
             }

@@ -37,6 +37,10 @@ pub enum Command {
     SignOut,
     /// Refresh the account (balance, models, providers). Handler: `Worker::refresh_status`.
     RefreshStatus,
+    /// The processing history of every project (`filter` as the API takes it).
+    LoadHistory { filter: Option<String> },
+    /// Save the history as the server's CSV; with no path, ask for one.
+    SaveHistory { filter: Option<String>, path: Option<PathBuf> },
     /// Load one page of projects. Handler: `Worker::spawn_call`.
     LoadProjects { query: ProjectPageQuery },
     /// Create a project. Handler: `Worker::spawn_call`.
@@ -218,6 +222,14 @@ pub enum Event {
     ResultLoaded {
         id: ProcessingId,
         result: Result<Arc<crate::results::ResultLayer>, String>,
+    },
+    History {
+        filter: Option<String>,
+        result: Result<Vec<crate::api::HistoryRow>, ApiError>,
+    },
+    HistorySaved {
+        path: PathBuf,
+        result: Result<u64, String>,
     },
     ResultSaved {
         id: ProcessingId,
@@ -406,6 +418,14 @@ impl Worker {
             Command::SignIn { server, token, remember } => self.sign_in(server, token, remember).await,
             Command::SignOut => self.sign_out().await,
             Command::RefreshStatus => self.spawn_call(|c| async move { c.user_status().await }, Event::Status),
+            Command::LoadHistory { filter } => {
+                let asked = filter.clone();
+                self.spawn_call(
+                    move |c| async move { c.processing_history(filter.as_deref()).await },
+                    move |result| Event::History { filter: asked, result },
+                )
+            }
+            Command::SaveHistory { filter, path } => self.save_history(filter, path),
             Command::LoadProjects { query } => {
                 let q = query.clone();
                 self.spawn_call(

@@ -175,6 +175,39 @@ impl Worker {
         });
     }
 
+    /// Writes the history as the server's CSV to `path` (atomically), asking for the path
+    /// first when there is none.
+    pub(super) fn save_history(&self, filter: Option<String>, path: Option<PathBuf>) {
+        let Some(client) = self.client.clone() else { return };
+        let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
+        tokio::spawn(async move {
+            let path = match path {
+                Some(p) => p,
+                None => {
+                    let purpose = FilePurpose::SaveHistory { filter: filter.clone() };
+                    let suggested = purpose.suggested_name();
+                    let native =
+                        || rfd::AsyncFileDialog::new().set_file_name(suggested).add_filter("CSV", &["csv"]).save_file();
+                    match dialogs.pick(&sink, purpose, native).await {
+                        Picked::Chosen(f) => f.path().to_owned(),
+                        Picked::Dismissed | Picked::Builtin => return,
+                    }
+                }
+            };
+            let result = match client.processing_history_csv(filter.as_deref()).await {
+                Ok(csv) => {
+                    let target = path.clone();
+                    tokio::task::spawn_blocking(move || write_atomically(&target, csv.as_bytes()))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map_err(|e| format!("{}: {e}", path.display())))
+                }
+                Err(e) => Err(crate::app::messages::error_text(&e)),
+            };
+            sink.send(Event::HistorySaved { path, result });
+        });
+    }
+
     /// Reads an AOI file (GeoJSON), asking for it first when there is no path.
     pub(super) fn import_aoi(&self, path: Option<PathBuf>) {
         let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
@@ -234,6 +267,17 @@ pub async fn save_as(
     .map_err(|e| e.to_string())?;
     let bytes = written.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     Ok(SavedResult { format: format.name(), bytes, features: Some(written.features), left_out: written.left_out })
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it; the bytes written.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<u64> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".mapflow-").suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(bytes.len() as u64)
 }
 
 /// The biggest AOI file read; anything larger is surely not an AOI.
