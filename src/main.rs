@@ -35,6 +35,12 @@ enum Cmd {
         #[arg(long)]
         reset_state: bool,
     },
+    /// Start the app with these GIS files (GeoJSON, GeoPackage, FlatGeobuf, Shapefile) as layers.
+    Open {
+        /// The files to open.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Work with processings' results from scripts.
     Results {
         #[command(subcommand)]
@@ -77,7 +83,8 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run_gui(),
+        None => run_gui(Vec::new()),
+        Some(Cmd::Open { files }) => run_gui(files),
         Some(Cmd::Sandbox { addr, token, data_dir, processing_seconds, reset_state }) => {
             run_sandbox(addr, token, data_dir, processing_seconds, reset_state)
         }
@@ -94,7 +101,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run_gui() -> Result<(), String> {
+fn run_gui(files: Vec<PathBuf>) -> Result<(), String> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Mapflow Desktop")
@@ -109,7 +116,10 @@ fn run_gui() -> Result<(), String> {
         Box::new(|cc| {
             let settings: Settings =
                 cc.storage.and_then(|s| eframe::get_value(s, mapflow_desktop::app::SETTINGS_KEY)).unwrap_or_default();
-            let app = MapflowApp::new(&cc.egui_ctx, settings, AppOptions::user_default())?;
+            let mut app = MapflowApp::new(&cc.egui_ctx, settings, AppOptions::user_default())?;
+            for path in files {
+                app.state.follow_up.push(mapflow_desktop::worker::Command::OpenLayer { path: Some(path) });
+            }
             Ok(Box::new(app))
         }),
     )

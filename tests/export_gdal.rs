@@ -142,3 +142,30 @@ fn the_format_follows_the_extension_and_a_bad_file_is_refused() {
     assert!(Dataset::from_geojson(b"{\"type\": \"FeatureCollection\", \"features\": [", "x").is_err());
     assert!(Dataset::from_geojson(b"\xff\xfe", "x").is_err());
 }
+
+#[test]
+fn every_format_the_app_writes_it_reads_back_as_a_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = serde_json::to_vec(&result()).unwrap();
+    let dataset = Dataset::from_geojson(&bytes, "buildings").unwrap();
+    for format in [Format::GeoJson, Format::GeoPackage, Format::FlatGeobuf, Format::Shapefile] {
+        let path = dir.path().join(format!("back.{}", format.extension()));
+        let written = write(&dataset, format, &path).unwrap();
+        let main = written.files[0].clone();
+        let back = mapflow_desktop::export::read::to_geojson(&main).unwrap();
+        let doc: Value = serde_json::from_slice(&back).unwrap();
+        let features = doc["features"].as_array().unwrap();
+        let expected = if format == Format::Shapefile { 2 } else { 4 };
+        assert_eq!(features.len(), expected, "{format:?}: {doc}");
+        let house = by_class(features, 101);
+        assert_eq!(house["properties"]["name"], "Дом", "{format:?}");
+        // A shapefile's polygons come back as multipolygons (its one polygon type).
+        let kind = if format == Format::Shapefile { "MultiPolygon" } else { "Polygon" };
+        assert_eq!(house["geometry"]["type"], kind, "{format:?}");
+        // And the app draws it.
+        let layer = mapflow_desktop::results::load_result(&back).unwrap();
+        assert!(layer.feature_count() >= 2, "{format:?}");
+    }
+    let err = mapflow_desktop::export::read::to_geojson(&dir.path().join("x.kml")).unwrap_err();
+    assert!(err.to_string().contains(".gpkg"), "{err}");
+}

@@ -23,6 +23,8 @@ pub enum FilePurpose {
     Upload { target: UploadTarget },
     /// Where to save an image's file (`Command::DownloadImage`).
     DownloadImage { id: crate::api::ImageId, filename: String },
+    /// A local GIS file to open as a layer (`Command::OpenLayer`).
+    OpenLayer,
     /// Where to save the processing history as CSV (`Command::SaveHistory`).
     SaveHistory { filter: Option<String> },
 }
@@ -79,6 +81,10 @@ impl FilePurpose {
             ],
             Self::Upload { .. } => vec![FileFilter::new("GeoTIFF", &["tif", "tiff"]), FileFilter::all()],
             Self::SaveHistory { .. } => vec![FileFilter::new("CSV", &["csv"]), FileFilter::all()],
+            Self::OpenLayer => vec![
+                FileFilter::new(&t!("files.gis_files"), &["geojson", "json", "gpkg", "fgb", "shp"]),
+                FileFilter::all(),
+            ],
             Self::DownloadImage { filename, .. } => match filename.rsplit_once('.') {
                 Some((_, ext)) if !ext.is_empty() => {
                     vec![FileFilter::new(&ext.to_uppercase(), &[ext]), FileFilter::all()]
@@ -94,7 +100,7 @@ impl FilePurpose {
             Self::SaveResult { name, .. } => format!("{}.geojson", sanitize_file_name(name)),
             Self::DownloadImage { filename, .. } => sanitize_file_name(filename),
             Self::SaveHistory { .. } => "mapflow-history.csv".to_owned(),
-            Self::ImportAoi | Self::Upload { .. } => String::new(),
+            Self::ImportAoi | Self::Upload { .. } | Self::OpenLayer => String::new(),
         }
     }
 
@@ -106,6 +112,7 @@ impl FilePurpose {
             Self::Upload { .. } => t!("files.title_upload"),
             Self::DownloadImage { .. } => t!("files.title_download"),
             Self::SaveHistory { .. } => t!("files.title_save_history"),
+            Self::OpenLayer => t!("files.title_open_layer"),
         }
         .into_owned()
     }
@@ -123,6 +130,7 @@ impl FilePurpose {
                 Command::DownloadImage { id, filename, path: Some(paths.swap_remove(0)) }
             }
             Self::SaveHistory { filter } => Command::SaveHistory { filter, path: Some(paths.swap_remove(0)) },
+            Self::OpenLayer => Command::OpenLayer { path: Some(paths.swap_remove(0)) },
         })
     }
 }

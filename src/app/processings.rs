@@ -26,6 +26,19 @@ pub struct ResultView {
     pub raster_url: Option<String>,
 }
 
+/// The id a local file's layer is kept under beside the results (never a processing's:
+/// those are UUIDs).
+pub fn local_layer_id(path: &std::path::Path) -> crate::api::ProcessingId {
+    crate::api::ProcessingId(format!("{LOCAL_PREFIX}{}", path.display()))
+}
+
+const LOCAL_PREFIX: &str = "file:";
+
+/// The file of a local layer's id, `None` for a processing's result.
+pub fn local_layer_path(id: &crate::api::ProcessingId) -> Option<std::path::PathBuf> {
+    id.0.strip_prefix(LOCAL_PREFIX).map(std::path::PathBuf::from)
+}
+
 impl ResultView {
     pub fn layer(&self) -> Option<&Arc<ResultLayer>> {
         match &self.state {
@@ -269,6 +282,25 @@ impl AppState {
                     }
                 }
                 Err(e) => self.notify_error(t!("processings.save_failed", reason = e)),
+            },
+            Event::LayerOpened { path, result } => match result {
+                Ok(layer) => {
+                    let id = local_layer_id(&path);
+                    self.zoom_request = layer.bbox();
+                    self.notify(t!("layers.opened", file = file_name(&path), n = layer.feature_count()));
+                    self.results.insert(
+                        id,
+                        ResultView {
+                            state: ResultState::Ready(layer),
+                            style: ResultStyle::default(),
+                            cache: DrawCache::default(),
+                            hovered: None,
+                            name: file_name(&path),
+                            raster_url: None,
+                        },
+                    );
+                }
+                Err(e) => self.notify_error(t!("layers.open_failed", file = file_name(&path), reason = e)),
             },
             Event::AoiImported { path, result } => match result {
                 Ok(aoi) => {

@@ -279,7 +279,8 @@ impl AppState {
                     self.create_error = None;
                     self.creating = false;
                     self.form_note = None;
-                    self.results.clear();
+                    // Local files stay: they are nobody's account.
+                    self.results.retain(|id, _| super::processings::local_layer_path(id).is_some());
                     self.processing_aois.clear();
                     self.known_status.clear();
                     self.selected_processing = None;

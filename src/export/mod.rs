@@ -8,6 +8,7 @@
 //! the target, renamed into place only once whole.
 
 mod gpkg;
+pub mod read;
 mod shp;
 mod wkb;
 

@@ -190,6 +190,9 @@ pub fn layers_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiState
             ui.painter().hline(row.rect.x_range(), row.rect.top(), ui.visuals().selection.stroke);
         }
     }
+    if ui.button(t!("layers.open")).clicked() {
+        state.follow_up.push(crate::worker::Command::OpenLayer { path: None });
+    }
     ui.separator();
     ui.weak(t!("layers.group_basemap"));
     crate::map::basemap_ui(ui, map);
@@ -278,6 +281,11 @@ fn layer_row(
         }
     }
     if let LayerKey::Result(id) = key {
+        if let Some(path) = crate::app::processings::local_layer_path(id)
+            && ui.small_button(t!("layers.use_as_aoi")).on_hover_text(t!("layers.use_as_aoi_hint")).clicked()
+        {
+            state.follow_up.push(crate::worker::Command::ImportAoi { path: Some(path) });
+        }
         result_legend(ui, state, id);
     }
 }

@@ -280,8 +280,9 @@ pub fn drawable(ctx: &egui::Context, s: &str) -> String {
     })
 }
 
-/// Dropped files: GeoTIFFs are uploaded into the selected mosaic, anything else is read as
-/// an AOI (by the worker, which reads and checks it).
+/// Dropped files: GeoTIFFs are uploaded into the selected mosaic, GeoPackage, FlatGeobuf
+/// and Shapefile files open as layers, anything else is read as an AOI (by the worker,
+/// which reads and checks it).
 fn handle_dropped_files(ctx: &egui::Context, state: &mut AppState, out: &mut Vec<Command>) {
     let dropped = ctx.input(|i| i.raw.dropped_files.clone());
     let mut tiffs = Vec::new();
@@ -290,6 +291,9 @@ fn handle_dropped_files(ctx: &egui::Context, state: &mut AppState, out: &mut Vec
         let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
         if ext == "tif" || ext == "tiff" {
             tiffs.push(path);
+        } else if ["gpkg", "fgb", "shp"].contains(&ext.as_str()) {
+            // Formats that are layers first; a GeoJSON dropped is read as the AOI.
+            out.push(Command::OpenLayer { path: Some(path) });
         } else {
             out.push(Command::ImportAoi { path: Some(path) });
         }

@@ -37,6 +37,8 @@ pub enum Command {
     SignOut,
     /// Refresh the account (balance, models, providers). Handler: `Worker::refresh_status`.
     RefreshStatus,
+    /// Open a local GIS file as a layer; with no path, ask for one.
+    OpenLayer { path: Option<PathBuf> },
     /// The processing history of every project (`filter` as the API takes it).
     LoadHistory { filter: Option<String> },
     /// Save the history as the server's CSV; with no path, ask for one.
@@ -221,6 +223,10 @@ pub enum Event {
     /// A result ready to draw, or why not (in the user's language).
     ResultLoaded {
         id: ProcessingId,
+        result: Result<Arc<crate::results::ResultLayer>, String>,
+    },
+    LayerOpened {
+        path: PathBuf,
         result: Result<Arc<crate::results::ResultLayer>, String>,
     },
     History {
@@ -426,6 +432,7 @@ impl Worker {
                 )
             }
             Command::SaveHistory { filter, path } => self.save_history(filter, path),
+            Command::OpenLayer { path } => self.open_layer(path),
             Command::LoadProjects { query } => {
                 let q = query.clone();
                 self.spawn_call(

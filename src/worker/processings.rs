@@ -208,6 +208,36 @@ impl Worker {
         });
     }
 
+    /// Reads a local GIS file into a drawable layer, asking for it first when there is no path.
+    pub(super) fn open_layer(&self, path: Option<PathBuf>) {
+        let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
+        tokio::spawn(async move {
+            let path = match path {
+                Some(p) => p,
+                None => {
+                    let native = || {
+                        rfd::AsyncFileDialog::new()
+                            .add_filter(rust_i18n::t!("files.gis_files"), &["geojson", "json", "gpkg", "fgb", "shp"])
+                            .pick_file()
+                    };
+                    match dialogs.pick(&sink, FilePurpose::OpenLayer, native).await {
+                        Picked::Chosen(f) => f.path().to_owned(),
+                        Picked::Dismissed | Picked::Builtin => return,
+                    }
+                }
+            };
+            let file = path.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let bytes = crate::export::read::to_geojson(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                crate::results::load_result(&bytes).map(Arc::new).map_err(|e| e.message())
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            sink.send(Event::LayerOpened { path, result });
+        });
+    }
+
     /// Reads an AOI file (GeoJSON), asking for it first when there is no path.
     pub(super) fn import_aoi(&self, path: Option<PathBuf>) {
         let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
@@ -288,7 +318,17 @@ async fn read_aoi_file(path: &std::path::Path) -> Result<crate::geo::Aoi, String
     if meta.len() > MAX_AOI_FILE {
         return Err(rust_i18n::t!("aoi.file_too_big", size = meta.len() / (1024 * 1024)).into_owned());
     }
-    let bytes = tokio::fs::read(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = path.to_owned();
+    // GeoJSON as it is; a GeoPackage, FlatGeobuf or Shapefile through its reader.
+    let bytes = match crate::export::Format::from_path(path) {
+        Some(crate::export::Format::GeoJson) | None => {
+            tokio::fs::read(path).await.map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        Some(_) => tokio::task::spawn_blocking(move || crate::export::read::to_geojson(&file))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+    };
     tokio::task::spawn_blocking(move || crate::geo::parse_geojson_bytes(&bytes).map_err(|e| e.message()))
         .await
         .map_err(|e| e.to_string())?
