@@ -65,6 +65,7 @@ fn neither_the_token_nor_a_raster_password_is_ever_logged() {
         status_interval: Duration::from_secs(60),
         processing_poll: Duration::from_millis(200),
         timeout_scale: 1.0,
+        cache_dir: Some(dir.path().join("cache")),
     };
     let worker = WorkerHandle::spawn(config, || {}).unwrap();
     worker.send(Command::SignIn { server: sandbox.base_url().to_owned(), token: token.clone(), remember: true });

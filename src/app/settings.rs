@@ -61,6 +61,8 @@ pub struct Settings {
     /// The folders files were last picked in, newest first (at most
     /// [`crate::app::files::MAX_RECENT_FOLDERS`]).
     pub recent_folders: Vec<std::path::PathBuf>,
+    /// The result cache's cap, in MB.
+    pub cache_limit_mb: u64,
 }
 
 impl Default for Settings {
@@ -77,6 +79,7 @@ impl Default for Settings {
             layout: None,
             builtin_file_chooser: false,
             recent_folders: Vec::new(),
+            cache_limit_mb: 1024,
         }
     }
 }

@@ -99,6 +99,8 @@ pub struct AppState {
     pub duplicate_aoi_of: Option<ProcessingId>,
     /// The imagery catalog search.
     pub catalog: super::catalog::CatalogState,
+    /// Bytes the result cache holds, as last reported (`None` before a report, or with no cache).
+    pub cache_size: Option<u64>,
     /// The processing history (the History pane).
     pub history: super::history::HistoryState,
     /// The user's own imagery.
@@ -133,6 +135,8 @@ impl AppState {
         if builtin {
             state.follow_up.push(Command::SetFileChooser { builtin });
         }
+        let bytes = state.settings.cache_limit_mb.saturating_mul(1024 * 1024);
+        state.follow_up.push(Command::SetCacheLimit { bytes });
         state
     }
 
@@ -447,6 +451,7 @@ impl AppState {
             | Event::ImageDownloaded { .. }) => self.apply_imagery_event(e),
             e @ (Event::ChooseFile { .. } | Event::FolderListing { .. }) => self.apply_files_event(e),
             e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
+            Event::CacheSize(size) => self.cache_size = size,
             processing_event => self.apply_processing_event(processing_event),
         }
     }

@@ -157,9 +157,31 @@ pub fn settings_ui(ctx: &egui::Context, state: &mut AppState, ui_state: &mut sup
             ui.label(where_text);
             ui.end_row();
             super::file_chooser::settings_row(ui, state);
+            cache_row(ui, state);
         });
     });
     ui_state.settings_open = open;
+}
+
+/// The result cache: what it holds, its cap, and Clear cache.
+fn cache_row(ui: &mut egui::Ui, state: &mut AppState) {
+    let l = ui.label(t!("settings.cache"));
+    ui.horizontal_wrapped(|ui| {
+        let held = state.cache_size.map_or_else(|| "—".to_owned(), |b| format!("{:.1}", b as f64 / 1_048_576.0));
+        ui.label(t!("settings.cache_held", mb = held));
+        let cap = ui
+            .add(egui::DragValue::new(&mut state.settings.cache_limit_mb).range(16..=102_400).suffix(" MB"))
+            .labelled_by(l.id)
+            .on_hover_text(t!("settings.cache_limit"));
+        if cap.drag_stopped() || cap.lost_focus() {
+            let bytes = state.settings.cache_limit_mb.saturating_mul(1024 * 1024);
+            state.follow_up.push(crate::worker::Command::SetCacheLimit { bytes });
+        }
+        if ui.button(t!("settings.cache_clear")).clicked() {
+            state.follow_up.push(crate::worker::Command::ClearCache);
+        }
+    });
+    ui.end_row();
 }
 
 /// The version and the credits of the bundled data and the tile providers.

@@ -3,6 +3,7 @@
 //! The UI sends [`Command`]s (user intents) and receives [`Event`]s (results) over
 //! channels; the worker asks egui to repaint after each event it sends.
 
+pub mod cache;
 mod catalog;
 mod dialogs;
 mod imagery;
@@ -37,6 +38,10 @@ pub enum Command {
     SignOut,
     /// Refresh the account (balance, models, providers). Handler: `Worker::refresh_status`.
     RefreshStatus,
+    /// The result cache's cap, in bytes (evicts down to it), and a report of its size.
+    SetCacheLimit { bytes: u64 },
+    /// Empty the result cache.
+    ClearCache,
     /// Open a local GIS file as a layer; with no path, ask for one.
     OpenLayer { path: Option<PathBuf> },
     /// The processing history of every project (`filter` as the API takes it).
@@ -225,6 +230,8 @@ pub enum Event {
         id: ProcessingId,
         result: Result<Arc<crate::results::ResultLayer>, String>,
     },
+    /// How many bytes the result cache holds (`None`: there is no cache).
+    CacheSize(Option<u64>),
     LayerOpened {
         path: PathBuf,
         result: Result<Arc<crate::results::ResultLayer>, String>,
@@ -308,6 +315,8 @@ pub struct WorkerConfig {
     pub processing_poll: Duration,
     /// A multiplier for every request's timeout (tests shorten them).
     pub timeout_scale: f64,
+    /// Where downloaded results are kept (`None`: not kept).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl WorkerConfig {
@@ -321,6 +330,7 @@ impl WorkerConfig {
             status_interval: Duration::from_secs(30),
             processing_poll: Duration::from_secs(6),
             timeout_scale: 1.0,
+            cache_dir: crate::app::project_dirs().map(|d| d.cache_dir().join("results")),
         }
     }
 }
@@ -389,11 +399,14 @@ pub(crate) struct Worker {
     preview_permits: Arc<tokio::sync::Semaphore>,
     upload_cancel: Option<tokio_util::sync::CancellationToken>,
     dialogs: dialogs::Dialogs,
+    cache: Option<Arc<cache::ResultCache>>,
 }
 
 impl Worker {
     fn new(config: WorkerConfig, sink: EventSink) -> Self {
+        let cache = config.cache_dir.clone().map(|dir| Arc::new(cache::ResultCache::new(dir, cache::DEFAULT_LIMIT)));
         Self {
+            cache,
             config,
             sink,
             client: None,
@@ -433,6 +446,8 @@ impl Worker {
             }
             Command::SaveHistory { filter, path } => self.save_history(filter, path),
             Command::OpenLayer { path } => self.open_layer(path),
+            Command::SetCacheLimit { bytes } => self.cache_job(move |c| c.set_limit(bytes)),
+            Command::ClearCache => self.cache_job(cache::ResultCache::clear),
             Command::LoadProjects { query } => {
                 let q = query.clone();
                 self.spawn_call(
@@ -482,11 +497,18 @@ impl Worker {
                 |c, id| async move { c.delete_processing(&id).await },
                 |id, result| Event::ProcessingDeleted { id, result },
             ),
-            Command::RestartProcessing { id } => self.spawn_keyed(
-                id,
-                |c, id| async move { c.restart_processing(&id).await },
-                |id, result| Event::ProcessingRestarted { id, result },
-            ),
+            Command::RestartProcessing { id } => {
+                // A run again makes a new result: the cached one is stale.
+                if let (Some(cache), Some(client)) = (self.cache.clone(), &self.client) {
+                    let (server, key) = (client.base_url().to_owned(), id.0.clone());
+                    tokio::task::spawn_blocking(move || cache.remove(&server, &key));
+                }
+                self.spawn_keyed(
+                    id,
+                    |c, id| async move { c.restart_processing(&id).await },
+                    |id, result| Event::ProcessingRestarted { id, result },
+                )
+            }
             Command::RateProcessing { id, rating, feedback } => self.spawn_keyed(
                 id,
                 move |c, id| async move { c.rate_processing(&id, rating, &feedback).await },

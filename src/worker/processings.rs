@@ -124,16 +124,55 @@ impl Worker {
         }));
     }
 
-    /// Downloads a result and prepares it for drawing off the UI thread.
+    /// Runs `job` on the cache off the worker's loop, then reports its size.
+    pub(super) fn cache_job(&self, job: impl FnOnce(&super::cache::ResultCache) + Send + 'static) {
+        let (sink, cache) = (self.sink.clone(), self.cache.clone());
+        tokio::task::spawn_blocking(move || {
+            let size = cache.map(|c| {
+                job(&c);
+                c.size()
+            });
+            sink.send(Event::CacheSize(size));
+        });
+    }
+
+    /// Prepares a result for drawing off the UI thread: from the cache when it is there (no
+    /// connection needed), else downloaded and kept in the cache.
     pub(super) fn load_result(&self, id: crate::api::ProcessingId) {
         let Some(client) = self.client.clone() else {
             return self
                 .sink
                 .send(Event::ResultLoaded { id, result: Err(crate::app::messages::error_text(&not_signed_in())) });
         };
-        let sink = self.sink.clone();
+        let (sink, cache) = (self.sink.clone(), self.cache.clone());
         tokio::spawn(async move {
-            let result = match client.result_bytes(&id).await {
+            let server = client.base_url().to_owned();
+            let cached = match cache.clone() {
+                Some(c) => {
+                    let (s, i) = (server.clone(), id.0.clone());
+                    tokio::task::spawn_blocking(move || c.get(&s, &i)).await.ok().flatten()
+                }
+                None => None,
+            };
+            let bytes = match cached {
+                Some(bytes) => Ok(bytes),
+                None => {
+                    let fetched = client.result_bytes(&id).await;
+                    if let (Ok(bytes), Some(c)) = (&fetched, cache) {
+                        let (bytes, key) = (bytes.clone(), id.0.clone());
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = c.put(&server, &key, &bytes) {
+                                tracing::warn!(
+                                    "the result cache in {} could not keep a result: {e}",
+                                    c.dir().display()
+                                );
+                            }
+                        });
+                    }
+                    fetched
+                }
+            };
+            let result = match bytes {
                 Ok(bytes) => tokio::task::spawn_blocking(move || crate::results::load_result(&bytes))
                     .await
                     .map_err(|e| e.to_string())

@@ -33,6 +33,7 @@ pub fn options(dir: &std::path::Path) -> AppOptions {
             status_interval: Duration::from_secs(60),
             processing_poll: Duration::from_millis(200),
             timeout_scale: 1.0,
+            cache_dir: Some(dir.join("cache")),
         },
         online_tiles: false,
     }
