@@ -409,7 +409,8 @@ async fn other_models_and_several_aois() {
     let sb = start();
     let project = default_project(&sb).await;
     // Two polygons: two AOIs.
-    let (a, b) = (square_ring(30.30, 59.93, 700.0), square_ring(30.32, 59.93, 500.0));
+    // Big enough that construction sites (a few blocks in a hundred) are always among them.
+    let (a, b) = (square_ring(30.28, 59.93, 1500.0), square_ring(30.32, 59.93, 1000.0));
     let geometry = json!({"type": "MultiPolygon", "coordinates": [[a], [b]]});
     let polygons = [polygon_of(&json!([a])), polygon_of(&json!([b]))];
     let mut ids = Vec::new();
