@@ -53,7 +53,7 @@ fn the_history_adds_up_to_the_servers_numbers() {
     assert!(!ok.is_empty() && ok.len() < all.len());
     h.get_by_label("Status").click();
     h.run_steps(2);
-    h.get_by_label("OK").click();
+    h.get_by_label("Finished").click();
     wait_for(&mut h, "the OK runs", |h| {
         app(h).state.history.rows.value().is_some_and(|r| r.len() == ok.len())
             && !app(h).state.history.rows.is_pending()

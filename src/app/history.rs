@@ -18,7 +18,7 @@ pub enum Period {
 }
 
 /// What the History pane shows and asks for.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HistoryState {
     /// The rows of the last request (the server's filter: status, model).
     pub rows: Remote<Vec<HistoryRow>>,
@@ -34,6 +34,21 @@ pub struct HistoryState {
     pub period: Period,
     /// Chart credits (else km²).
     pub chart_credits: bool,
+}
+
+impl Default for HistoryState {
+    fn default() -> Self {
+        Self {
+            rows: Remote::NotRequested,
+            asked: None,
+            status: None,
+            model: None,
+            from: None,
+            to: None,
+            period: Period::default(),
+            chart_credits: true,
+        }
+    }
 }
 
 /// Totals of the rows shown.

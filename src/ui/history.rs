@@ -56,10 +56,16 @@ pub fn history_ui(ui: &mut egui::Ui, state: &mut AppState, hui: &mut HistoryUi, 
         let all = t!("history.all");
         let l = ui.label(t!("history.status"));
         egui::ComboBox::from_id_salt("history_status")
-            .selected_text(h.status.clone().unwrap_or_else(|| all.to_string()))
+            .selected_text(h.status.as_ref().map_or_else(
+                || all.to_string(),
+                |s| super::processings::status_word(&crate::api::ProcessingStatus::from(s.clone())),
+            ))
             .show_ui(ui, |ui| {
                 for s in [None, Some("OK"), Some("FAILED"), Some("IN_PROGRESS"), Some("UNPROCESSED")] {
-                    let label = s.map_or_else(|| all.to_string(), str::to_owned);
+                    let label = s.map_or_else(
+                        || all.to_string(),
+                        |s| super::processings::status_word(&crate::api::ProcessingStatus::from(s.to_owned())),
+                    );
                     if ui.selectable_label(h.status.as_deref() == s, label).clicked() {
                         h.status = s.map(str::to_owned);
                         requery = true;
@@ -142,7 +148,8 @@ pub fn history_ui(ui: &mut egui::Ui, state: &mut AppState, hui: &mut HistoryUi, 
     }
     ui.horizontal_wrapped(|ui| {
         for (status, n) in &totals.by_status {
-            ui.label(format!("{status}: {n}"));
+            let word = super::processings::status_word(&crate::api::ProcessingStatus::from(status.clone()));
+            ui.label(format!("{word}: {n}"));
         }
     });
     ui.horizontal(|ui| {
@@ -167,7 +174,9 @@ pub fn history_ui(ui: &mut egui::Ui, state: &mut AppState, hui: &mut HistoryUi, 
         charts.push(chart);
     }
     Plot::new("history_plot")
-        .legend(Legend::default())
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        // Tall enough to read in a short pane (which then scrolls).
+        .height(ui.available_height().max(200.0))
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)

@@ -18,6 +18,21 @@ pub struct ProcessingsUi {
     pub has_focus: bool,
 }
 
+/// A status as the API spells it (`OK`, `IN_PROGRESS`…), in words.
+pub fn status_word(status: &ProcessingStatus) -> String {
+    match status {
+        ProcessingStatus::Unprocessed => t!("status.unprocessed"),
+        ProcessingStatus::InProgress => t!("status.in_progress"),
+        ProcessingStatus::Awaiting => t!("status.awaiting"),
+        ProcessingStatus::Ok => t!("status.ok"),
+        ProcessingStatus::Failed => t!("status.failed"),
+        ProcessingStatus::Cancelled => t!("status.cancelled"),
+        ProcessingStatus::Refunded => t!("status.refunded"),
+        ProcessingStatus::Other(other) => return other.clone(),
+    }
+    .into_owned()
+}
+
 /// The status the user cares about: the review status when there is one.
 pub fn status_text(p: &Processing) -> String {
     if let Some(review) = p.review_status.as_ref().and_then(|r| r.review_status.as_deref()) {
@@ -30,17 +45,7 @@ pub fn status_text(p: &Processing) -> String {
         }
         .into_owned();
     }
-    match &p.status {
-        ProcessingStatus::Unprocessed => t!("status.unprocessed"),
-        ProcessingStatus::InProgress => t!("status.in_progress"),
-        ProcessingStatus::Awaiting => t!("status.awaiting"),
-        ProcessingStatus::Ok => t!("status.ok"),
-        ProcessingStatus::Failed => t!("status.failed"),
-        ProcessingStatus::Cancelled => t!("status.cancelled"),
-        ProcessingStatus::Refunded => t!("status.refunded"),
-        ProcessingStatus::Other(s) => return s.clone(),
-    }
-    .into_owned()
+    status_word(&p.status)
 }
 
 pub fn processings_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProcessingsUi, out: &mut Vec<Command>) {
