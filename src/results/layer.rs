@@ -529,7 +529,11 @@ fn triangulate(points: &[[f32; 2]], rings: &[[u32; 2]], triangles: &mut Vec<u32>
     };
     let polygon = Polygon::new(ring_of(&outer), rings[1..].iter().map(ring_of).collect());
     let total: u32 = rings.iter().map(|ring| ring[1] - ring[0]).sum();
-    let raw = polygon.earcut_triangles_raw();
+    // earcut can panic on a degenerate ring (found by fuzzing): that polygon is drawn as
+    // its outline only, and the rest of the result still loads.
+    let Ok(raw) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| polygon.earcut_triangles_raw())) else {
+        return;
+    };
     if raw.vertices.len() != total as usize {
         return; // a ring that repeats its first point: outline only
     }
