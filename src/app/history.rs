@@ -22,8 +22,9 @@ pub enum Period {
 pub struct HistoryState {
     /// The rows of the last request (the server's filter: status, model).
     pub rows: Remote<Vec<HistoryRow>>,
-    /// The filter the rows were asked with; an answer for another is dropped.
-    pub asked: Option<Option<String>>,
+    /// The serial of the latest request: an answer to an earlier one (another filter, or
+    /// before a sign-in to another account) is dropped.
+    pub asked: u64,
     /// `status=…` of the server's filter; `None` for every status.
     pub status: Option<String>,
     /// `model=…` of the server's filter.
@@ -34,19 +35,43 @@ pub struct HistoryState {
     pub period: Period,
     /// Chart credits (else km²).
     pub chart_credits: bool,
+    /// Bumped whenever `rows` change, for [`Self::view`].
+    rows_version: u64,
+    view: Option<(ViewKey, HistoryView)>,
+}
+
+/// What a [`HistoryView`] was computed from.
+#[derive(Clone, Debug, PartialEq)]
+struct ViewKey {
+    rows: u64,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    period: Period,
+    chart_credits: bool,
+}
+
+/// What the pane draws, computed once per change of rows or controls, not every frame.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryView {
+    pub totals: Totals,
+    pub series: Vec<Series>,
+    /// The models of the rows, sorted.
+    pub models: Vec<String>,
 }
 
 impl Default for HistoryState {
     fn default() -> Self {
         Self {
             rows: Remote::NotRequested,
-            asked: None,
+            asked: 0,
             status: None,
             model: None,
             from: None,
             to: None,
             period: Period::default(),
             chart_credits: true,
+            rows_version: 0,
+            view: None,
         }
     }
 }
@@ -70,6 +95,27 @@ pub struct Series {
 }
 
 impl HistoryState {
+    /// The totals, chart series and models of what is shown, recomputed only when the rows
+    /// or the controls changed.
+    pub fn view(&mut self) -> &HistoryView {
+        let key = ViewKey {
+            rows: self.rows_version,
+            from: self.from,
+            to: self.to,
+            period: self.period,
+            chart_credits: self.chart_credits,
+        };
+        if self.view.as_ref().is_none_or(|(k, _)| *k != key) {
+            let mut models: Vec<String> =
+                self.rows.value().map(|r| r.iter().map(|r| r.model.clone()).collect()).unwrap_or_default();
+            models.sort();
+            models.dedup();
+            let view = HistoryView { totals: self.totals(), series: self.series(), models };
+            self.view = Some((key, view));
+        }
+        &self.view.as_ref().expect("set above").1
+    }
+
     /// The server-side filter of the controls: `status=OK&model=…`.
     pub fn filter(&self) -> Option<String> {
         let parts: Vec<String> = [("status", &self.status), ("model", &self.model)]
@@ -153,16 +199,17 @@ impl AppState {
     /// Asks for the history with the controls' filter.
     pub fn load_history(&mut self) -> Command {
         let filter = self.history.filter();
-        self.history.asked = Some(filter.clone());
+        self.history.asked += 1;
         self.history.rows.start();
-        Command::LoadHistory { filter }
+        Command::LoadHistory { filter, serial: self.history.asked }
     }
 
     pub(super) fn apply_history_event(&mut self, event: Event) {
         match event {
             // An answer for a filter no longer asked for is dropped.
-            Event::History { filter, result } if self.history.asked.as_ref() == Some(&filter) => {
+            Event::History { serial, result } if serial == self.history.asked => {
                 self.history.rows.finish(result);
+                self.history.rows_version += 1;
             }
             Event::HistorySaved { path, result } => match result {
                 Ok(bytes) => self.notify(t!(
@@ -228,5 +275,21 @@ mod tests {
             HistoryState { status: Some("OK".into()), ..Default::default() }.filter().as_deref(),
             Some("status=OK")
         );
+    }
+
+    #[test]
+    fn only_the_latest_request_is_answered() {
+        let mut state = AppState::new(Default::default());
+        let serial = |c: &Command| match c {
+            Command::LoadHistory { serial, .. } => *serial,
+            _ => unreachable!(),
+        };
+        let first = serial(&state.load_history());
+        let second = serial(&state.load_history());
+        state.apply(Event::History { serial: first, result: Ok(vec![row("Buildings", "OK", "2026-10-02", 1, 1)]) });
+        assert!(state.history.rows.is_pending(), "the earlier request's answer is dropped");
+        state.apply(Event::History { serial: second, result: Ok(Vec::new()) });
+        assert_eq!(state.history.rows.value().map(Vec::len), Some(0));
+        assert_eq!(state.history.view().totals.processings, 0);
     }
 }

@@ -118,7 +118,8 @@ impl AppState {
                 },
             );
         }
-        Some(Command::LoadResult { id: id.clone() })
+        let version = self.processing(id).and_then(|p| p.updated.clone());
+        Some(Command::LoadResult { id: id.clone(), version })
     }
 
     /// Applies the events about processings, results and AOI files.

@@ -293,7 +293,8 @@ impl AppState {
                     self.zoom_on_load = None;
                     // Asked again, for this account, when the History pane is shown.
                     self.history.rows = Remote::NotRequested;
-                    self.history.asked = None;
+                    // An answer still on its way is the other account's.
+                    self.history.asked += 1;
                 }
                 let cmd = self.reload_projects();
                 self.follow_up.push(cmd);

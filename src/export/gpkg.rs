@@ -102,7 +102,15 @@ pub(crate) fn write(dataset: &Dataset, path: &Path) -> rusqlite::Result<()> {
            ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?1, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
         [WGS84_WKT],
     )?;
-    let table = if dataset.name.trim().is_empty() { "layer" } else { dataset.name.as_str() };
+    // The GeoPackage and SQLite keep names starting gpkg_, rtree_ and sqlite_ for themselves.
+    let name = dataset.name.trim();
+    let reserved = ["gpkg", "rtree", "sqlite"].iter().any(|p| name.to_lowercase().starts_with(p));
+    let table = match (name.is_empty(), reserved) {
+        (true, _) => "layer".to_owned(),
+        (false, true) => format!("layer_{name}"),
+        (false, false) => name.to_owned(),
+    };
+    let table = table.as_str();
     let names = column_names(dataset, &["fid", "geom"]);
     let mut create =
         format!("CREATE TABLE {} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY", ident(table));
@@ -147,4 +155,23 @@ pub(crate) fn write(dataset: &Dataset, path: &Path) -> rusqlite::Result<()> {
     }
     tx.commit()?;
     conn.close().map_err(|(_, e)| e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_the_format_keeps_for_itself_is_prefixed() {
+        let dir = tempfile::tempdir().unwrap();
+        let geojson = br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"a":1},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#;
+        let dataset = Dataset::from_geojson(geojson, "gpkg_contents").unwrap();
+        let path = dir.path().join("x.gpkg");
+        write(&dataset, &path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let table: String = conn.query_row("SELECT table_name FROM gpkg_contents", [], |r| r.get(0)).unwrap();
+        assert_eq!(table, "layer_gpkg_contents");
+        let n: i64 = conn.query_row("SELECT count(*) FROM layer_gpkg_contents", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+    }
 }

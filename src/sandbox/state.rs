@@ -267,8 +267,8 @@ impl Shared {
 
     /// Changes the state, once time has been settled, and saves it when `f` succeeds. `f`
     /// must check everything before it changes anything, so an error leaves the state as
-    /// it was. A change that cannot be saved is answered as a server error (and saved
-    /// with the next write).
+    /// it was. A change that cannot be saved is answered as a server error and undone (the
+    /// state is read back from the database), so what was refused is not there either.
     pub fn write<R>(&self, f: impl FnOnce(&mut PersistedState) -> ApiResult<R>) -> ApiResult<R> {
         let mut inner = self.lock();
         let settled = processing::settle(&mut inner.state, Utc::now());
@@ -284,10 +284,15 @@ impl Inner {
     /// Saves what changed, if there is a database.
     fn save(&mut self) -> ApiResult<()> {
         let Some(store) = &mut self.store else { return Ok(()) };
-        store.save(&mut self.state).map_err(|e| {
-            tracing::error!("sandbox: could not save the account to {}: {e}", store.path().display());
-            super::error::ApiError::internal("The change could not be saved")
-        })
+        let Err(e) = store.save(&mut self.state) else { return Ok(()) };
+        tracing::error!("sandbox: could not save the account to {}: {e}", store.path().display());
+        // Memory goes back to what is stored: a client told "not saved" must not find it there.
+        match store.reload() {
+            Ok(Some(stored)) => self.state = stored,
+            Ok(None) => {}
+            Err(reason) => tracing::error!("sandbox: could not read the account back either: {reason}"),
+        }
+        Err(super::error::ApiError::internal("The change could not be saved"))
     }
 }
 

@@ -116,6 +116,12 @@ impl Store {
         Ok((store, state))
     }
 
+    /// The account as the database holds it now (after a save that failed, what is
+    /// really stored).
+    pub fn reload(&self) -> Result<Option<PersistedState>, String> {
+        read_state(&self.conn)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -128,8 +128,10 @@ impl<T: Row> Table<T> {
         }
     }
 
-    /// Notes every record as changed (a state not read from the store).
+    /// Notes every record as changed (a state not read from the store), in row order, so
+    /// they reach the store in the order they are in.
     pub fn mark_all(&mut self) {
+        self.changed.clear();
         self.changed.extend(self.rows.iter().map(|r| r.id().to_owned()));
     }
 

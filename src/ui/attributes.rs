@@ -27,7 +27,7 @@ struct Key {
     query: Query,
 }
 
-type Answer = (Key, Vec<String>, Result<Rows, String>);
+type Answer = (Key, Vec<String>, Result<Arc<Rows>, String>);
 
 /// The table's state in the UI.
 #[derive(Default)]
@@ -37,7 +37,9 @@ pub struct AttributesUi {
     pub query: Query,
     /// The filter as typed; applied with Enter or Apply.
     pub filter_text: String,
-    shown: Option<(Key, Vec<String>, Result<Rows, String>)>,
+    shown: Option<Answer>,
+    /// The table row of the pinned feature, found once per pin and rows.
+    pinned_row: Option<((ProcessingId, usize), usize, Option<usize>)>,
     pending: Option<(Key, Receiver<Answer>)>,
     /// The pinned feature last scrolled to.
     scrolled_to: Option<(ProcessingId, usize)>,
@@ -80,7 +82,7 @@ impl AttributesUi {
         let (layer, job, repaint) = (layer.clone(), key.clone(), ctx.clone());
         let spawned = std::thread::Builder::new().name("attribute-table".into()).spawn(move || {
             let columns = table::columns(&layer);
-            let rows = table::rows(&layer, &job.query);
+            let rows = table::rows(&layer, &job.query).map(Arc::new);
             let _ = tx.send((job, columns, rows));
             repaint.request_repaint();
         });
@@ -144,7 +146,9 @@ pub fn attributes_ui(
         }
     });
 
-    let Some((key, columns, result)) = aui.shown.as_ref().filter(|(k, _, _)| k.id == id) else {
+    // Rows of this very layer (a file opened again under the same id is another layer).
+    let layer_key = Arc::as_ptr(&layer) as usize;
+    let Some((key, columns, result)) = aui.shown.as_ref().filter(|(k, _, _)| k.id == id && k.layer == layer_key) else {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label(t!("attributes.computing"));
@@ -152,17 +156,18 @@ pub fn attributes_ui(
         return;
     };
     let rows = match result {
-        Ok(rows) => rows,
+        Ok(rows) => rows.clone(),
         Err(e) => {
             ui.colored_label(ui.visuals().error_fg_color, t!("attributes.bad_filter", reason = e));
             return;
         }
     };
     let columns: Vec<String> = columns.iter().take(MAX_COLUMNS).cloned().collect();
+    let key_query = key.query.clone();
     let (count, total) = (rows.features.len(), layer.feature_count());
     ui.horizontal_wrapped(|ui| {
         ui.label(t!("attributes.summary", shown = count, total = total, area = super::area_text(rows.area_m2)));
-        if aui.is_computing() || key.query != aui.query {
+        if aui.is_computing() || key_query != aui.query {
             ui.spinner();
         }
         let selected = pinned.as_ref().filter(|(p, _)| *p == id).map(|(_, f)| *f);
@@ -173,9 +178,19 @@ pub fn attributes_ui(
         }
     });
 
-    let features = rows.features.clone();
-    let pinned_row =
-        pinned.as_ref().filter(|(p, _)| *p == id).and_then(|(_, f)| features.iter().position(|&r| r as usize == *f));
+    // Found once per pin and rows, not every frame (a million rows take a while to scan).
+    let rows_key = Arc::as_ptr(&rows) as usize;
+    let pinned_row = match pinned.as_ref().filter(|(p, _)| *p == id) {
+        None => None,
+        Some(p) => match &aui.pinned_row {
+            Some((q, r, row)) if q == p && *r == rows_key => *row,
+            _ => {
+                let row = rows.features.iter().position(|&r| r as usize == p.1);
+                aui.pinned_row = Some((p.clone(), rows_key, row));
+                row
+            }
+        },
+    };
     let scroll_to = match (pinned.as_ref(), pinned_row) {
         (Some(p), Some(row)) if aui.scrolled_to.as_ref() != Some(p) => {
             aui.scrolled_to = Some(p.clone());
@@ -183,7 +198,7 @@ pub fn attributes_ui(
         }
         _ => None,
     };
-    table_ui(ui, aui, &layer, &columns, &features, pinned_row, scroll_to, &id, pinned);
+    table_ui(ui, aui, &layer, &columns, &rows.features, pinned_row, scroll_to, &id, pinned);
 }
 
 #[allow(clippy::too_many_arguments)]

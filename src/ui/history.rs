@@ -43,13 +43,8 @@ pub fn history_ui(ui: &mut egui::Ui, state: &mut AppState, hui: &mut HistoryUi, 
     if matches!(state.history.rows, Remote::NotRequested) {
         out.push(state.load_history());
     }
-    let models: Vec<String> = {
-        let mut m: Vec<String> =
-            state.history.rows.value().map(|r| r.iter().map(|r| r.model.clone()).collect()).unwrap_or_default();
-        m.sort();
-        m.dedup();
-        m
-    };
+    // Models are few; copied so the controls below can change the state.
+    let models = state.history.view().models.clone();
     let mut requery = false;
     ui.horizontal_wrapped(|ui| {
         let h = &mut state.history;
@@ -135,7 +130,7 @@ pub fn history_ui(ui: &mut egui::Ui, state: &mut AppState, hui: &mut HistoryUi, 
     if state.history.rows.value().is_none() {
         return;
     }
-    let totals = state.history.totals();
+    let totals = state.history.view().totals.clone();
     ui.strong(t!(
         "history.totals",
         count = totals.processings,
@@ -160,7 +155,7 @@ pub fn history_ui(ui: &mut egui::Ui, state: &mut AppState, hui: &mut HistoryUi, 
         ui.selectable_value(&mut h.chart_credits, true, t!("history.credits"));
         ui.selectable_value(&mut h.chart_credits, false, t!("history.km2"));
     });
-    let series = state.history.series();
+    let series = state.history.view().series.clone();
     let width = match state.history.period {
         Period::Week => 5.0,
         Period::Month => 22.0,

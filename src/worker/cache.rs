@@ -29,15 +29,23 @@ fn server_key(server: &str) -> String {
     format!("{h:016x}")
 }
 
+/// The cache key of a processing's result at `version` (its `updated` time): a result run
+/// again has another key, so a stale copy is never found.
+pub fn entry_key(id: &str, version: Option<&str>) -> String {
+    match version {
+        Some(v) => format!("{id}_{}", server_key(v)),
+        None => id.to_owned(),
+    }
+}
+
 /// A file name for a processing id: its safe characters, else its bytes in hex.
 fn id_file(id: &str) -> String {
     if !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         format!("{id}.geojson")
     } else {
-        format!(
-            "{}.geojson",
-            id.bytes().map(|b| format!("{b:02x}")).collect::<String>().chars().take(200).collect::<String>()
-        )
+        // Marked, so it never equals a safe id; hashed when long, so two ids never share one.
+        let hex: String = id.bytes().map(|b| format!("{b:02x}")).collect();
+        if hex.len() <= 200 { format!("x-{hex}.geojson") } else { format!("h-{}.geojson", server_key(id)) }
     }
 }
 
@@ -77,6 +85,7 @@ impl ResultCache {
         std::fs::create_dir_all(dir)?;
         let mut tmp = tempfile::Builder::new().prefix(".part-").tempfile_in(dir)?;
         tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
         tmp.persist(&path).map_err(|e| e.error)?;
         self.evict_to(limit);
         Ok(())

@@ -45,7 +45,8 @@ pub enum Command {
     /// Open a local GIS file as a layer; with no path, ask for one.
     OpenLayer { path: Option<PathBuf> },
     /// The processing history of every project (`filter` as the API takes it).
-    LoadHistory { filter: Option<String> },
+    /// `serial` tags the answer, so only the latest request's is kept.
+    LoadHistory { filter: Option<String>, serial: u64 },
     /// Save the history as the server's CSV; with no path, ask for one.
     SaveHistory { filter: Option<String>, path: Option<PathBuf> },
     /// Load one page of projects. Handler: `Worker::spawn_call`.
@@ -78,7 +79,9 @@ pub enum Command {
     /// Load the AOIs of a processing. Handler: `Worker::spawn_call`.
     LoadProcessingAois { id: ProcessingId },
     /// Download and prepare a result for the map. Handler: `Worker::load_result`.
-    LoadResult { id: ProcessingId },
+    /// `version` (the processing's `updated`) keys the cached copy: a run again elsewhere
+    /// changes it, and the stale copy is not used.
+    LoadResult { id: ProcessingId, version: Option<String> },
     /// Save a result as GeoJSON; with no path, ask for one. Handler: `Worker::save_result`.
     SaveResult { id: ProcessingId, name: String, path: Option<PathBuf> },
     /// Read an AOI from a GeoJSON file; with no path, ask for one. Handler: `Worker::import_aoi`.
@@ -237,7 +240,7 @@ pub enum Event {
         result: Result<Arc<crate::results::ResultLayer>, String>,
     },
     History {
-        filter: Option<String>,
+        serial: u64,
         result: Result<Vec<crate::api::HistoryRow>, ApiError>,
     },
     HistorySaved {
@@ -437,13 +440,10 @@ impl Worker {
             Command::SignIn { server, token, remember } => self.sign_in(server, token, remember).await,
             Command::SignOut => self.sign_out().await,
             Command::RefreshStatus => self.spawn_call(|c| async move { c.user_status().await }, Event::Status),
-            Command::LoadHistory { filter } => {
-                let asked = filter.clone();
-                self.spawn_call(
-                    move |c| async move { c.processing_history(filter.as_deref()).await },
-                    move |result| Event::History { filter: asked, result },
-                )
-            }
+            Command::LoadHistory { filter, serial } => self.spawn_call(
+                move |c| async move { c.processing_history(filter.as_deref()).await },
+                move |result| Event::History { serial, result },
+            ),
             Command::SaveHistory { filter, path } => self.save_history(filter, path),
             Command::OpenLayer { path } => self.open_layer(path),
             Command::SetCacheLimit { bytes } => self.cache_job(move |c| c.set_limit(bytes)),
@@ -497,18 +497,12 @@ impl Worker {
                 |c, id| async move { c.delete_processing(&id).await },
                 |id, result| Event::ProcessingDeleted { id, result },
             ),
-            Command::RestartProcessing { id } => {
-                // A run again makes a new result: the cached one is stale.
-                if let (Some(cache), Some(client)) = (self.cache.clone(), &self.client) {
-                    let (server, key) = (client.base_url().to_owned(), id.0.clone());
-                    tokio::task::spawn_blocking(move || cache.remove(&server, &key));
-                }
-                self.spawn_keyed(
-                    id,
-                    |c, id| async move { c.restart_processing(&id).await },
-                    |id, result| Event::ProcessingRestarted { id, result },
-                )
-            }
+            // A run again changes the processing's `updated`, and with it its result's cache key.
+            Command::RestartProcessing { id } => self.spawn_keyed(
+                id,
+                |c, id| async move { c.restart_processing(&id).await },
+                |id, result| Event::ProcessingRestarted { id, result },
+            ),
             Command::RateProcessing { id, rating, feedback } => self.spawn_keyed(
                 id,
                 move |c, id| async move { c.rate_processing(&id, rating, &feedback).await },
@@ -519,7 +513,7 @@ impl Worker {
                 |c, id| async move { c.processing_aois(&id).await },
                 |id, result| Event::ProcessingAois { id, result },
             ),
-            Command::LoadResult { id } => self.load_result(id),
+            Command::LoadResult { id, version } => self.load_result(id, version),
             Command::SaveResult { id, name, path } => self.save_result(id, name, path),
             Command::ImportAoi { path } => self.import_aoi(path),
             Command::SearchCatalog { query } => self.search_catalog(query),

@@ -138,7 +138,7 @@ impl Worker {
 
     /// Prepares a result for drawing off the UI thread: from the cache when it is there (no
     /// connection needed), else downloaded and kept in the cache.
-    pub(super) fn load_result(&self, id: crate::api::ProcessingId) {
+    pub(super) fn load_result(&self, id: crate::api::ProcessingId, version: Option<String>) {
         let Some(client) = self.client.clone() else {
             return self
                 .sink
@@ -147,31 +147,34 @@ impl Worker {
         let (sink, cache) = (self.sink.clone(), self.cache.clone());
         tokio::spawn(async move {
             let server = client.base_url().to_owned();
+            let key = super::cache::entry_key(&id.0, version.as_deref());
             let cached = match cache.clone() {
                 Some(c) => {
-                    let (s, i) = (server.clone(), id.0.clone());
-                    tokio::task::spawn_blocking(move || c.get(&s, &i)).await.ok().flatten()
+                    let (s, k) = (server.clone(), key.clone());
+                    tokio::task::spawn_blocking(move || c.get(&s, &k)).await.ok().flatten()
                 }
                 None => None,
             };
-            let bytes = match cached {
-                Some(bytes) => Ok(bytes),
-                None => {
-                    let fetched = client.result_bytes(&id).await;
-                    if let (Ok(bytes), Some(c)) = (&fetched, cache) {
-                        let (bytes, key) = (bytes.clone(), id.0.clone());
-                        tokio::task::spawn_blocking(move || {
-                            if let Err(e) = c.put(&server, &key, &bytes) {
-                                tracing::warn!(
-                                    "the result cache in {} could not keep a result: {e}",
-                                    c.dir().display()
-                                );
-                            }
-                        });
-                    }
-                    fetched
+            // A cached copy that does not load (a damaged file) is dropped and fetched again.
+            if let Some(bytes) = cached {
+                let loaded = tokio::task::spawn_blocking(move || crate::results::load_result(&bytes)).await;
+                if let Ok(Ok(layer)) = loaded {
+                    return sink.send(Event::ResultLoaded { id, result: Ok(Arc::new(layer)) });
                 }
-            };
+                if let Some(c) = cache.clone() {
+                    let (s, k) = (server.clone(), key.clone());
+                    tokio::task::spawn_blocking(move || c.remove(&s, &k));
+                }
+            }
+            let bytes = client.result_bytes(&id).await;
+            if let (Ok(bytes), Some(c)) = (&bytes, cache) {
+                let bytes = bytes.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = c.put(&server, &key, &bytes) {
+                        tracing::warn!("the result cache in {} could not keep a result: {e}", c.dir().display());
+                    }
+                });
+            }
             let result = match bytes {
                 Ok(bytes) => tokio::task::spawn_blocking(move || crate::results::load_result(&bytes))
                     .await
