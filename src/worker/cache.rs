@@ -171,7 +171,9 @@ mod tests {
         assert_eq!(cache.size(), 10);
         cache.clear();
         assert_eq!(cache.size(), 0);
-        assert!(id_file("../etc/passwd").chars().all(|c| c.is_ascii_hexdigit() || c == '.' || c.is_ascii_alphabetic()));
+        assert!(id_file("../etc/passwd").chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+        // A plain id never takes another's hex-encoded file.
+        assert_ne!(id_file("2e"), id_file("."));
         assert!(!id_file("../etc/passwd").contains('/'));
     }
 }
