@@ -127,4 +127,21 @@ fn the_table_sorts_filters_and_follows_the_pinned_feature() {
     let c = app(&h).map.center();
     let pad = 0.01;
     assert!(c.x() > w - pad && c.x() < e + pad && c.y() > s - pad && c.y() < n + pad, "{c:?} vs {w} {s} {e} {n}");
+
+    // Only features in view: zoomed in on that feature, the table keeps those the map shows.
+    h.get_by_label("Only features in view").click();
+    h.run_steps(3);
+    let view = app(&h).map.visible_bbox().unwrap();
+    // The table rounds the view outwards by up to a fiftieth of its size.
+    let m = (view[2] - view[0]).max(view[3] - view[1]) / 25.0;
+    let meets = |b: [f64; 4]| b[0] <= view[2] + m && b[2] >= view[0] - m && b[1] <= view[3] + m && b[3] >= view[1] - m;
+    let in_view = (0..total).filter(|&f| layer.feature_bbox(f).is_some_and(meets)).count();
+    assert!(in_view > 0 && in_view < total, "{in_view} of {total} in {view:?}");
+    wait_for(&mut h, "the rows in view", |h| {
+        app(h)
+            .ui
+            .attributes
+            .rows()
+            .is_some_and(|r| r.len() < total && r.iter().all(|&f| layer.feature_bbox(f as usize).is_some_and(meets)))
+    });
 }

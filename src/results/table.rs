@@ -30,6 +30,8 @@ pub struct Query {
     pub filter: String,
     /// The column sorted by, and whether descending; `None` keeps the features' order.
     pub sort: Option<(String, bool)>,
+    /// Only the features whose bbox meets this lon/lat bbox `[w, s, e, n]` (the map's view).
+    pub within: Option<[f64; 4]>,
 }
 
 /// The rows of a [`Query`], with a summary of them.
@@ -44,8 +46,13 @@ pub struct Rows {
 /// The rows of `query` over `layer`, or why its filter cannot be read.
 pub fn rows(layer: &ResultLayer, query: &Query) -> Result<Rows, String> {
     let filter = parse(&query.filter)?;
+    let in_view = |f: usize| {
+        query.within.is_none_or(|[w, s, e, n]| {
+            layer.feature_bbox(f).is_some_and(|[fw, fs, fe, fn_]| fw <= e && fe >= w && fs <= n && fn_ >= s)
+        })
+    };
     let mut features: Vec<u32> = (0..layer.feature_count())
-        .filter(|&f| filter.as_ref().is_none_or(|e| e.matches(layer.attributes(f))))
+        .filter(|&f| in_view(f) && filter.as_ref().is_none_or(|e| e.matches(layer.attributes(f))))
         .map(|f| f as u32)
         .collect();
     if let Some((column, descending)) = &query.sort {
@@ -286,12 +293,15 @@ mod tests {
         let all = rows(&layer, &Query::default()).unwrap();
         assert_eq!(all.features, [0, 1, 2, 3, 4, 5]);
         assert!(all.area_m2 > 0.0);
-        let q = Query { filter: "class_id = 101".into(), sort: Some(("h".into(), false)) };
+        let q = Query { filter: "class_id = 101".into(), sort: Some(("h".into(), false)), within: None };
         // h of 1, 3 are 2, 1; feature 5 has no h and goes last.
         assert_eq!(rows(&layer, &q).unwrap().features, [3, 1, 5]);
-        let q = Query { filter: String::new(), sort: Some(("h".into(), true)) };
+        let q = Query { filter: String::new(), sort: Some(("h".into(), true)), within: None };
         // h: 0, 2, 4, 1, 3 for features 0..5; descending, the empty one still last.
         assert_eq!(rows(&layer, &q).unwrap().features, [2, 4, 1, 3, 0, 5]);
-        assert!(rows(&layer, &Query { filter: "h >".into(), sort: None }).is_err());
+        assert!(rows(&layer, &Query { filter: "h >".into(), sort: None, within: None }).is_err());
+        // Features 1 and 2 lie between 37.01 and 37.025.
+        let q = Query { within: Some([37.012, 54.9, 37.022, 55.1]), ..Query::default() };
+        assert_eq!(rows(&layer, &q).unwrap().features, [1, 2]);
     }
 }

@@ -37,6 +37,8 @@ pub struct AttributesUi {
     pub query: Query,
     /// The filter as typed; applied with Enter or Apply.
     pub filter_text: String,
+    /// Only the features in the map's view.
+    pub in_view: bool,
     shown: Option<Answer>,
     /// The table row of the pinned feature, found once per pin and rows.
     pinned_row: Option<((ProcessingId, usize), usize, Option<usize>)>,
@@ -94,12 +96,23 @@ impl AttributesUi {
 }
 
 /// The attribute table pane.
+/// The map's view rounded to a fiftieth of its size, so panning does not ask for new rows
+/// at every pixel.
+fn rounded(view: [f64; 4]) -> [f64; 4] {
+    let step = ((view[2] - view[0]).abs().max((view[3] - view[1]).abs()) / 50.0).max(1e-9);
+    let down = |v: f64| (v / step).floor() * step;
+    let up = |v: f64| (v / step).ceil() * step;
+    [down(view[0]), down(view[1]), up(view[2]), up(view[3])]
+}
+
 pub fn attributes_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
     aui: &mut AttributesUi,
     pinned: &mut Option<(ProcessingId, usize)>,
+    view: Option<[f64; 4]>,
 ) {
+    aui.query.within = if aui.in_view { view.map(rounded) } else { None };
     let ready: Vec<(ProcessingId, String, Arc<ResultLayer>)> =
         state.results.iter().filter_map(|(id, v)| Some((id.clone(), v.name.clone(), v.layer()?.clone()))).collect();
     if ready.is_empty() {
@@ -145,6 +158,7 @@ pub fn attributes_ui(
             aui.query.filter = aui.filter_text.trim().to_owned();
         }
     });
+    ui.checkbox(&mut aui.in_view, t!("attributes.in_view"));
 
     // Rows of this very layer (a file opened again under the same id is another layer).
     let layer_key = Arc::as_ptr(&layer) as usize;

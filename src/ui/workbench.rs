@@ -111,7 +111,8 @@ impl Behavior<Pane> for Workbench<'_> {
                 scrolled(ui, "history", |ui| super::history::history_ui(ui, state, &mut ui_state.history, out))
             }
             Pane::Attributes => {
-                super::attributes::attributes_ui(ui, state, &mut ui_state.attributes, &mut ui_state.identified);
+                let view = map.visible_bbox();
+                super::attributes::attributes_ui(ui, state, &mut ui_state.attributes, &mut ui_state.identified, view);
             }
         });
         UiResponse::None
