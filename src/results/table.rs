@@ -41,6 +41,19 @@ pub struct Rows {
     pub features: Vec<u32>,
     /// Total ground area of the rows' polygons, m².
     pub area_m2: f64,
+    /// The mean of the rows' heights (`building_height`, else `height`), where they have one.
+    pub mean_height: Option<f64>,
+}
+
+/// The height attributes the models write, first found first.
+const HEIGHTS: [&str; 2] = ["building_height", "height"];
+
+fn height(attributes: &Map<String, Value>) -> Option<f64> {
+    HEIGHTS.iter().find_map(|k| match attributes.get(*k)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
 }
 
 /// The rows of `query` over `layer`, or why its filter cannot be read.
@@ -66,8 +79,10 @@ pub fn rows(layer: &ResultLayer, query: &Query) -> Result<Rows, String> {
         });
         features = order.into_iter().map(|i| features[i]).collect();
     }
-    let area_m2 = features.iter().map(|&f| layer.feature_area_m2(f as usize)).sum();
-    Ok(Rows { features, area_m2 })
+    let area_m2 = features.iter().map(|&f| layer.feature_area_m2(f as usize)).sum::<f64>() + 0.0;
+    let heights: Vec<f64> = features.iter().filter_map(|&f| height(layer.attributes(f as usize))).collect();
+    let mean_height = (!heights.is_empty()).then(|| heights.iter().sum::<f64>() / heights.len() as f64);
+    Ok(Rows { features, area_m2, mean_height })
 }
 
 /// A cell as a sort key: numbers, then booleans, then text, then empty cells.
@@ -293,6 +308,7 @@ mod tests {
         let all = rows(&layer, &Query::default()).unwrap();
         assert_eq!(all.features, [0, 1, 2, 3, 4, 5]);
         assert!(all.area_m2 > 0.0);
+        assert_eq!(all.mean_height, None, "no height attribute");
         let q = Query { filter: "class_id = 101".into(), sort: Some(("h".into(), false)), within: None };
         // h of 1, 3 are 2, 1; feature 5 has no h and goes last.
         assert_eq!(rows(&layer, &q).unwrap().features, [3, 1, 5]);
@@ -303,5 +319,20 @@ mod tests {
         // Features 1 and 2 lie between 37.01 and 37.025.
         let q = Query { within: Some([37.012, 54.9, 37.022, 55.1]), ..Query::default() };
         assert_eq!(rows(&layer, &q).unwrap().features, [1, 2]);
+
+        let features: Vec<Value> = [Some(10.0), Some(20.0), None]
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let height = h.map_or(json!("unknown"), |h| json!(h));
+                let x = 37.0 + i as f64 * 0.01;
+                let ring = json!([[[x, 55.0], [x + 0.001, 55.0], [x + 0.001, 55.001], [x, 55.0]]]);
+                json!({"type": "Feature", "properties": {"building_height": height},
+                       "geometry": {"type": "Polygon", "coordinates": ring}})
+            })
+            .collect();
+        let tall = json!({"type": "FeatureCollection", "features": features});
+        let layer = crate::results::load_result(&serde_json::to_vec(&tall).unwrap()).unwrap();
+        assert_eq!(rows(&layer, &Query::default()).unwrap().mean_height, Some(15.0), "the unreadable one left out");
     }
 }

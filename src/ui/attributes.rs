@@ -181,6 +181,12 @@ pub fn attributes_ui(
     let (count, total) = (rows.features.len(), layer.feature_count());
     ui.horizontal_wrapped(|ui| {
         ui.label(t!("attributes.summary", shown = count, total = total, area = super::area_text(rows.area_m2)));
+        if count > 0 {
+            ui.label(t!("attributes.mean_area", area = super::area_text(rows.area_m2 / count as f64)));
+        }
+        if let Some(h) = rows.mean_height {
+            ui.label(t!("attributes.mean_height", height = format!("{h:.1}")));
+        }
         if aui.is_computing() || key_query != aui.query {
             ui.spinner();
         }
