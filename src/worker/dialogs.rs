@@ -69,6 +69,34 @@ impl Dialogs {
         }
     }
 
+    /// The path a command came with, else one asked for: the system dialog (or the built-in
+    /// chooser, see [`Self::pick`]) with the title, file types and suggested name `purpose`
+    /// gives. `None` when the dialog was dismissed or the built-in chooser took over (it
+    /// answers with the command again, path filled in).
+    pub(crate) async fn path(&self, sink: &EventSink, path: Option<PathBuf>, purpose: FilePurpose) -> Option<PathBuf> {
+        if path.is_some() {
+            return path;
+        }
+        let mut dialog = rfd::AsyncFileDialog::new().set_title(purpose.title());
+        for filter in purpose.filters() {
+            let extensions: Vec<&str> = if filter.extensions.is_empty() {
+                vec!["*"]
+            } else {
+                filter.extensions.iter().map(String::as_str).collect()
+            };
+            dialog = dialog.add_filter(&filter.label, &extensions);
+        }
+        let save = purpose.is_save();
+        if save {
+            dialog = dialog.set_file_name(purpose.suggested_name());
+        }
+        let native = move || async move { if save { dialog.save_file().await } else { dialog.pick_file().await } };
+        match self.pick(sink, purpose, native).await {
+            Picked::Chosen(file) => Some(file.path().to_owned()),
+            Picked::Dismissed | Picked::Builtin => None,
+        }
+    }
+
     /// Checks (once) whether a system dialog can open, and logs why not.
     pub(crate) async fn check(self) {
         if let Err(reason) = self.availability().await {

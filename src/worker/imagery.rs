@@ -125,19 +125,9 @@ impl Worker {
                     return sink.send(Event::ImageDownloaded { result: Err(reason) });
                 }
             };
-            let path = match path {
-                Some(p) => p,
-                None => {
-                    let filename = if link.filename.is_empty() { filename } else { link.filename.clone() };
-                    let purpose = crate::app::files::FilePurpose::DownloadImage { id: id.clone(), filename };
-                    let suggested = purpose.suggested_name();
-                    let native = || rfd::AsyncFileDialog::new().set_file_name(suggested).save_file();
-                    match dialogs.pick(&sink, purpose, native).await {
-                        super::dialogs::Picked::Chosen(f) => f.path().to_owned(),
-                        super::dialogs::Picked::Dismissed | super::dialogs::Picked::Builtin => return,
-                    }
-                }
-            };
+            let filename = if link.filename.is_empty() { filename } else { link.filename.clone() };
+            let purpose = crate::app::files::FilePurpose::DownloadImage { id: id.clone(), filename };
+            let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
             let result = client
                 .download_to(&link.download_url, &path)
                 .await

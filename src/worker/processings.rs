@@ -1,6 +1,5 @@
 //! Processing commands: estimates, creation, edits, polling, results and AOI files.
 
-use super::dialogs::Picked;
 use super::{Event, SavedResult, Worker};
 use crate::api::{ApiError, ErrorKind, Page, Processing, ProcessingPageQuery, ProcessingRequest, ProjectId};
 use crate::app::files::FilePurpose;
@@ -192,26 +191,8 @@ impl Worker {
         let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
         let layer = crate::export::layer_name(&name);
         tokio::spawn(async move {
-            let path = match path {
-                Some(p) => p,
-                None => {
-                    let purpose = FilePurpose::SaveResult { id: id.clone(), name: name.clone() };
-                    let suggested = purpose.suggested_name();
-                    let native = || {
-                        rfd::AsyncFileDialog::new()
-                            .set_file_name(suggested)
-                            .add_filter("GeoJSON", &["geojson", "json"])
-                            .add_filter("GeoPackage", &["gpkg"])
-                            .add_filter("FlatGeobuf", &["fgb"])
-                            .add_filter("Shapefile", &["shp"])
-                            .save_file()
-                    };
-                    match dialogs.pick(&sink, purpose, native).await {
-                        Picked::Chosen(f) => f.path().to_owned(),
-                        Picked::Dismissed | Picked::Builtin => return,
-                    }
-                }
-            };
+            let purpose = FilePurpose::SaveResult { id: id.clone(), name };
+            let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
             let result = save_as(&client, &id, &layer, &path).await;
             sink.send(Event::ResultSaved { id, path, result });
         });
@@ -223,19 +204,8 @@ impl Worker {
         let Some(client) = self.client.clone() else { return };
         let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
         tokio::spawn(async move {
-            let path = match path {
-                Some(p) => p,
-                None => {
-                    let purpose = FilePurpose::SaveHistory { filter: filter.clone() };
-                    let suggested = purpose.suggested_name();
-                    let native =
-                        || rfd::AsyncFileDialog::new().set_file_name(suggested).add_filter("CSV", &["csv"]).save_file();
-                    match dialogs.pick(&sink, purpose, native).await {
-                        Picked::Chosen(f) => f.path().to_owned(),
-                        Picked::Dismissed | Picked::Builtin => return,
-                    }
-                }
-            };
+            let purpose = FilePurpose::SaveHistory { filter: filter.clone() };
+            let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
             let result = match client.processing_history_csv(filter.as_deref()).await {
                 Ok(csv) => {
                     let target = path.clone();
@@ -254,20 +224,7 @@ impl Worker {
     pub(super) fn open_layer(&self, path: Option<PathBuf>) {
         let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
         tokio::spawn(async move {
-            let path = match path {
-                Some(p) => p,
-                None => {
-                    let native = || {
-                        rfd::AsyncFileDialog::new()
-                            .add_filter(rust_i18n::t!("files.gis_files"), &["geojson", "json", "gpkg", "fgb", "shp"])
-                            .pick_file()
-                    };
-                    match dialogs.pick(&sink, FilePurpose::OpenLayer, native).await {
-                        Picked::Chosen(f) => f.path().to_owned(),
-                        Picked::Dismissed | Picked::Builtin => return,
-                    }
-                }
-            };
+            let Some(path) = dialogs.path(&sink, path, FilePurpose::OpenLayer).await else { return };
             let file = path.clone();
             let result = tokio::task::spawn_blocking(move || {
                 let bytes = crate::export::read::to_geojson(&file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -284,21 +241,7 @@ impl Worker {
     pub(super) fn import_aoi(&self, path: Option<PathBuf>) {
         let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
         tokio::spawn(async move {
-            let path = match path {
-                Some(p) => p,
-                None => {
-                    let native = || {
-                        rfd::AsyncFileDialog::new()
-                            .add_filter("GeoJSON", &["geojson", "json"])
-                            .add_filter(rust_i18n::t!("aoi.all_files"), &["*"])
-                            .pick_file()
-                    };
-                    match dialogs.pick(&sink, FilePurpose::ImportAoi, native).await {
-                        Picked::Chosen(f) => f.path().to_owned(),
-                        Picked::Dismissed | Picked::Builtin => return,
-                    }
-                }
-            };
+            let Some(path) = dialogs.path(&sink, path, FilePurpose::ImportAoi).await else { return };
             let result = read_aoi_file(&path).await;
             sink.send(Event::AoiImported { path, result });
         });
