@@ -18,13 +18,18 @@
 //! Run with `cargo bench --bench hardening`; it exits non-zero when a target is missed.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/crafted_tiff.rs"]
+mod crafted_tiff;
+#[path = "../tests/common/headless.rs"]
+mod headless;
+
+use crafted_tiff::stripped;
 use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use mapflow_desktop::sandbox::{demo_token, seed};
 use serde_json::{Value, json};
@@ -56,19 +61,7 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mapflow-desktop"))
-            .args(["sandbox", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let url = first.rsplit(' ').next().unwrap().to_owned();
-        std::thread::spawn(move || lines.for_each(drop));
+        let (child, url) = headless::start(dir, "error");
         let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().unwrap();
         Self { child, url, http }
     }
@@ -149,70 +142,6 @@ impl Drop for Sampler {
     }
 }
 
-// ---- Crafted TIFFs (the layout of the probe's files) ----
-
-/// One IFD entry: tag, TIFF type, count and little-endian value bytes.
-struct Entry(u16, u16, u32, Vec<u8>);
-
-fn shorts(tag: u16, v: &[u16]) -> Entry {
-    Entry(tag, 3, v.len() as u32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
-}
-
-fn longs(tag: u16, v: &[u32]) -> Entry {
-    Entry(tag, 4, v.len() as u32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
-}
-
-fn doubles(tag: u16, v: &[f64]) -> Entry {
-    Entry(tag, 12, v.len() as u32, v.iter().flat_map(|x| x.to_le_bytes()).collect())
-}
-
-/// A georeferenced, uncompressed, stripped little-endian TIFF of 12 KB whose header
-/// declares `width` × `height` pixels of `samples` samples of `bits` bits.
-fn crafted(width: u32, height: u32, samples: u16, bits: u16, offsets: &[u32], counts: &[u32]) -> Vec<u8> {
-    let data = [7u8; 12_000];
-    let mut entries = vec![
-        longs(256, &[width]),
-        longs(257, &[height]),
-        shorts(258, &[bits]),
-        shorts(259, &[1]),
-        shorts(262, &[1]),
-        longs(273, offsets),
-        shorts(277, &[samples]),
-        longs(278, &[1]),
-        longs(279, counts),
-        shorts(284, &[1]),
-        shorts(339, &[if bits == 64 { 3 } else { 1 }]),
-        doubles(33550, &[0.0001, 0.0001, 0.0]),
-        doubles(33922, &[0.0, 0.0, 0.0, 10.0, 10.0, 0.0]),
-        shorts(34735, &[1, 1, 0, 2, 1024, 0, 1, 2, 2048, 0, 1, 4326]),
-    ];
-    entries.sort_by_key(|e| e.0);
-    let ifd = (8 + data.len()) as u32;
-    let mut out = b"II".to_vec();
-    out.extend_from_slice(&42u16.to_le_bytes());
-    out.extend_from_slice(&ifd.to_le_bytes());
-    out.extend_from_slice(&data);
-    let tail_start = ifd + 2 + 12 * entries.len() as u32 + 4;
-    let mut tail = Vec::new();
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    for Entry(tag, kind, count, bytes) in &entries {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&count.to_le_bytes());
-        if bytes.len() <= 4 {
-            let mut inline = [0u8; 4];
-            inline[..bytes.len()].copy_from_slice(bytes);
-            out.extend_from_slice(&inline);
-        } else {
-            out.extend_from_slice(&(tail_start + tail.len() as u32).to_le_bytes());
-            tail.extend_from_slice(bytes);
-        }
-    }
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&tail);
-    out
-}
-
 async fn upload(server: &Server, mosaic: &str, bytes: Vec<u8>, name: &str) -> (u16, Value) {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
     let form = reqwest::multipart::Form::new().part("file", part);
@@ -259,12 +188,12 @@ async fn probe() -> Vec<String> {
     assert_eq!(status, 200, "{mosaic}");
     let mosaic = mosaic["id"].as_str().unwrap().to_owned();
     let cases = [
-        ("samples.tif", crafted(30_000, 1, 65_535, 64, &[8], &[12_000])),
-        ("row.tif", crafted(2_000_000, 1, 16, 64, &[8], &[12_000])),
-        ("huge.tif", crafted(30_000, 30_000, 4, 64, &[8], &[12_000])),
-        ("beyond.tif", crafted(100, 1, 1, 8, &[1_000_000], &[100])),
-        ("short.tif", crafted(100, 1, 1, 8, &[8], &[10])),
-        ("strips.tif", crafted(100, 10, 1, 8, &[8, 108], &[100, 100])),
+        ("samples.tif", stripped(30_000, 1, 65_535, 64, &[8], &[12_000])),
+        ("row.tif", stripped(2_000_000, 1, 16, 64, &[8], &[12_000])),
+        ("huge.tif", stripped(30_000, 30_000, 4, 64, &[8], &[12_000])),
+        ("beyond.tif", stripped(100, 1, 1, 8, &[1_000_000], &[100])),
+        ("short.tif", stripped(100, 1, 1, 8, &[8], &[10])),
+        ("strips.tif", stripped(100, 10, 1, 8, &[8, 108], &[100, 100])),
     ];
     let mut refused = 0;
     for (name, bytes) in cases {

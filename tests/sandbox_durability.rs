@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
+
+#[path = "common/headless.rs"]
+mod headless;
 
 use mapflow_desktop::sandbox::{STORE_FILE, demo_token};
 use serde_json::{Value, json};
@@ -16,25 +18,9 @@ use serde_json::{Value, json};
 const ROUNDS: usize = 20;
 const WRITERS: usize = 8;
 
-/// Starts `mapflow-desktop sandbox` on a free port over `dir`; its base URL.
+/// The headless sandbox over `dir`.
 fn start(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mapflow-desktop"))
-        .args(["sandbox", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("the sandbox says where it listens").unwrap();
-    let url = first.rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/rest"), "{first}");
-    // Keep reading so the pipe never fills.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    headless::start(dir, "warn")
 }
 
 fn client() -> reqwest::Client {
@@ -53,40 +39,30 @@ async fn writer(url: String, round: usize, w: usize) -> Vec<Vec<String>> {
     let mut acknowledged = Vec::new();
     for n in 0.. {
         let name = format!("r{round}-w{w}-{n}");
-        let Ok(response) = http
-            .post(format!("{url}/projects"))
-            .header("authorization", auth())
-            .json(&json!({"name": name}))
-            .send()
-            .await
-        else {
-            break;
-        };
-        if !response.status().is_success() {
-            break;
-        }
-        let Ok(body) = response.json::<Value>().await else { break };
+        let created = http.post(format!("{url}/projects")).json(&json!({"name": name}));
+        let Some(body) = answered(created).await else { break };
         acknowledged.push(vec![name.clone()]);
         if n % 3 == 0 {
             let id = body["id"].as_str().unwrap().to_owned();
             let renamed = format!("{name}-renamed");
             acknowledged.last_mut().unwrap().push(renamed.clone());
-            let Ok(response) = http
-                .put(format!("{url}/projects/{id}"))
-                .header("authorization", auth())
-                .json(&json!({"name": renamed}))
-                .send()
-                .await
-            else {
-                break;
-            };
-            if !response.status().is_success() {
+            let rename = http.put(format!("{url}/projects/{id}")).json(&json!({"name": renamed}));
+            if answered(rename).await.is_none() {
                 break;
             }
             *acknowledged.last_mut().unwrap() = vec![renamed];
         }
     }
     acknowledged
+}
+
+/// The body of a request the server answered with success; `None` once it is gone.
+async fn answered(request: reqwest::RequestBuilder) -> Option<Value> {
+    let response = request.header("authorization", auth()).send().await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json().await.ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
