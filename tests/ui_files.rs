@@ -352,3 +352,47 @@ fn without_a_system_dialog_the_built_in_one_opens_and_says_why_once() {
     let told = app(&h).state.notices.iter().filter(|n| n.text == why).count();
     assert_eq!(told, 1, "said once per session: {:?}", app(&h).state.notices);
 }
+
+#[test]
+fn the_history_is_exported_as_csv_through_the_built_in_chooser() {
+    let mut h = chooser_app();
+    app_mut(&mut h).ui.show_pane(mapflow_desktop::app::layout::Pane::History);
+    wait_for(&mut h, "the history", |h| app(h).state.history.rows.value().is_some_and(|r| !r.is_empty()));
+    let runs = app(&h).state.history.rows.value().unwrap().len();
+    let dir = tempfile::tempdir().unwrap();
+
+    h.get_by_label("Export CSV…").click();
+    wait_for(&mut h, "the chooser to open", chooser_open);
+    assert_eq!(h.get_by_label("File name").value().as_deref(), Some("mapflow-history.csv"));
+    go_to(&mut h, dir.path());
+    h.get_by_label("Save").click();
+    let target = dir.path().join("mapflow-history.csv");
+    wait_for(&mut h, "the saved history", |h| {
+        app(h).state.notices.iter().any(|n| n.text.contains("mapflow-history.csv")) && target.exists()
+    });
+    let csv = std::fs::read_to_string(&target).unwrap();
+    assert!(csv.starts_with("id,name,projectId"), "{csv}");
+    assert_eq!(csv.lines().count(), runs + 1, "{csv}");
+}
+
+#[test]
+fn a_geopackage_opens_as_a_layer_through_the_built_in_chooser() {
+    use mapflow_desktop::export::{Dataset, Format, write};
+    let mut h = chooser_app();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("field.gpkg");
+    write(&Dataset::from_geojson(FIELD.as_bytes(), "field").unwrap(), Format::GeoPackage, &path).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a layer").unwrap();
+
+    h.get_by_label("Open layer…").click();
+    wait_for(&mut h, "the chooser to open", chooser_open);
+    go_to(&mut h, dir.path());
+    assert!(h.query_by_label("notes.txt").is_none(), "only GIS files are offered");
+    h.get_by_label("field.gpkg").click();
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    let id = mapflow_desktop::app::processings::local_layer_id(&dir.path().canonicalize().unwrap().join("field.gpkg"));
+    wait_for(&mut h, "the layer", |h| app(h).state.results.get(&id).and_then(|v| v.layer()).is_some());
+    assert!(!chooser_open(&h));
+    h.get_by_label_contains("Opened field.gpkg: 1 features");
+}

@@ -46,16 +46,7 @@ fn the_demos_failed_run_offers_a_duplicate_to_fix_instead_of_a_restart() {
         app(h).state.open_project.value().is_some_and(|p| p.name == DEMO_PROJECT_NAME)
             && app(h).state.processings.value().is_some()
     });
-    let failed = app(&h)
-        .state
-        .processings
-        .value()
-        .unwrap()
-        .results
-        .iter()
-        .find(|p| p.status == ProcessingStatus::Failed)
-        .cloned()
-        .expect("a failed run in the demo");
+    let failed = support::listed(&h, ProcessingStatus::Failed);
     let fix = mapflow_desktop::app::guards::parameter_failure(&failed.messages).expect("a parameter failure");
     support::app_mut(&mut h).state.selected_processing = Some(failed.id.clone());
     h.run_steps(3);

@@ -15,17 +15,7 @@ fn a_result_seen_once_opens_again_with_the_server_gone() {
     let mut h = support::harness();
     support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
     support::open_project(&mut h, seed::DEMO_PROJECT_NAME);
-    let id = app(&h)
-        .state
-        .processings
-        .value()
-        .unwrap()
-        .results
-        .iter()
-        .find(|p| p.status == ProcessingStatus::Ok)
-        .unwrap()
-        .id
-        .clone();
+    let id = support::listed(&h, ProcessingStatus::Ok).id;
     let cmd = app_mut(&mut h).state.show_result(&id).unwrap();
     app_mut(&mut h).state.follow_up.push(cmd);
     wait_for(&mut h, "the result", |h| app(h).state.results.get(&id).and_then(|v| v.layer()).is_some());

@@ -136,6 +136,20 @@ pub fn sign_in_to(h: &mut Harness<'_, TestApp>, server: &str, token: &str) {
     wait_for(h, "its projects", |h| project_names(h).iter().any(|n| n == "Default project"));
 }
 
+/// The first processing of the open project's list with `status`.
+#[allow(dead_code)] // not every test binary looks for one
+pub fn listed(
+    h: &Harness<'_, TestApp>,
+    status: mapflow_desktop::api::ProcessingStatus,
+) -> mapflow_desktop::api::Processing {
+    let page = app(h).state.processings.value().expect("the processings are listed");
+    page.results
+        .iter()
+        .find(|p| p.status == status)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {status:?} processing listed"))
+}
+
 /// Opens the project named `name` by clicking it in the list.
 pub fn open_project(h: &mut Harness<'_, TestApp>, name: &str) {
     use egui_kittest::kittest::Queryable;
