@@ -289,10 +289,7 @@ impl Client {
     pub async fn processing_history(&self, filter: Option<&str>) -> Result<Vec<HistoryRow>, ApiError> {
         let mut rows = Vec::new();
         for page in 1.. {
-            let mut body = serde_json::json!({"page": page, "perPage": HISTORY_PAGE, "sort": "created:desc"});
-            if let Some(f) = filter {
-                body["filter"] = serde_json::Value::String(f.to_owned());
-            }
+            let body = history_page(page, filter);
             let answer: HistoryPage = self
                 .call(Method::POST, "/processings/stats?type=JSON", Some(&body), timeouts::DEFAULT, Idempotency::Safe)
                 .await?;
@@ -310,10 +307,7 @@ impl Client {
     pub async fn processing_history_csv(&self, filter: Option<&str>) -> Result<String, ApiError> {
         let mut out = String::new();
         for page in 1.. {
-            let mut body = serde_json::json!({"page": page, "perPage": HISTORY_PAGE, "sort": "created:desc"});
-            if let Some(f) = filter {
-                body["filter"] = serde_json::Value::String(f.to_owned());
-            }
+            let body = history_page(page, filter);
             let (_, text) = self
                 .send_raw(
                     Method::POST,
@@ -330,25 +324,11 @@ impl Client {
             }
             let rows: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
             rows.iter().for_each(|l| out.push_str(l));
-            if rows.len() < HISTORY_PAGE as usize || page as usize * HISTORY_PAGE as usize >= HISTORY_MAX_ROWS {
+            if rows.len() < HISTORY_PAGE as usize || page * HISTORY_PAGE as usize >= HISTORY_MAX_ROWS {
                 break;
             }
         }
         Ok(out)
-    }
-
-    /// `POST /processings/stats?type=JSON`: the processing history.
-    pub async fn processing_stats(
-        &self,
-        page: i64,
-        per_page: i64,
-        filter: Option<&str>,
-    ) -> Result<serde_json::Value, ApiError> {
-        let mut body = serde_json::json!({"page": page, "perPage": per_page, "sort": "created:desc"});
-        if let Some(f) = filter {
-            body["filter"] = serde_json::Value::String(f.to_owned());
-        }
-        self.call(Method::POST, "/processings/stats?type=JSON", Some(&body), timeouts::DEFAULT, Idempotency::Safe).await
     }
 }
 
@@ -376,6 +356,15 @@ pub fn decode_cost(text: &str) -> Result<f64, ApiError> {
     v.as_f64()
         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
         .ok_or_else(|| ApiError::decode(200, String::new(), "expected a number".into(), text))
+}
+
+/// The body of `POST /processings/stats` for one page, newest first.
+fn history_page(page: usize, filter: Option<&str>) -> serde_json::Value {
+    let mut body = serde_json::json!({"page": page, "perPage": HISTORY_PAGE, "sort": "created:desc"});
+    if let Some(f) = filter {
+        body["filter"] = serde_json::Value::String(f.to_owned());
+    }
+    body
 }
 
 /// Rows per history page asked for.

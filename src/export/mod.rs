@@ -27,8 +27,6 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::GeoJson, Format::GeoPackage, Format::FlatGeobuf, Format::Shapefile];
-
     /// The format a file name asks for, by its extension.
     pub fn from_path(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
