@@ -1,6 +1,8 @@
 //! The processing history of every project (`POST /processings/stats`): what the History
 //! pane shows, with its totals and its charts' series.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 use rust_i18n::t;
 
@@ -159,26 +161,17 @@ impl HistoryState {
 
     /// Credits (or km²) per period, one series per model, models by their total.
     pub fn series(&self) -> Vec<Series> {
-        let mut out: Vec<Series> = Vec::new();
+        // Model → period start → value; both ordered, so the points come out sorted.
+        let mut sums: BTreeMap<&str, BTreeMap<i64, f64>> = BTreeMap::new();
         for r in self.shown() {
             let Some(created) = r.created else { continue };
-            let start = period_start(created, self.period);
             let value = if self.chart_credits { r.cost as f64 } else { r.area as f64 / 1e6 };
-            let series = match out.iter_mut().position(|s| s.model == r.model) {
-                Some(i) => &mut out[i],
-                None => {
-                    out.push(Series { model: r.model.clone(), points: Vec::new() });
-                    out.last_mut().expect("just pushed")
-                }
-            };
-            match series.points.iter_mut().find(|(d, _)| *d == start) {
-                Some((_, v)) => *v += value,
-                None => series.points.push((start, value)),
-            }
+            *sums.entry(&r.model).or_default().entry(period_start(created, self.period)).or_default() += value;
         }
-        for s in &mut out {
-            s.points.sort_by_key(|(d, _)| *d);
-        }
+        let mut out: Vec<Series> = sums
+            .into_iter()
+            .map(|(model, points)| Series { model: model.to_owned(), points: points.into_iter().collect() })
+            .collect();
         let total = |s: &Series| s.points.iter().map(|(_, v)| v).sum::<f64>();
         out.sort_by(|a, b| total(b).total_cmp(&total(a)).then(a.model.cmp(&b.model)));
         out
