@@ -26,10 +26,13 @@ use std::time::{Duration, Instant};
 
 #[path = "../tests/common/crafted_tiff.rs"]
 mod crafted_tiff;
+#[path = "../tests/common/detailed_aoi.rs"]
+mod detailed_aoi;
 #[path = "../tests/common/headless.rs"]
 mod headless;
 
 use crafted_tiff::stripped;
+use detailed_aoi::circle;
 use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use mapflow_desktop::sandbox::{demo_token, seed};
 use serde_json::{Value, json};
@@ -155,19 +158,6 @@ async fn upload_file(server: &Server, mosaic: &str, path: &Path) -> (u16, Value)
     let part = reqwest::multipart::Part::stream_with_length(body, len).file_name("big.tif");
     let form = reqwest::multipart::Form::new().part("file", part);
     server.send(server.req(reqwest::Method::POST, &format!("/rasters/mosaic/{mosaic}/image")).multipart(form)).await
-}
-
-fn circle(n: usize) -> Value {
-    let (lon, lat, r) = (37.62f64, 55.75f64, 0.0051f64);
-    let round = |v: f64| (v * 1e7).round() / 1e7;
-    let mut ring: Vec<Value> = (0..n)
-        .map(|i| {
-            let a = i as f64 / n as f64 * std::f64::consts::TAU;
-            json!([round(lon + r * a.cos() / lat.to_radians().cos()), round(lat + r * a.sin())])
-        })
-        .collect();
-    ring.push(ring[0].clone());
-    json!({"type": "Polygon", "coordinates": [ring]})
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
