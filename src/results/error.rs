@@ -12,6 +12,9 @@ pub enum ResultError {
     /// Valid JSON, but not a GeoJSON FeatureCollection; `found` says what it is instead.
     #[error("the result is not a GeoJSON FeatureCollection ({found})")]
     NotFeatureCollection { found: String },
+    /// The file could not be read (missing, unreadable, the disk failed).
+    #[error("the result could not be read: {reason}")]
+    Read { reason: String },
 }
 
 impl ResultError {
@@ -22,15 +25,17 @@ impl ResultError {
                 t!("results.error_json", line = line, column = column, reason = reason).into_owned()
             }
             Self::NotFeatureCollection { found } => t!("results.error_not_collection", found = found).into_owned(),
+            Self::Read { reason } => t!("results.error_read", reason = reason).into_owned(),
         }
     }
 
-    /// Classifies a `serde_json` error: syntax and truncation are broken JSON, anything else
-    /// came from valid JSON of the wrong shape (see [`Self::NotFeatureCollection`]).
-    pub(crate) fn from_json(err: &serde_json::Error) -> Self {
+    /// Classifies a `serde_json` error found in a piece of the file (`at` is where that is in
+    /// the file): syntax and truncation are broken JSON, anything else came from valid JSON of
+    /// the wrong shape (see [`Self::NotFeatureCollection`]).
+    pub(crate) fn from_json_at(err: &serde_json::Error, at: super::split::Pos) -> Self {
         match err.classify() {
             serde_json::error::Category::Data => Self::NotFeatureCollection { found: data_error_reason(err) },
-            _ => Self::Json { line: err.line(), column: err.column(), reason: err.to_string() },
+            _ => Self::Json { line: at.line, column: at.column, reason: data_error_reason(err) },
         }
     }
 }

@@ -1,19 +1,19 @@
 //! [`ResultLayer`]: a parsed result, projected, triangulated and indexed, and [`load_result`]
 //! which builds it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::PI;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
 
 use egui::Color32;
 use geo::TriangulateEarcut as _;
 use geo_types::{Coord, LineString, Polygon};
 use rstar::{AABB, RTree, RTreeObject};
-use serde_json::{Map, Value};
-
+use super::attributes::{Attributes, Row};
 use super::error::ResultError;
 use super::parse::{self, ParsedChunk, SkippedFeatures};
+use super::split::{Batch, Pos, Splitter};
 use super::style;
 
 /// Length of the equator in Web Mercator metres: the size of the world square.
@@ -101,7 +101,12 @@ pub struct ResultLayer {
     pub(crate) typical_size: f32,
     /// Union of the feature bboxes in local metres.
     pub(crate) extent: Option<[f32; 4]>,
-    attributes: Vec<Map<String, Value>>,
+    /// Ground area of each feature, m² (0 for lines).
+    areas: Vec<f32>,
+    /// Rings (indices of `rings`, ascending) that begin a polygon other than their feature's
+    /// first: the parts of multipolygons, so that a feature's geometry can be given back.
+    pub(crate) part_starts: Vec<u32>,
+    attributes: Attributes,
     legend: Vec<LegendEntry>,
     skipped: SkippedFeatures,
 }
@@ -149,9 +154,61 @@ impl ResultLayer {
         Some([west, south, east, north])
     }
 
+    /// A feature's geometry in lon/lat, as drawn: polygons with closed rings (holes after
+    /// their outer ring), lines as their parts; `None` for an unknown index.
+    pub fn feature_geometry(&self, feature: usize) -> Option<geo_types::Geometry<f64>> {
+        use geo_types::{Geometry, MultiLineString, MultiPolygon};
+        let geom = self.features.get(feature)?;
+        let [first, last] = geom.rings.map(|r| r as usize);
+        let ring = |r: usize, close: bool| {
+            let [start, end] = self.rings[r].map(|p| p as usize);
+            let mut coords: Vec<Coord<f64>> = self.points[start..end]
+                .iter()
+                .map(|p| {
+                    let (x, y) = self.lon_lat_of_local(f64::from(p[0]), f64::from(p[1]));
+                    Coord { x, y }
+                })
+                .collect();
+            if close && let Some(&first) = coords.first() {
+                coords.push(first);
+            }
+            LineString::new(coords)
+        };
+        if geom.is_line {
+            let mut lines: Vec<LineString<f64>> = (first..last).map(|r| ring(r, false)).collect();
+            return Some(if lines.len() == 1 {
+                Geometry::LineString(lines.remove(0))
+            } else {
+                Geometry::MultiLineString(MultiLineString::new(lines))
+            });
+        }
+        // Parts begin at the feature's first ring and at each part start within it.
+        let from = self.part_starts.partition_point(|&r| (r as usize) <= first);
+        let to = self.part_starts.partition_point(|&r| (r as usize) < last);
+        let mut bounds: Vec<usize> = std::iter::once(first)
+            .chain(self.part_starts[from..to].iter().map(|&r| r as usize))
+            .chain(std::iter::once(last))
+            .collect();
+        bounds.dedup();
+        let mut polygons: Vec<Polygon<f64>> = bounds
+            .windows(2)
+            .map(|w| Polygon::new(ring(w[0], true), (w[0] + 1..w[1]).map(|r| ring(r, true)).collect()))
+            .collect();
+        Some(if polygons.len() == 1 {
+            Geometry::Polygon(polygons.remove(0))
+        } else {
+            Geometry::MultiPolygon(MultiPolygon::new(polygons))
+        })
+    }
+
     /// The classes, known model classes first, then the others by key.
     pub fn legend(&self) -> &[LegendEntry] {
         &self.legend
+    }
+
+    /// The legend index of a feature's class.
+    pub fn class_index(&self, feature: usize) -> Option<usize> {
+        self.features.get(feature).map(|geom| geom.class as usize)
     }
 
     /// The legend entry of a feature's class.
@@ -164,6 +221,13 @@ impl ResultLayer {
     /// indices). Web Mercator metres are scaled by cos² of the feature's latitude, which is
     /// exact to well under a percent at building and field scale.
     pub fn feature_area_m2(&self, feature: usize) -> f64 {
+        match self.areas.get(feature) {
+            Some(&area) => f64::from(area),
+            None => self.area_of(feature),
+        }
+    }
+
+    fn area_of(&self, feature: usize) -> f64 {
         let Some(geom) = self.features.get(feature) else { return 0.0 };
         let [start, end] = geom.triangles.map(|i| i as usize);
         let Some(triangles) = self.triangles.get(start..end) else { return 0.0 };
@@ -181,9 +245,24 @@ impl ResultLayer {
     }
 
     /// A feature's attributes (its GeoJSON `properties`); empty for an unknown index.
-    pub fn attributes(&self, feature: usize) -> &Map<String, Value> {
-        static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
-        self.attributes.get(feature).unwrap_or(&EMPTY)
+    pub fn attributes(&self, feature: usize) -> Row<'_> {
+        self.attributes.row(feature)
+    }
+
+    /// All features' attributes, by column.
+    pub fn attribute_table(&self) -> &Attributes {
+        &self.attributes
+    }
+
+    /// Bytes the layer holds, roughly: geometry, index and attributes.
+    pub fn heap_bytes(&self) -> usize {
+        self.points.capacity() * 8
+            + self.rings.capacity() * 8
+            + self.triangles.capacity() * 4
+            + self.features.capacity() * std::mem::size_of::<FeatureGeom>()
+            + self.areas.capacity() * 4
+            + self.index.size() * (std::mem::size_of::<IndexedBox>() + 8)
+            + self.attributes.heap_bytes()
     }
 
     /// The feature under a lon/lat point, topmost (last drawn) first: a polygon containing the
@@ -287,55 +366,144 @@ pub(crate) fn normalized(lon: f64, lat: f64) -> [f64; 2] {
 
 /// Parses and prepares a result off the UI thread: the returned layer is ready to draw.
 ///
-/// Parsing runs on the calling thread while other threads project and triangulate the chunks
-/// already parsed. Features with null, broken or unsupported geometry are skipped and counted;
-/// only broken JSON, or JSON that is not a FeatureCollection, is an error.
+/// The bytes are cut into batches of whole features (see [`super::split`]) that other
+/// threads parse, project and triangulate while the cutting goes on. Features with null,
+/// broken or unsupported geometry are skipped and counted; only broken JSON, or JSON that is
+/// not a FeatureCollection, is an error.
 pub fn load_result(bytes: &[u8]) -> Result<ResultLayer, ResultError> {
-    let helpers = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(2, 4) - 1;
-    let (sender, receiver) = mpsc::sync_channel::<ParsedChunk>(helpers * 2);
-    let receiver = Mutex::new(receiver);
-    let (parsed, prepared) = std::thread::scope(|scope| {
-        let mut workers = Vec::new();
+    load(|feed| {
+        for block in bytes.chunks(READ_BLOCK) {
+            if !feed(block) {
+                break;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Like [`load_result`], reading a file as it goes: the file is never held whole, so a
+/// result of hundreds of MB costs memory only for what is drawn.
+pub fn load_result_file(path: &std::path::Path) -> Result<ResultLayer, ResultError> {
+    let read_error = |e: std::io::Error| ResultError::Read { reason: format!("{}: {e}", path.display()) };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    load_result_reader(file).map_err(|e| match e {
+        ResultError::Read { reason } => ResultError::Read { reason: format!("{}: {reason}", path.display()) },
+        other => other,
+    })
+}
+
+/// Like [`load_result`], from any reader (a file, a download).
+pub fn load_result_reader(mut reader: impl std::io::Read) -> Result<ResultLayer, ResultError> {
+    load(move |feed| {
+        let mut block = vec![0u8; READ_BLOCK];
+        loop {
+            let read = match reader.read(&mut block) {
+                Ok(0) => return Ok(()),
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ResultError::Read { reason: e.to_string() }),
+            };
+            if !feed(&block[..read]) {
+                return Ok(());
+            }
+        }
+    })
+}
+
+/// Bytes read at a time.
+const READ_BLOCK: usize = 1 << 20;
+
+/// What a preparing thread hands back.
+type Prepared = Result<PreparedChunk, (Pos, ResultError)>;
+
+/// The pipeline: `source` feeds blocks (and stops when told `false`); batches go to
+/// preparing threads; prepared chunks are put together in file order as they come.
+fn load(
+    source: impl FnOnce(&mut dyn FnMut(&[u8]) -> bool) -> Result<(), ResultError>,
+) -> Result<ResultLayer, ResultError> {
+    let helpers = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 4);
+    let (batches, batch_inbox) = mpsc::sync_channel::<Batch>(helpers * 2);
+    let batch_inbox = Mutex::new(batch_inbox);
+    let (prepared, prepared_inbox) = mpsc::sync_channel::<Prepared>(helpers * 4);
+    let failed = AtomicBool::new(false);
+    let mut splitter = Splitter::new(CHUNK_FEATURES);
+    let (read, skeleton, merged) = std::thread::scope(|scope| {
+        let mut workers = 0;
         for number in 0..helpers {
-            let receiver = &receiver;
-            let spawned =
-                std::thread::Builder::new().name(format!("result-prepare-{number}")).spawn_scoped(scope, move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let next = match receiver.lock() {
-                            Ok(receiver) => receiver.recv(),
-                            Err(_) => break,
-                        };
-                        match next {
-                            Ok(chunk) => done.push(prepare(chunk)),
-                            Err(_) => break,
-                        }
+            let (inbox, prepared, failed) = (&batch_inbox, prepared.clone(), &failed);
+            let spawned = std::thread::Builder::new().name(format!("result-prepare-{number}")).spawn_scoped(
+                scope,
+                move || loop {
+                    let next = match inbox.lock() {
+                        Ok(inbox) => inbox.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(batch) = next else { break };
+                    let done = prepare_batch(batch);
+                    if done.is_err() {
+                        failed.store(true, Ordering::Relaxed);
                     }
-                    done
-                });
+                    if prepared.send(done).is_err() {
+                        break;
+                    }
+                },
+            );
             match spawned {
-                Ok(worker) => workers.push(worker),
-                Err(err) => tracing::warn!("preparing the result on one thread: {err}"),
+                Ok(_) => workers += 1,
+                Err(err) => tracing::warn!("preparing the result on one thread fewer: {err}"),
             }
         }
-        let mut prepared = Vec::new();
-        let parsed = parse::parse(bytes, CHUNK_FEATURES, &mut |chunk| {
-            if workers.is_empty() {
-                prepared.push(prepare(chunk));
-            } else if let Err(mpsc::SendError(chunk)) = sender.send(chunk) {
-                prepared.push(prepare(chunk));
+        drop(prepared);
+        let merger = std::thread::Builder::new()
+            .name("result-merge".to_owned())
+            .spawn_scoped(scope, move || merge_in_order(prepared_inbox));
+        // With no thread to prepare them, batches are prepared here, as they come.
+        let mut here: Vec<Prepared> = Vec::new();
+        let mut send = |batch: Batch| {
+            if workers == 0 {
+                here.push(prepare_batch(batch));
+            } else if let Err(mpsc::SendError(batch)) = batches.send(batch) {
+                here.push(prepare_batch(batch));
             }
+        };
+        let read = source(&mut |block| {
+            splitter.feed(block, &mut send);
+            splitter.mismatch().is_none() && !failed.load(Ordering::Relaxed)
         });
-        drop(sender);
-        for worker in workers {
-            match worker.join() {
-                Ok(done) => prepared.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
+        let skeleton = splitter.finish(&mut send);
+        drop(send);
+        drop(batches);
+        let merged = match merger {
+            Ok(merger) => merger.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(err) => Err((Pos::default(), ResultError::Read { reason: err.to_string() })),
+        };
+        let merged = merged.map(|mut merger| {
+            here.sort_by_key(|p| p.as_ref().map_or(0, |c| c.index));
+            for chunk in here {
+                merger.add_prepared(chunk);
             }
-        }
-        (parsed, prepared)
+            merger
+        });
+        (read, skeleton, merged)
     });
-    let collection = parsed.map_err(|err| ResultError::from_json(&err))?;
+    read?;
+    if let Some(mismatch) = splitter.mismatch() {
+        return Err(ResultError::Json {
+            line: mismatch.at.line,
+            column: mismatch.at.column,
+            reason: format!("“{}” does not close what is open", char::from(mismatch.found)),
+        });
+    }
+    let mut merger = merged.map_err(|(_, e)| e)?;
+    if let Some((_, err)) = merger.error.take() {
+        return Err(err);
+    }
+    // The skeleton: the collection's type, and any features the splitter did not see.
+    let mut skeleton_chunk = None;
+    let collection = parse::parse(&skeleton, usize::MAX, &mut |chunk| skeleton_chunk = Some(chunk)).map_err(|err| {
+        let at = splitter.skeleton_position(&skeleton, Pos { line: err.line(), column: err.column() });
+        ResultError::from_json_at(&err, at)
+    })?;
     match collection.kind.as_deref() {
         Some("FeatureCollection") => {}
         Some("") => {
@@ -348,14 +516,50 @@ pub fn load_result(bytes: &[u8]) -> Result<ResultLayer, ResultError> {
             return Err(ResultError::NotFeatureCollection { found: "no type".to_owned() });
         }
     }
-    let layer = merge(prepared, collection.skipped);
+    if let Some(mut chunk) = skeleton_chunk {
+        chunk.index = usize::MAX;
+        merger.add(prepare(chunk));
+    }
+    merger.skipped.null_geometry += collection.skipped.null_geometry;
+    merger.skipped.broken_geometry += collection.skipped.broken_geometry;
+    merger.skipped.unsupported_geometry += collection.skipped.unsupported_geometry;
+    merger.features_read += collection.feature_count;
+    let features_read = merger.features_read;
+    let layer = merger.finish();
     tracing::debug!(
-        features = collection.feature_count,
+        features = features_read,
+        batches = splitter.batches(),
         drawn = layer.feature_count(),
         skipped = ?layer.skipped(),
         "result loaded"
     );
     Ok(layer)
+}
+
+/// Parses and prepares one batch; a parse error carries its file position.
+fn prepare_batch(batch: Batch) -> Prepared {
+    match parse::parse_features(&batch.bytes, batch.index) {
+        Ok((chunk, counts)) => {
+            drop(batch.bytes);
+            let mut prepared = prepare(chunk);
+            prepared.counts = counts;
+            Ok(prepared)
+        }
+        Err(err) => {
+            let at = Splitter::batch_position(batch.start, Pos { line: err.line(), column: err.column() });
+            Err((at, ResultError::from_json_at(&err, at)))
+        }
+    }
+}
+
+/// Receives prepared chunks in any order and adds them in file order; the first error (by
+/// file position) is kept.
+fn merge_in_order(inbox: mpsc::Receiver<Prepared>) -> Result<Merger, (Pos, ResultError)> {
+    let mut merger = Merger::default();
+    for prepared in inbox {
+        merger.add_prepared(prepared);
+    }
+    Ok(merger)
 }
 
 /// A chunk projected to local metres and triangulated; classes are numbered per chunk.
@@ -366,10 +570,14 @@ struct PreparedChunk {
     rings: Vec<[u32; 2]>,
     triangles: Vec<u32>,
     features: Vec<FeatureGeom>,
-    attributes: Vec<Map<String, Value>>,
+    /// See [`ResultLayer::part_starts`], as indices of this chunk's `rings`.
+    part_starts: Vec<u32>,
+    attributes: Attributes,
     /// Class keys, with how many polygon and line features each has.
     classes: Vec<(String, [usize; 2])>,
     broken: usize,
+    /// What the parser read and left out.
+    counts: parse::Counts,
 }
 
 fn prepare(mut chunk: ParsedChunk) -> PreparedChunk {
@@ -381,14 +589,17 @@ fn prepare(mut chunk: ParsedChunk) -> PreparedChunk {
         rings: Vec::with_capacity(chunk.ends[0].len()),
         triangles: Vec::with_capacity(chunk.points.len() * 2),
         features: Vec::with_capacity(chunk.features.len()),
-        attributes: Vec::with_capacity(chunk.features.len()),
+        part_starts: Vec::new(),
+        attributes: std::mem::take(&mut chunk.attributes),
         classes: Vec::new(),
         broken: 0,
+        counts: parse::Counts::default(),
     };
     let mut class_ids: HashMap<String, u32> = HashMap::new();
     let mut key = String::new();
     let mut scratch = Scratch::default();
-    for feature in std::mem::take(&mut chunk.features) {
+    let mut keep = Vec::with_capacity(chunk.features.len());
+    for (row, feature) in std::mem::take(&mut chunk.features).into_iter().enumerate() {
         let marks = (out.points.len(), out.rings.len(), out.triangles.len());
         let is_line = feature.kind.is_line();
         let ok = if is_line {
@@ -399,15 +610,20 @@ fn prepare(mut chunk: ParsedChunk) -> PreparedChunk {
         if !ok {
             out.points.truncate(marks.0);
             out.rings.truncate(marks.1);
+            while out.part_starts.last().is_some_and(|&r| r as usize >= marks.1) {
+                out.part_starts.pop();
+            }
             out.triangles.truncate(marks.2);
             out.broken += 1;
+            keep.push(false);
             continue;
         }
+        keep.push(true);
         let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
         for point in &out.points[marks.0..] {
             bbox = [bbox[0].min(point[0]), bbox[1].min(point[1]), bbox[2].max(point[0]), bbox[3].max(point[1])];
         }
-        style::class_key(&feature.properties, is_line, &mut key);
+        style::class_key(out.attributes.row(row), is_line, &mut key);
         let class = match class_ids.get(key.as_str()) {
             Some(&class) => class,
             None => {
@@ -425,7 +641,9 @@ fn prepare(mut chunk: ParsedChunk) -> PreparedChunk {
             class,
             is_line,
         });
-        out.attributes.push(feature.properties);
+    }
+    if out.broken > 0 {
+        out.attributes.retain_rows(&keep);
     }
     out
 }
@@ -502,6 +720,9 @@ fn add_polygons(
         if scratch.rings.is_empty() {
             continue;
         }
+        if out.rings.len() > before {
+            out.part_starts.push(len32(out.rings.len()));
+        }
         triangulate(&out.points, &scratch.rings, &mut out.triangles);
         out.rings.extend_from_slice(&scratch.rings);
     }
@@ -563,56 +784,90 @@ fn is_convex(ring: &[[f32; 2]]) -> bool {
     true
 }
 
-/// Puts the prepared chunks back together in file order, numbers the classes in legend order
-/// and builds the R-tree.
-fn merge(mut chunks: Vec<PreparedChunk>, mut skipped: SkippedFeatures) -> ResultLayer {
-    chunks.sort_by_key(|chunk| chunk.index);
-    let origin = chunks.first().map_or([0.5, 0.5], |chunk| chunk.origin);
+/// Puts prepared chunks together in file order as they come: each is appended and dropped
+/// at once, so memory holds the layer and only the few chunks that came early.
+struct Merger {
+    layer: ResultLayer,
+    /// The next chunk index to append, and those that came before their turn.
+    next: usize,
+    waiting: BTreeMap<usize, PreparedChunk>,
+    origin_set: bool,
+    /// Class keys in the order first met, with their polygon and line counts.
+    classes: Vec<(String, [usize; 2])>,
+    class_ids: HashMap<String, u32>,
+    skipped: SkippedFeatures,
+    features_read: usize,
+    /// The first parse error by file position.
+    error: Option<(Pos, ResultError)>,
+}
 
-    let mut class_counts: HashMap<String, [usize; 2]> = HashMap::new();
-    for chunk in &chunks {
-        for (key, counts) in &chunk.classes {
-            let total = class_counts.entry(key.clone()).or_default();
-            total[0] += counts[0];
-            total[1] += counts[1];
+impl Default for Merger {
+    fn default() -> Self {
+        Self {
+            layer: ResultLayer {
+                id: next_layer_id(),
+                origin: [0.5, 0.5],
+                points: Vec::new(),
+                rings: Vec::new(),
+                triangles: Vec::new(),
+                features: Vec::new(),
+                index: RTree::new(),
+                typical_size: 0.0,
+                extent: None,
+                areas: Vec::new(),
+                part_starts: Vec::new(),
+                attributes: Attributes::default(),
+                legend: Vec::new(),
+                skipped: SkippedFeatures::default(),
+            },
+            next: 0,
+            waiting: BTreeMap::new(),
+            origin_set: false,
+            classes: Vec::new(),
+            class_ids: HashMap::new(),
+            skipped: SkippedFeatures::default(),
+            features_read: 0,
+            error: None,
         }
     }
-    let mut keys: Vec<String> = class_counts.keys().cloned().collect();
-    keys.sort_by(|a, b| style::legend_rank(a).cmp(&style::legend_rank(b)));
-    let class_index: HashMap<&str, u32> =
-        keys.iter().enumerate().map(|(index, key)| (key.as_str(), len32(index))).collect();
-    let legend = keys
-        .iter()
-        .map(|key| {
-            let [polygons, lines] = class_counts.get(key).copied().unwrap_or_default();
-            LegendEntry {
-                key: key.clone(),
-                label: style::class_label(key),
-                color: style::class_color(key),
-                count: polygons + lines,
-                is_line: lines > polygons,
-                area_m2: 0.0,
-            }
-        })
-        .collect();
+}
 
-    let total = |count: fn(&PreparedChunk) -> usize| chunks.iter().map(count).sum::<usize>();
-    let mut layer = ResultLayer {
-        id: next_layer_id(),
-        origin,
-        points: Vec::with_capacity(total(|chunk| chunk.points.len())),
-        rings: Vec::with_capacity(total(|chunk| chunk.rings.len())),
-        triangles: Vec::with_capacity(total(|chunk| chunk.triangles.len())),
-        features: Vec::with_capacity(total(|chunk| chunk.features.len())),
-        index: RTree::new(),
-        typical_size: 0.0,
-        extent: None,
-        attributes: Vec::with_capacity(total(|chunk| chunk.features.len())),
-        legend,
-        skipped: SkippedFeatures::default(),
-    };
-    for chunk in chunks {
-        skipped.broken_geometry += chunk.broken;
+impl Merger {
+    fn add_prepared(&mut self, prepared: Prepared) {
+        match prepared {
+            Ok(chunk) if chunk.index == self.next => {
+                self.add(chunk);
+                self.next += 1;
+                while let Some(chunk) = self.waiting.remove(&self.next) {
+                    self.add(chunk);
+                    self.next += 1;
+                }
+            }
+            Ok(chunk) => {
+                self.waiting.insert(chunk.index, chunk);
+            }
+            Err((at, err)) => {
+                if self.error.as_ref().is_none_or(|(first, _)| at < *first) {
+                    self.error = Some((at, err));
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, chunk: PreparedChunk) {
+        self.skipped.broken_geometry += chunk.broken + chunk.counts.skipped.broken_geometry;
+        self.skipped.null_geometry += chunk.counts.skipped.null_geometry;
+        self.skipped.unsupported_geometry += chunk.counts.skipped.unsupported_geometry;
+        self.features_read += chunk.counts.features;
+        if self.error.is_some() || chunk.features.is_empty() {
+            return;
+        }
+        let layer = &mut self.layer;
+        if !self.origin_set {
+            layer.origin = chunk.origin;
+            self.origin_set = true;
+        }
+        let origin = layer.origin;
         let point_base = len32(layer.points.len());
         let ring_base = len32(layer.rings.len());
         let triangle_base = len32(layer.triangles.len());
@@ -628,9 +883,27 @@ fn merge(mut chunks: Vec<PreparedChunk>, mut skipped: SkippedFeatures) -> Result
             layer.points.extend_from_slice(&chunk.points);
         }
         layer.rings.extend(chunk.rings.iter().map(|ring| [ring[0] + point_base, ring[1] + point_base]));
+        layer.part_starts.extend(chunk.part_starts.iter().map(|ring| ring + ring_base));
         layer.triangles.extend(chunk.triangles.iter().map(|index| index + point_base));
-        let remap: Vec<u32> =
-            chunk.classes.iter().map(|(key, _)| class_index.get(key.as_str()).copied().unwrap_or(0)).collect();
+        let remap: Vec<u32> = chunk
+            .classes
+            .iter()
+            .map(|(key, counts)| {
+                let id = match self.class_ids.get(key.as_str()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = len32(self.classes.len());
+                        self.class_ids.insert(key.clone(), id);
+                        self.classes.push((key.clone(), [0, 0]));
+                        id
+                    }
+                };
+                let total = &mut self.classes[id as usize].1;
+                total[0] += counts[0];
+                total[1] += counts[1];
+                id
+            })
+            .collect();
         layer.features.extend(chunk.features.iter().map(|feature| {
             let mut bbox = feature.bbox;
             if shifted {
@@ -644,41 +917,82 @@ fn merge(mut chunks: Vec<PreparedChunk>, mut skipped: SkippedFeatures) -> Result
                 is_line: feature.is_line,
             }
         }));
-        layer.attributes.extend(chunk.attributes);
+        layer.attributes.append(chunk.attributes);
     }
-    layer.skipped = skipped;
 
-    let mut sizes = Vec::with_capacity(layer.features.len());
-    let mut extent: Option<[f32; 4]> = None;
-    let boxes: Vec<IndexedBox> = layer
-        .features
-        .iter()
-        .enumerate()
-        .map(|(number, feature)| {
-            let [min_x, min_y, max_x, max_y] = feature.bbox;
-            sizes.push((max_x - min_x).max(max_y - min_y));
-            extent = Some(match extent {
-                None => feature.bbox,
-                Some(e) => [e[0].min(min_x), e[1].min(min_y), e[2].max(max_x), e[3].max(max_y)],
-            });
-            IndexedBox { envelope: AABB::from_corners([min_x, min_y], [max_x, max_y]), feature: len32(number) }
-        })
-        .collect();
-    layer.extent = extent;
-    if !sizes.is_empty() {
-        let middle = sizes.len() / 2;
-        let (_, median, _) = sizes.select_nth_unstable_by(middle, f32::total_cmp);
-        layer.typical_size = *median;
-    }
-    layer.index = RTree::bulk_load(boxes);
-    for feature in 0..layer.features.len() {
-        let area = layer.feature_area_m2(feature);
-        let class = layer.features[feature].class as usize;
-        if let Some(entry) = layer.legend.get_mut(class) {
-            entry.area_m2 += area;
+    /// Numbers the classes in legend order, builds the R-tree and the class areas.
+    fn finish(mut self) -> ResultLayer {
+        // Chunks that never met their turn (a batch lost to a failed thread) still count.
+        for chunk in std::mem::take(&mut self.waiting).into_values() {
+            self.add(chunk);
         }
+        let mut layer = self.layer;
+        layer.skipped = self.skipped;
+        layer.attributes.finish();
+        let mut order: Vec<usize> = (0..self.classes.len()).collect();
+        order.sort_by(|&a, &b| style::legend_rank(&self.classes[a].0).cmp(&style::legend_rank(&self.classes[b].0)));
+        let mut rank = vec![0u32; self.classes.len()];
+        for (position, &class) in order.iter().enumerate() {
+            rank[class] = len32(position);
+        }
+        layer.legend = order
+            .iter()
+            .map(|&class| {
+                let (key, [polygons, lines]) = &self.classes[class];
+                LegendEntry {
+                    key: key.clone(),
+                    label: style::class_label(key),
+                    color: style::class_color(key),
+                    count: polygons + lines,
+                    is_line: lines > polygons,
+                    area_m2: 0.0,
+                }
+            })
+            .collect();
+        for feature in &mut layer.features {
+            feature.class = rank.get(feature.class as usize).copied().unwrap_or(0);
+        }
+        layer.points.shrink_to_fit();
+        layer.rings.shrink_to_fit();
+        layer.triangles.shrink_to_fit();
+        layer.features.shrink_to_fit();
+
+        let mut sizes = Vec::with_capacity(layer.features.len());
+        let mut extent: Option<[f32; 4]> = None;
+        let boxes: Vec<IndexedBox> = layer
+            .features
+            .iter()
+            .enumerate()
+            .map(|(number, feature)| {
+                let [min_x, min_y, max_x, max_y] = feature.bbox;
+                sizes.push((max_x - min_x).max(max_y - min_y));
+                extent = Some(match extent {
+                    None => feature.bbox,
+                    Some(e) => [e[0].min(min_x), e[1].min(min_y), e[2].max(max_x), e[3].max(max_y)],
+                });
+                IndexedBox { envelope: AABB::from_corners([min_x, min_y], [max_x, max_y]), feature: len32(number) }
+            })
+            .collect();
+        layer.extent = extent;
+        if !sizes.is_empty() {
+            let middle = sizes.len() / 2;
+            let (_, median, _) = sizes.select_nth_unstable_by(middle, f32::total_cmp);
+            layer.typical_size = *median;
+        }
+        drop(sizes);
+        layer.index = RTree::bulk_load(boxes);
+        let mut areas = Vec::with_capacity(layer.features.len());
+        for feature in 0..layer.features.len() {
+            let area = layer.area_of(feature);
+            areas.push(area as f32);
+            let class = layer.features[feature].class as usize;
+            if let Some(entry) = layer.legend.get_mut(class) {
+                entry.area_m2 += area;
+            }
+        }
+        layer.areas = areas;
+        layer
     }
-    layer
 }
 
 fn next_layer_id() -> u64 {

@@ -19,15 +19,18 @@
 //! # }
 //! ```
 
+mod attributes;
 mod draw;
 mod error;
 mod layer;
 mod parse;
 mod raster;
+mod split;
 mod style;
 pub mod table;
 
+pub use attributes::{AttrValue, Attributes, Row};
 pub use draw::{DrawCache, DrawMode, DrawStats, ResultPlugin, ResultStyle};
 pub use error::ResultError;
-pub use layer::{LegendEntry, ResultLayer, load_result};
+pub use layer::{LegendEntry, ResultLayer, load_result, load_result_file, load_result_reader};
 pub use parse::SkippedFeatures;

@@ -12,7 +12,9 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::attributes::Attributes;
 
 /// Geometry types drawn from a result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,7 +58,6 @@ pub(crate) struct ParsedFeature {
     pub start: [u32; 4],
     /// Where it ends in the same buffers.
     pub end: [u32; 4],
-    pub properties: Map<String, Value>,
 }
 
 /// Features parsed in a row, with their coordinates in shared buffers.
@@ -71,6 +72,8 @@ pub(crate) struct ParsedChunk {
     /// polygons into `ends[1]`.
     pub ends: [Vec<u32>; 3],
     pub features: Vec<ParsedFeature>,
+    /// The features' `properties`, a row each.
+    pub attributes: Attributes,
     /// Lon/lat of the first position in the file, the origin of the layer's local coordinates.
     pub origin: Option<[f64; 2]>,
 }
@@ -118,6 +121,35 @@ pub(crate) struct Collection {
     pub kind: Option<String>,
     pub skipped: SkippedFeatures,
     pub feature_count: usize,
+}
+
+/// Parses a JSON array of features into one chunk numbered `index` (empty when no feature
+/// has a drawable geometry), with the count of features read and those left out.
+pub(crate) fn parse_features(bytes: &[u8], index: usize) -> Result<(ParsedChunk, Counts), serde_json::Error> {
+    let mut out = None;
+    let mut sink = |chunk: ParsedChunk| out = Some(chunk);
+    let mut builder = Builder {
+        chunk: ParsedChunk { index, ..ParsedChunk::default() },
+        chunk_size: usize::MAX,
+        sink: &mut sink,
+        skipped: SkippedFeatures::default(),
+        feature_count: 0,
+        origin: None,
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    FeaturesSeed(&mut builder).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    builder.flush();
+    let counts = Counts { features: builder.feature_count, skipped: builder.skipped };
+    drop(builder);
+    Ok((out.unwrap_or_else(|| ParsedChunk { index, ..ParsedChunk::default() }), counts))
+}
+
+/// Features read from a batch, and those left out.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Counts {
+    pub features: usize,
+    pub skipped: SkippedFeatures,
 }
 
 /// Parses `bytes`, handing each complete chunk of about `chunk_size` features to `sink`.
@@ -339,14 +371,14 @@ impl<'de> Visitor<'de> for FeatureSeed<'_, '_> {
         let builder = self.0;
         let start = builder.chunk.marks();
         let mut outcome = GeomOutcome::Null;
-        let mut properties = Map::new();
+        builder.chunk.attributes.push_row();
         while let Some(key) = map.next_key::<Key>()? {
             match key {
                 Key::Geometry => {
                     builder.chunk.truncate(start);
                     outcome = map.next_value_seed(GeometrySeed(&mut *builder))?;
                 }
-                Key::Properties => properties = map.next_value_seed(PropertiesSeed)?,
+                Key::Properties => map.next_value_seed(PropertiesSeed(&mut builder.chunk.attributes))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -356,20 +388,23 @@ impl<'de> Visitor<'de> for FeatureSeed<'_, '_> {
         match outcome {
             GeomOutcome::Kind(kind) => {
                 let end = builder.chunk.marks();
-                builder.chunk.features.push(ParsedFeature { kind, start, end, properties });
+                builder.chunk.features.push(ParsedFeature { kind, start, end });
                 if builder.chunk.features.len() >= builder.chunk_size {
                     builder.flush();
                 }
             }
             GeomOutcome::Null => {
+                builder.chunk.attributes.pop_row();
                 builder.chunk.truncate(start);
                 builder.skipped.null_geometry += 1;
             }
             GeomOutcome::Broken => {
+                builder.chunk.attributes.pop_row();
                 builder.chunk.truncate(start);
                 builder.skipped.broken_geometry += 1;
             }
             GeomOutcome::Unsupported => {
+                builder.chunk.attributes.pop_row();
                 builder.chunk.truncate(start);
                 builder.skipped.unsupported_geometry += 1;
             }
@@ -407,49 +442,122 @@ impl<'de> Visitor<'de> for FeatureSeed<'_, '_> {
     }
 }
 
-/// A feature's `properties`: an object, or an empty map for anything else.
-struct PropertiesSeed;
+/// A feature's `properties` into the last row of the chunk's attributes: an object's members
+/// become cells; anything else leaves the row empty.
+struct PropertiesSeed<'a>(&'a mut Attributes);
 
-impl<'de> DeserializeSeed<'de> for PropertiesSeed {
-    type Value = Map<String, Value>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+impl<'de> DeserializeSeed<'de> for PropertiesSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for PropertiesSeed {
-    type Value = Map<String, Value>;
+impl<'de> Visitor<'de> for PropertiesSeed<'_> {
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object of attributes")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut properties = Map::new();
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            properties.insert(key, value);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(column) = map.next_key_seed(ColumnSeed(&mut *self.0))? {
+            map.next_value_seed(CellSeed(&mut *self.0, column))?;
         }
-        Ok(properties)
+        Ok(())
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        drain_seq(seq)?;
-        Ok(Map::new())
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        drain_seq(seq)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Map::new())
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Map::new())
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Map::new())
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Map::new())
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Map::new())
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Map::new())
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// A property name: the index of its column (added when new).
+struct ColumnSeed<'a>(&'a mut Attributes);
+
+impl<'de> DeserializeSeed<'de> for ColumnSeed<'_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for ColumnSeed<'_> {
+    type Value = usize;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a property name")
+    }
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<usize, E> {
+        Ok(self.0.column_for(name))
+    }
+}
+
+/// A property value, set in its column of the last row.
+struct CellSeed<'a>(&'a mut Attributes, usize);
+
+impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a property value")
+    }
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<(), E> {
+        self.0.set_bool(self.1, value);
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<(), E> {
+        self.0.set_int(self.1, value);
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<(), E> {
+        match i64::try_from(value) {
+            Ok(value) => self.0.set_int(self.1, value),
+            Err(_) => self.0.set_float(self.1, value as f64),
+        }
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<(), E> {
+        self.0.set_float(self.1, value);
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<(), E> {
+        self.0.set_text(self.1, value);
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.set_null(self.1);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let value: Value = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        self.0.set_json(self.1, &value.to_string());
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let value: Value = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        self.0.set_json(self.1, &value.to_string());
+        Ok(())
     }
 }
 
@@ -662,7 +770,8 @@ mod tests {
         assert_eq!(first.ends[0], [4, 8, 12, 16]);
         assert_eq!(first.ends[1], [2, 3, 4]);
         assert_eq!(first.ends[2], [3]);
-        assert_eq!(first.features[0].properties.get("a"), Some(&Value::from(1)));
+        assert_eq!(first.attributes.rows(), 2, "a row per feature of the chunk");
+        assert_eq!(first.attributes.get(0, "a"), super::super::attributes::AttrValue::Int(1));
         let last = &chunks[1];
         assert_eq!(last.points, [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]]);
         assert_eq!(last.origin, Some([0.0, 0.0]));

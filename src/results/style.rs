@@ -1,11 +1,10 @@
 //! Classes of result features: which attribute decides a feature's class, what the class is
 //! called, its colour, and the order the legend lists classes in.
 
-use std::borrow::Cow;
-
 use egui::Color32;
 use rust_i18n::t;
-use serde_json::{Map, Value};
+
+use super::attributes::Row;
 
 /// Building classes of the building models (`class_id`).
 const BUILDING_CLASSES: [u64; 5] = [101, 102, 103, 104, 105];
@@ -43,10 +42,9 @@ const KNOWN: [(&str, Color32); 15] = [
 ///
 /// Building classes and tree height bands in `class_id` come first, then `object_type` (the
 /// combined models), then any other `class_id`; lines without any of them are roads.
-pub(crate) fn class_key(properties: &Map<String, Value>, is_line: bool, key: &mut String) {
+pub(crate) fn class_key(properties: Row<'_>, is_line: bool, key: &mut String) {
     key.clear();
-    let class_id = properties.get("class_id");
-    let class_text = class_id.and_then(scalar_text);
+    let class_text = properties.get("class_id").scalar_text();
     if let Some(text) = &class_text {
         let trimmed = text.trim();
         let building = trimmed
@@ -67,7 +65,7 @@ pub(crate) fn class_key(properties: &Map<String, Value>, is_line: bool, key: &mu
         }
     }
     if let Some(object_type) =
-        properties.get("object_type").and_then(scalar_text).filter(|text| !text.trim().is_empty())
+        properties.get("object_type").scalar_text().filter(|text| !text.trim().is_empty())
     {
         key.push_str("object_type=");
         key.push_str(&object_type.trim().to_lowercase());
@@ -79,15 +77,6 @@ pub(crate) fn class_key(properties: &Map<String, Value>, is_line: bool, key: &mu
         return;
     }
     key.push_str(if is_line { ROADS } else { UNCLASSIFIED });
-}
-
-/// A string or number attribute as text; other JSON values do not name a class.
-fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
-    match value {
-        Value::String(text) => Some(Cow::Borrowed(text)),
-        Value::Number(number) => Some(Cow::Owned(number.to_string())),
-        _ => None,
-    }
 }
 
 /// Where a class goes in the legend: known classes in model order, then the others by key.
@@ -168,10 +157,11 @@ pub(crate) fn class_label(key: &str) -> String {
 mod tests {
     use super::*;
 
-    fn key_of(properties: Value, is_line: bool) -> String {
-        let Value::Object(map) = properties else { panic!("test attributes must be an object") };
+    fn key_of(properties: serde_json::Value, is_line: bool) -> String {
+        let mut table = super::super::attributes::Attributes::default();
+        table.push_properties(properties.as_object().expect("test attributes must be an object"));
         let mut key = String::new();
-        class_key(&map, is_line, &mut key);
+        class_key(table.row(0), is_line, &mut key);
         key
     }
 

@@ -1,26 +1,16 @@
 //! The attribute table's data: a layer's columns, a filter expression over attributes, and
-//! the rows that pass it in a chosen order. Pure and synchronous; the UI runs
-//! [`rows`] on a helper thread, so a million features never hold up a frame.
+//! the rows that pass it in a chosen order, with summaries of them (all, and by class). Pure
+//! and synchronous; the UI runs [`rows`] on a helper thread, so a million features never
+//! hold up a frame.
 
 use std::cmp::Ordering;
 
-use serde_json::{Map, Value};
-
+use super::attributes::{AttrValue, Attributes, Row};
 use super::ResultLayer;
 
 /// The attribute names of a layer, in the order they first appear.
 pub fn columns(layer: &ResultLayer) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for f in 0..layer.feature_count() {
-        for key in layer.attributes(f).keys() {
-            if !seen.contains(key.as_str()) {
-                seen.insert(key.clone());
-                out.push(key.clone());
-            }
-        }
-    }
-    out
+    layer.attribute_table().names().map(str::to_owned).collect()
 }
 
 /// What the table shows: the rows the filter keeps, sorted by a column.
@@ -34,96 +24,162 @@ pub struct Query {
     pub within: Option<[f64; 4]>,
 }
 
+/// Count, area and height of some features.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub count: usize,
+    /// Total ground area of the polygons, m².
+    pub area_m2: f64,
+    /// The mean of the heights (`building_height`, else `height`), where there are any.
+    pub mean_height: Option<f64>,
+}
+
+impl Summary {
+    /// The mean area of a feature, m²; `None` without features.
+    pub fn mean_area_m2(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.area_m2 / self.count as f64)
+    }
+}
+
 /// The rows of a [`Query`], with a summary of them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rows {
     /// Feature indices, in table order.
     pub features: Vec<u32>,
-    /// Total ground area of the rows' polygons, m².
-    pub area_m2: f64,
-    /// The mean of the rows' heights (`building_height`, else `height`), where they have one.
-    pub mean_height: Option<f64>,
+    /// All the rows.
+    pub total: Summary,
+    /// The rows by class: legend index and its summary, in legend order, classes with rows only.
+    pub by_class: Vec<(usize, Summary)>,
 }
 
 /// The height attributes the models write, first found first.
 const HEIGHTS: [&str; 2] = ["building_height", "height"];
 
-fn height(attributes: &Map<String, Value>) -> Option<f64> {
-    HEIGHTS.iter().find_map(|k| match attributes.get(*k)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
+/// Adds features up: count, area, and heights.
+struct Tally {
+    count: usize,
+    area_m2: f64,
+    heights: f64,
+    with_height: usize,
+}
+
+impl Tally {
+    const ZERO: Self = Self { count: 0, area_m2: 0.0, heights: 0.0, with_height: 0 };
+
+    fn add(&mut self, area_m2: f64, height: Option<f64>) {
+        self.count += 1;
+        self.area_m2 += area_m2;
+        if let Some(h) = height {
+            self.heights += h;
+            self.with_height += 1;
+        }
+    }
+
+    fn summary(&self) -> Summary {
+        Summary {
+            count: self.count,
+            // An empty sum of floats is -0.0.
+            area_m2: self.area_m2 + 0.0,
+            mean_height: (self.with_height > 0).then(|| self.heights / self.with_height as f64),
+        }
+    }
+}
+
+/// Summaries of `features`: all of them, and by class (legend index, in legend order).
+pub fn summarize(layer: &ResultLayer, features: &[u32]) -> (Summary, Vec<(usize, Summary)>) {
+    let table = layer.attribute_table();
+    let heights: Vec<usize> = HEIGHTS.iter().filter_map(|k| table.column_index(k)).collect();
+    let height = |f: usize| heights.iter().find_map(|&c| table.value(c, f).as_f64().filter(|h| h.is_finite()));
+    let mut total = Tally::ZERO;
+    let mut by_class: Vec<Tally> = (0..layer.legend().len()).map(|_| Tally::ZERO).collect();
+    for &f in features {
+        let f = f as usize;
+        let (area, h) = (layer.feature_area_m2(f), height(f));
+        total.add(area, h);
+        if let Some(tally) = layer.class_index(f).and_then(|c| by_class.get_mut(c)) {
+            tally.add(area, h);
+        }
+    }
+    let by_class = by_class.iter().enumerate().filter(|(_, t)| t.count > 0).map(|(c, t)| (c, t.summary())).collect();
+    (total.summary(), by_class)
 }
 
 /// The rows of `query` over `layer`, or why its filter cannot be read.
 pub fn rows(layer: &ResultLayer, query: &Query) -> Result<Rows, String> {
     let filter = parse(&query.filter)?;
+    let table = layer.attribute_table();
+    let compiled = filter.as_ref().map(|e| Compiled::new(e, table));
     let in_view = |f: usize| {
         query.within.is_none_or(|[w, s, e, n]| {
             layer.feature_bbox(f).is_some_and(|[fw, fs, fe, fn_]| fw <= e && fe >= w && fs <= n && fn_ >= s)
         })
     };
     let mut features: Vec<u32> = (0..layer.feature_count())
-        .filter(|&f| in_view(f) && filter.as_ref().is_none_or(|e| e.matches(layer.attributes(f))))
+        .filter(|&f| in_view(f) && compiled.as_ref().is_none_or(|e| e.matches(table, f)))
         .map(|f| f as u32)
         .collect();
     if let Some((column, descending)) = &query.sort {
-        let keys: Vec<Key> = features.iter().map(|&f| Key::of(layer.attributes(f as usize).get(column))).collect();
-        let mut order: Vec<usize> = (0..features.len()).collect();
-        order.sort_by(|&a, &b| {
-            let o = keys[a].cmp(&keys[b]);
-            // Empty cells stay last either way.
-            let o = if *descending && !keys[a].is_null() && !keys[b].is_null() { o.reverse() } else { o };
-            o.then(a.cmp(&b))
-        });
-        features = order.into_iter().map(|i| features[i]).collect();
+        sort(table, &mut features, column, *descending);
     }
-    let area_m2 = features.iter().map(|&f| layer.feature_area_m2(f as usize)).sum::<f64>() + 0.0;
-    let heights: Vec<f64> = features.iter().filter_map(|&f| height(layer.attributes(f as usize))).collect();
-    let mean_height = (!heights.is_empty()).then(|| heights.iter().sum::<f64>() / heights.len() as f64);
-    Ok(Rows { features, area_m2, mean_height })
+    let (total, by_class) = summarize(layer, &features);
+    Ok(Rows { features, total, by_class })
 }
 
-/// A cell as a sort key: numbers, then booleans, then text, then empty cells.
-#[derive(Debug, PartialEq)]
-enum Key {
-    Number(f64),
-    Bool(bool),
-    Text(String),
-    Null,
-}
-
-impl Key {
-    fn of(value: Option<&Value>) -> Self {
-        match value {
-            None | Some(Value::Null) => Self::Null,
-            Some(Value::Number(n)) => n.as_f64().map_or(Self::Null, Self::Number),
-            Some(Value::Bool(b)) => Self::Bool(*b),
-            Some(Value::String(s)) => s.parse::<f64>().map_or_else(|_| Self::Text(s.to_lowercase()), Self::Number),
-            Some(other) => Self::Text(other.to_string()),
+/// Sorts rows by a column: numbers (and text that reads as one), then booleans, then text
+/// (without case), then empty cells, which stay last either way; ties keep their order.
+fn sort(table: &Attributes, features: &mut [u32], column: &str, descending: bool) {
+    let Some(c) = table.column_index(column) else { return };
+    // Each distinct text is ranked once: as its number, or by its place among the texts.
+    let mut text_keys: std::collections::HashMap<u32, (u8, f64)> = std::collections::HashMap::new();
+    let mut words: Vec<(String, u32)> = Vec::new();
+    for &f in features.iter() {
+        if let Some(id) = table.text_id(c, f as usize)
+            && let std::collections::hash_map::Entry::Vacant(slot) = text_keys.entry(id)
+        {
+            let text = table.texts().get(id);
+            match text.parse::<f64>() {
+                Ok(n) => {
+                    slot.insert((0, n));
+                }
+                Err(_) => {
+                    slot.insert((2, 0.0));
+                    words.push((text.to_lowercase(), id));
+                }
+            }
         }
     }
-
-    fn is_null(&self) -> bool {
-        *self == Self::Null
+    words.sort();
+    for (place, (_, id)) in words.iter().enumerate() {
+        text_keys.insert(*id, (2, place as f64));
     }
-
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Number(_) => 0,
-            Self::Bool(_) => 1,
-            Self::Text(_) => 2,
-            Self::Null => 3,
+    let key = |f: u32| -> (u8, f64) {
+        let f = f as usize;
+        if let Some(id) = table.text_id(c, f) {
+            return text_keys.get(&id).copied().unwrap_or((3, 0.0));
         }
+        match table.value(c, f) {
+            AttrValue::Int(n) => (0, n as f64),
+            AttrValue::Float(x) => (0, x),
+            AttrValue::Bool(b) => (1, f64::from(u8::from(b))),
+            // Objects and arrays sort among the texts, after them.
+            AttrValue::Json(_) | AttrValue::Text(_) => (2, f64::MAX),
+            AttrValue::Null => (3, 0.0),
+        }
+    };
+    // Grouped by kind, each group sorted by its values as integers that order like them.
+    let mut groups: [Vec<(u64, u32)>; 4] = Default::default();
+    for &f in features.iter() {
+        let (rank, value) = key(f);
+        let bits = value.to_bits();
+        let ordered = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
+        groups[usize::from(rank.min(3))].push((if descending && rank != 3 { !ordered } else { ordered }, f));
     }
-
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Self::Number(a), Self::Number(b)) => a.total_cmp(b),
-            (Self::Bool(a), Self::Bool(b)) => a.cmp(b),
-            (Self::Text(a), Self::Text(b)) => a.cmp(b),
-            _ => self.rank().cmp(&other.rank()),
+    let mut at = 0;
+    for group in &mut groups {
+        group.sort_unstable();
+        for &(_, f) in group.iter() {
+            features[at] = f;
+            at += 1;
         }
     }
 }
@@ -238,31 +294,65 @@ fn comparison(clause: &[Token]) -> Result<Expr, String> {
     }
 }
 
+/// Whether `cell` compares to `value` as `op` says.
+fn compare(cell: AttrValue<'_>, op: Op, value: &Literal) -> bool {
+    if cell.is_null() {
+        return op == Op::Ne;
+    }
+    let ordering = match (value, cell) {
+        (Literal::Number(n), AttrValue::Int(c)) => Some((c as f64).total_cmp(n)),
+        (Literal::Number(n), AttrValue::Float(c)) => Some(c.total_cmp(n)),
+        (Literal::Number(n), AttrValue::Text(s)) => s.parse::<f64>().ok().map(|c| c.total_cmp(n)),
+        (Literal::Text(t), AttrValue::Text(s)) => Some(s.to_lowercase().cmp(&t.to_lowercase())),
+        (Literal::Text(t), other) => Some(other.to_string().as_str().cmp(t.as_str())),
+        (Literal::Number(_), _) => None,
+    };
+    match (ordering, op) {
+        (None, Op::Ne) => true,
+        (None, _) => false,
+        (Some(o), Op::Eq) => o == Ordering::Equal,
+        (Some(o), Op::Ne) => o != Ordering::Equal,
+        (Some(o), Op::Lt) => o == Ordering::Less,
+        (Some(o), Op::Le) => o != Ordering::Greater,
+        (Some(o), Op::Gt) => o == Ordering::Greater,
+        (Some(o), Op::Ge) => o != Ordering::Less,
+    }
+}
+
 impl Expr {
     /// Whether a feature's attributes pass.
-    pub fn matches(&self, attributes: &Map<String, Value>) -> bool {
+    pub fn matches(&self, row: Row<'_>) -> bool {
         match self {
-            Self::And(all) => all.iter().all(|e| e.matches(attributes)),
-            Self::Or(any) => any.iter().any(|e| e.matches(attributes)),
+            Self::And(all) => all.iter().all(|e| e.matches(row)),
+            Self::Or(any) => any.iter().any(|e| e.matches(row)),
+            Self::Compare { column, op, value } => compare(row.get(column), *op, value),
+        }
+    }
+}
+
+/// An expression with its columns looked up once, for a table of many rows.
+enum Compiled<'e> {
+    Compare { column: Option<usize>, op: Op, value: &'e Literal },
+    And(Vec<Compiled<'e>>),
+    Or(Vec<Compiled<'e>>),
+}
+
+impl<'e> Compiled<'e> {
+    fn new(expr: &'e Expr, table: &Attributes) -> Self {
+        match expr {
+            Expr::Compare { column, op, value } => Self::Compare { column: table.column_index(column), op: *op, value },
+            Expr::And(all) => Self::And(all.iter().map(|e| Self::new(e, table)).collect()),
+            Expr::Or(any) => Self::Or(any.iter().map(|e| Self::new(e, table)).collect()),
+        }
+    }
+
+    fn matches(&self, table: &Attributes, row: usize) -> bool {
+        match self {
+            Self::And(all) => all.iter().all(|e| e.matches(table, row)),
+            Self::Or(any) => any.iter().any(|e| e.matches(table, row)),
             Self::Compare { column, op, value } => {
-                let Some(cell) = attributes.get(column).filter(|v| !v.is_null()) else { return *op == Op::Ne };
-                let ordering = match (value, cell) {
-                    (Literal::Number(n), Value::Number(c)) => c.as_f64().map(|c| c.total_cmp(n)),
-                    (Literal::Number(n), Value::String(s)) => s.parse::<f64>().ok().map(|c| c.total_cmp(n)),
-                    (Literal::Text(t), Value::String(s)) => Some(s.to_lowercase().cmp(&t.to_lowercase())),
-                    (Literal::Text(t), other) => Some(other.to_string().cmp(t)),
-                    (Literal::Number(_), _) => None,
-                };
-                match (ordering, op) {
-                    (None, Op::Ne) => true,
-                    (None, _) => false,
-                    (Some(o), Op::Eq) => o == Ordering::Equal,
-                    (Some(o), Op::Ne) => o != Ordering::Equal,
-                    (Some(o), Op::Lt) => o == Ordering::Less,
-                    (Some(o), Op::Le) => o != Ordering::Greater,
-                    (Some(o), Op::Gt) => o == Ordering::Greater,
-                    (Some(o), Op::Ge) => o != Ordering::Less,
-                }
+                let cell = column.map_or(AttrValue::Null, |c| table.value(c, row));
+                compare(cell, *op, value)
             }
         }
     }
@@ -271,24 +361,29 @@ impl Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    fn attrs(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    fn matches(e: &Expr, v: Value) -> bool {
+        let mut t = Attributes::default();
+        t.push_properties(v.as_object().unwrap());
+        t.finish();
+        let by_name = e.matches(t.row(0));
+        assert_eq!(by_name, Compiled::new(e, &t).matches(&t, 0), "both ways agree");
+        by_name
     }
 
     #[test]
     fn filters_read_and_match_as_written() {
         let e = parse("class_id = 101 and building_height > 20").unwrap().unwrap();
-        assert!(e.matches(&attrs(json!({"class_id": 101, "building_height": 25.5}))));
-        assert!(!e.matches(&attrs(json!({"class_id": 101, "building_height": 20}))));
-        assert!(!e.matches(&attrs(json!({"class_id": 102, "building_height": 30}))));
+        assert!(matches(&e, json!({"class_id": 101, "building_height": 25.5})));
+        assert!(!matches(&e, json!({"class_id": 101, "building_height": 20})));
+        assert!(!matches(&e, json!({"class_id": 102, "building_height": 30})));
         let e = parse("class_id == 'forest' OR height >= 10").unwrap().unwrap();
-        assert!(e.matches(&attrs(json!({"class_id": "Forest"}))), "text compares without case");
-        assert!(e.matches(&attrs(json!({"class_id": "x", "height": "10"}))), "numbers in text compare as numbers");
-        assert!(!e.matches(&attrs(json!({"class_id": "x"}))));
+        assert!(matches(&e, json!({"class_id": "Forest"})), "text compares without case");
+        assert!(matches(&e, json!({"class_id": "x", "height": "10"})), "numbers in text compare as numbers");
+        assert!(!matches(&e, json!({"class_id": "x"})));
         let e = parse("name != road").unwrap().unwrap();
-        assert!(e.matches(&attrs(json!({"other": 1}))), "a missing value is not equal");
+        assert!(matches(&e, json!({"other": 1})), "a missing value is not equal");
         assert_eq!(parse("  ").unwrap(), None);
         for bad in ["class_id", "class_id =", "a = 1 and", "a ! 1", "a = 'open"] {
             assert!(parse(bad).is_err(), "{bad}");
@@ -307,8 +402,9 @@ mod tests {
         assert_eq!(columns(&layer), ["class_id", "h"]);
         let all = rows(&layer, &Query::default()).unwrap();
         assert_eq!(all.features, [0, 1, 2, 3, 4, 5]);
-        assert!(all.area_m2 > 0.0);
-        assert_eq!(all.mean_height, None, "no height attribute");
+        assert!(all.total.area_m2 > 0.0);
+        assert_eq!(all.total.count, 6);
+        assert_eq!(all.total.mean_height, None, "no height attribute");
         let q = Query { filter: "class_id = 101".into(), sort: Some(("h".into(), false)), within: None };
         // h of 1, 3 are 2, 1; feature 5 has no h and goes last.
         assert_eq!(rows(&layer, &q).unwrap().features, [3, 1, 5]);
@@ -333,6 +429,6 @@ mod tests {
             .collect();
         let tall = json!({"type": "FeatureCollection", "features": features});
         let layer = crate::results::load_result(&serde_json::to_vec(&tall).unwrap()).unwrap();
-        assert_eq!(rows(&layer, &Query::default()).unwrap().mean_height, Some(15.0), "the unreadable one left out");
+        assert_eq!(rows(&layer, &Query::default()).unwrap().total.mean_height, Some(15.0), "the unreadable one left out");
     }
 }

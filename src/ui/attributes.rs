@@ -180,11 +180,11 @@ pub fn attributes_ui(
     let key_query = key.query.clone();
     let (count, total) = (rows.features.len(), layer.feature_count());
     ui.horizontal_wrapped(|ui| {
-        ui.label(t!("attributes.summary", shown = count, total = total, area = super::area_text(rows.area_m2)));
+        ui.label(t!("attributes.summary", shown = count, total = total, area = super::area_text(rows.total.area_m2)));
         if count > 0 {
-            ui.label(t!("attributes.mean_area", area = super::area_text(rows.area_m2 / count as f64)));
+            ui.label(t!("attributes.mean_area", area = super::area_text(rows.total.area_m2 / count as f64)));
         }
-        if let Some(h) = rows.mean_height {
+        if let Some(h) = rows.total.mean_height {
             ui.label(t!("attributes.mean_height", height = format!("{h:.1}")));
         }
         if aui.is_computing() || key_query != aui.query {
@@ -255,6 +255,8 @@ fn table_ui(
         builder = builder.scroll_to_row(row, Some(egui::Align::Center));
     }
     let mut clicked = None;
+    let table = layer.attribute_table();
+    let indices: Vec<Option<usize>> = columns.iter().map(|c| table.column_index(c)).collect();
     builder
         .header(row_height + 4.0, |mut header| {
             header.col(|ui| {
@@ -292,16 +294,8 @@ fn table_ui(
                 };
                 row.col(|ui| cell(ui, feature.to_string()));
                 row.col(|ui| cell(ui, layer.class_of(feature).map(|c| c.current_label()).unwrap_or_default()));
-                let attributes = layer.attributes(feature);
-                for c in columns {
-                    row.col(|ui| {
-                        let text = match attributes.get(c) {
-                            None | Some(serde_json::Value::Null) => String::new(),
-                            Some(serde_json::Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
-                        };
-                        cell(ui, text);
-                    });
+                for &c in &indices {
+                    row.col(|ui| cell(ui, c.map(|c| table.value(c, feature).to_string()).unwrap_or_default()));
                 }
                 if row.response().clicked() {
                     clicked = Some(feature);

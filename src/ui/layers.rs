@@ -387,7 +387,7 @@ pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, ui_state: &mut UiState) 
     ui.horizontal_wrapped(|ui| {
         ui.label(t!("layers.feature", n = feature));
         if ui.small_button(t!("identify.copy")).clicked() {
-            copy = Some(serde_json::to_string_pretty(attributes).unwrap_or_default());
+            copy = Some(serde_json::to_string_pretty(&attributes.to_json()).unwrap_or_default());
         }
         if ui.small_button(t!("identify.clear")).clicked() {
             ui_state.identified = None;
@@ -405,13 +405,9 @@ pub fn identify_ui(ui: &mut egui::Ui, state: &AppState, ui_state: &mut UiState) 
             ui.label(super::area_text(area));
             ui.end_row();
         }
-        for (k, v) in attributes {
+        for (k, v) in attributes.iter() {
             ui.label(k);
-            let text = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            ui.add(egui::Label::new(text).wrap());
+            ui.add(egui::Label::new(v.to_string()).wrap());
             ui.end_row();
         }
     });

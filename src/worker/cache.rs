@@ -62,14 +62,26 @@ impl ResultCache {
         self.dir.join(server_key(server)).join(id_file(id))
     }
 
-    /// The cached result, marked as just used.
-    pub fn get(&self, server: &str, id: &str) -> Option<Vec<u8>> {
+    /// The cached result's file, marked as just used.
+    pub fn lookup(&self, server: &str, id: &str) -> Option<PathBuf> {
         let path = self.path(server, id);
-        let bytes = std::fs::read(&path).ok()?;
-        if let Ok(file) = std::fs::File::options().append(true).open(&path) {
-            let _ = file.set_modified(SystemTime::now());
-        }
-        Some(bytes)
+        let file = std::fs::File::options().append(true).open(&path).ok()?;
+        let _ = file.set_modified(SystemTime::now());
+        Some(path)
+    }
+
+    /// Where a result downloaded straight into the cache goes (its folder made); written
+    /// there atomically by the caller, then [`Self::trim`] keeps the cap.
+    pub fn slot(&self, server: &str, id: &str) -> std::io::Result<PathBuf> {
+        let path = self.path(server, id);
+        std::fs::create_dir_all(path.parent().unwrap_or(&self.dir))?;
+        Ok(path)
+    }
+
+    /// Evicts the least recently used results over the cap.
+    pub fn trim(&self) {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.evict_to(self.limit.load(Ordering::Relaxed));
     }
 
     /// Keeps a result, then evicts the least recently used ones over the cap.
@@ -155,20 +167,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = ResultCache::new(dir.path().to_owned(), 25);
         cache.put("http://a/rest", "p1", b"0123456789").unwrap();
-        assert_eq!(cache.get("http://a/rest/", "p1").as_deref(), Some(&b"0123456789"[..]));
-        assert_eq!(cache.get("http://b/rest", "p1"), None, "another server's result is not this one");
+        let read = |server: &str, id: &str| cache.lookup(server, id).map(|p| std::fs::read(p).unwrap());
+        assert_eq!(read("http://a/rest/", "p1").as_deref(), Some(&b"0123456789"[..]));
+        assert_eq!(read("http://b/rest", "p1"), None, "another server's result is not this one");
         std::thread::sleep(std::time::Duration::from_millis(20));
         cache.put("http://a/rest", "p2", b"0123456789").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         // p1 used again: p2 is now the oldest.
-        assert!(cache.get("http://a/rest", "p1").is_some());
+        assert!(read("http://a/rest", "p1").is_some());
         std::thread::sleep(std::time::Duration::from_millis(20));
         cache.put("http://a/rest", "p3", b"0123456789").unwrap();
         assert_eq!(cache.size(), 20);
-        assert!(cache.get("http://a/rest", "p2").is_none());
-        assert!(cache.get("http://a/rest", "p1").is_some() && cache.get("http://a/rest", "p3").is_some());
+        assert!(read("http://a/rest", "p2").is_none());
+        assert!(read("http://a/rest", "p1").is_some() && read("http://a/rest", "p3").is_some());
         cache.set_limit(10);
         assert_eq!(cache.size(), 10);
+        // Written into its slot, found by lookup; trimmed to the cap afterwards.
+        let slot = cache.slot("http://a/rest", "p4").unwrap();
+        std::fs::write(&slot, b"01234567890123456789").unwrap();
+        assert_eq!(cache.lookup("http://a/rest", "p4"), Some(slot));
+        assert_eq!(cache.lookup("http://b/rest", "p4"), None);
+        cache.trim();
+        assert_eq!(cache.size(), 0, "over the cap of 10, even the newest goes");
+        cache.put("http://a/rest", "p1", b"0123456789").unwrap();
         cache.clear();
         assert_eq!(cache.size(), 0);
         assert!(id_file("../etc/passwd").chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));

@@ -150,13 +150,13 @@ impl Worker {
             let cached = match cache.clone() {
                 Some(c) => {
                     let (s, k) = (server.clone(), key.clone());
-                    tokio::task::spawn_blocking(move || c.get(&s, &k)).await.ok().flatten()
+                    tokio::task::spawn_blocking(move || c.lookup(&s, &k)).await.ok().flatten()
                 }
                 None => None,
             };
             // A cached copy that does not load (a damaged file) is dropped and fetched again.
-            if let Some(bytes) = cached {
-                let loaded = tokio::task::spawn_blocking(move || crate::results::load_result(&bytes)).await;
+            if let Some(path) = cached {
+                let loaded = tokio::task::spawn_blocking(move || crate::results::load_result_file(&path)).await;
                 if let Ok(Ok(layer)) = loaded {
                     return sink.send(Event::ResultLoaded { id, result: Ok(Arc::new(layer)) });
                 }
@@ -165,21 +165,40 @@ impl Worker {
                     tokio::task::spawn_blocking(move || c.remove(&s, &k));
                 }
             }
-            let bytes = client.result_bytes(&id).await;
-            if let (Ok(bytes), Some(c)) = (&bytes, cache) {
-                let bytes = bytes.clone();
-                tokio::task::spawn_blocking(move || {
-                    if let Err(e) = c.put(&server, &key, &bytes) {
-                        tracing::warn!("the result cache in {} could not keep a result: {e}", c.dir().display());
+            // Streamed into the cache and read from there: never held whole in memory.
+            let slot = match cache.clone() {
+                Some(c) => {
+                    let (s, k) = (server.clone(), key.clone());
+                    match tokio::task::spawn_blocking(move || c.slot(&s, &k)).await {
+                        Ok(Ok(path)) => Some(path),
+                        Ok(Err(e)) => {
+                            tracing::warn!("the result cache cannot keep a result: {e}");
+                            None
+                        }
+                        Err(_) => None,
                     }
-                });
-            }
-            let result = match bytes {
-                Ok(bytes) => tokio::task::spawn_blocking(move || crate::results::load_result(&bytes))
+                }
+                None => None,
+            };
+            let result = match (slot, cache) {
+                (Some(path), Some(c)) => match client.download_result(&id, &path, |_| {}).await {
+                    Ok(_) => tokio::task::spawn_blocking(move || {
+                        let loaded = crate::results::load_result_file(&path);
+                        c.trim();
+                        loaded
+                    })
                     .await
                     .map_err(|e| e.to_string())
                     .and_then(|r| r.map(Arc::new).map_err(|e| e.message())),
-                Err(e) => Err(crate::app::messages::error_text(&e)),
+                    Err(e) => Err(crate::app::messages::error_text(&e)),
+                },
+                _ => match client.result_bytes(&id).await {
+                    Ok(bytes) => tokio::task::spawn_blocking(move || crate::results::load_result(&bytes))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map(Arc::new).map_err(|e| e.message())),
+                    Err(e) => Err(crate::app::messages::error_text(&e)),
+                },
             };
             sink.send(Event::ResultLoaded { id, result });
         });
