@@ -102,7 +102,7 @@ pub struct ResultLayer {
     /// Union of the feature bboxes in local metres.
     pub(crate) extent: Option<[f32; 4]>,
     /// Ground area of each feature, m² (0 for lines).
-    areas: Vec<f32>,
+    areas: Vec<f64>,
     /// Rings (indices of `rings`, ascending) that begin a polygon other than their feature's
     /// first: the parts of multipolygons, so that a feature's geometry can be given back.
     pub(crate) part_starts: Vec<u32>,
@@ -222,7 +222,7 @@ impl ResultLayer {
     /// exact to well under a percent at building and field scale.
     pub fn feature_area_m2(&self, feature: usize) -> f64 {
         match self.areas.get(feature) {
-            Some(&area) => f64::from(area),
+            Some(&area) => area,
             None => self.area_of(feature),
         }
     }
@@ -260,7 +260,7 @@ impl ResultLayer {
             + self.rings.capacity() * 8
             + self.triangles.capacity() * 4
             + self.features.capacity() * std::mem::size_of::<FeatureGeom>()
-            + self.areas.capacity() * 4
+            + self.areas.capacity() * 8
             + self.index.size() * (std::mem::size_of::<IndexedBox>() + 8)
             + self.attributes.heap_bytes()
     }
@@ -984,7 +984,7 @@ impl Merger {
         let mut areas = Vec::with_capacity(layer.features.len());
         for feature in 0..layer.features.len() {
             let area = layer.area_of(feature);
-            areas.push(area as f32);
+            areas.push(area);
             let class = layer.features[feature].class as usize;
             if let Some(entry) = layer.legend.get_mut(class) {
                 entry.area_m2 += area;
