@@ -24,14 +24,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use frames::{CENTER, FRAMES, Frames, fit_zoom, median, ms, peak_rss};
+use frames::{CENTER, FRAMES, Frames, fit_zoom, ms, peak_rss};
 use mapflow_desktop::results::table::{self, Query};
 use mapflow_desktop::results::{DrawMode, load_result_file};
 use walkers::lon_lat;
 
 /// Sizes measured, with their load-time targets.
-const SIZES: [(usize, Duration); 2] =
-    [(100_000, Duration::from_millis(150)), (1_000_000, Duration::from_millis(1500))];
+const SIZES: [(usize, Duration); 2] = [(100_000, Duration::from_millis(150)), (1_000_000, Duration::from_millis(1500))];
 /// Peak memory of the whole process that loaded the million.
 const MEMORY_LIMIT: u64 = 400 * 1024 * 1024;
 const SORT_LIMIT: Duration = Duration::from_millis(300);
@@ -190,7 +189,7 @@ fn main() {
         let read = run_child("read", &path);
         let value = run_child("value", &path);
         let mut loads: Vec<HashMap<String, String>> = (0..RUNS).map(|_| run_child("load", &path)).collect();
-        loads.sort_by(|a, b| duration(a, "time").cmp(&duration(b, "time")));
+        loads.sort_by_key(|a| duration(a, "time"));
         let load = loads.swap_remove(RUNS / 2);
         assert_eq!(load["features"].parse::<usize>().unwrap(), features);
         let (read_t, value_t, load_t) = (duration(&read, "time"), duration(&value, "time"), duration(&load, "time"));

@@ -49,8 +49,10 @@ fn the_table_sorts_filters_and_follows_the_pinned_feature() {
     let column = columns
         .iter()
         .find(|c| {
-            let values: std::collections::BTreeSet<i64> =
-                (0..total).filter_map(|f| number(layer.attributes(f).get(*c).to_json())).map(|v| (v * 1000.0) as i64).collect();
+            let values: std::collections::BTreeSet<i64> = (0..total)
+                .filter_map(|f| number(layer.attributes(f).get(c).to_json()))
+                .map(|v| (v * 1000.0) as i64)
+                .collect();
             values.len() > 1
         })
         .cloned()
@@ -60,14 +62,16 @@ fn the_table_sorts_filters_and_follows_the_pinned_feature() {
     h.get_by_label(&column).click();
     wait_for(&mut h, "the rows sorted", |h| {
         app(h).ui.attributes.rows().is_some_and(|r| {
-            let v: Vec<f64> = r.iter().filter_map(|&f| number(layer.attributes(f as usize).get(&column).to_json())).collect();
+            let v: Vec<f64> =
+                r.iter().filter_map(|&f| number(layer.attributes(f as usize).get(&column).to_json())).collect();
             v.len() > 1 && v.windows(2).all(|w| w[0] <= w[1]) && v[0] < v[v.len() - 1]
         })
     });
     h.get_by_label(&format!("{column} ⬆")).click();
     wait_for(&mut h, "the rows reversed", |h| {
         app(h).ui.attributes.rows().is_some_and(|r| {
-            let v: Vec<f64> = r.iter().filter_map(|&f| number(layer.attributes(f as usize).get(&column).to_json())).collect();
+            let v: Vec<f64> =
+                r.iter().filter_map(|&f| number(layer.attributes(f as usize).get(&column).to_json())).collect();
             v.len() > 1 && v.windows(2).all(|w| w[0] >= w[1]) && v[0] > v[v.len() - 1]
         })
     });
@@ -76,7 +80,8 @@ fn the_table_sorts_filters_and_follows_the_pinned_feature() {
     let mut values: Vec<f64> = (0..total).filter_map(|f| number(layer.attributes(f).get(&column).to_json())).collect();
     values.sort_by(f64::total_cmp);
     let median = values[values.len() / 2];
-    let expected = (0..total).filter(|&f| number(layer.attributes(f).get(&column).to_json()).is_some_and(|v| v > median)).count();
+    let expected =
+        (0..total).filter(|&f| number(layer.attributes(f).get(&column).to_json()).is_some_and(|v| v > median)).count();
     assert!(expected > 0 && expected < total);
     let field = h.get_by_label("Filter features");
     field.focus();
@@ -144,4 +149,87 @@ fn the_table_sorts_filters_and_follows_the_pinned_feature() {
             .rows()
             .is_some_and(|r| r.len() < total && r.iter().all(|&f| layer.feature_bbox(f as usize).is_some_and(meets)))
     });
+}
+
+#[test]
+fn rows_select_with_ctrl_and_shift_the_map_shows_them_and_they_save_as_a_file() {
+    use egui::Modifiers;
+    let mut h = support::harness_with(mapflow_desktop::app::Settings {
+        builtin_file_chooser: true,
+        ..mapflow_desktop::app::Settings::default()
+    });
+    wait_for(&mut h, "a result on the map", |h| {
+        let s = &app(h).state;
+        s.selected_processing.as_ref().and_then(|id| s.results.get(id)).and_then(|v| v.layer()).is_some()
+    });
+    let id = app(&h).state.selected_processing.clone().unwrap();
+    let layer = app(&h).state.results[&id].layer().unwrap().clone();
+    let total = layer.feature_count();
+    assert!(total >= 4, "the demo result has {total} features");
+    app_mut(&mut h).ui.show_pane(Pane::Attributes);
+    wait_for(&mut h, "the table", |h| app(h).ui.attributes.rows().is_some_and(|r| r.len() == total));
+    let rows = app(&h).ui.attributes.rows().unwrap().to_vec();
+    let selected = |h: &egui_kittest::Harness<'_, support::TestApp>| -> Vec<u32> {
+        app(h).ui.selection.as_ref().filter(|(s, _)| *s == id).map(|(_, s)| s.as_slice().to_vec()).unwrap_or_default()
+    };
+    let on_map = |h: &egui_kittest::Harness<'_, support::TestApp>| -> Vec<u32> {
+        app(h).state.results[&id].style.selected.as_ref().map(|s| s.as_slice().to_vec()).unwrap_or_default()
+    };
+
+    // A click selects one row; Ctrl adds another; Shift selects the range from the first.
+    cell(&h, &rows[0].to_string()).unwrap().click();
+    h.run_steps(2);
+    assert_eq!(selected(&h), [rows[0]]);
+    h.get_by_label_contains("Selected: 1 ·");
+    cell(&h, &rows[2].to_string()).unwrap().click_modifiers(Modifiers::COMMAND);
+    h.run_steps(2);
+    let mut two = vec![rows[0], rows[2]];
+    two.sort_unstable();
+    assert_eq!(selected(&h), two);
+    assert_eq!(on_map(&h), two, "the map draws the table's selection");
+    cell(&h, &rows[1].to_string()).unwrap().click_modifiers(Modifiers::SHIFT);
+    h.run_steps(2);
+    let mut range = rows[1..=2].to_vec();
+    range.sort_unstable();
+    assert_eq!(selected(&h), range, "Shift selects from the last plain or Ctrl click");
+    // The summary adds up the selected features.
+    let area: f64 = range.iter().map(|&f| layer.feature_area_m2(f as usize)).sum();
+    let area_text = if area < 10_000.0 { format!("{area:.0} m²") } else { format!("{:.2} km²", area / 1e6) };
+    h.get_by_label_contains(&format!("Selected: 2 · {area_text}"));
+
+    // Zoom to selection fits both.
+    h.get_by_label("Zoom to selection").click();
+    h.run_steps(3);
+    let view = app(&h).map.visible_bbox().unwrap();
+    for &f in &range {
+        let [w, s, e, n] = layer.feature_bbox(f as usize).unwrap();
+        assert!(w >= view[0] && e <= view[2] && s >= view[1] && n <= view[3], "feature {f} out of {view:?}");
+    }
+
+    // Saved as a GeoPackage through the chooser's path: two features, read back.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("picked.gpkg");
+    h.get_by_label("Save selection…").click();
+    wait_for(&mut h, "the chooser to open", |h| app(h).ui.file_chooser.is_open());
+    support::go_to(&mut h, dir.path());
+    support::type_into(&mut h, "File name", "picked.gpkg", false);
+    h.get_by_label("Save").click();
+    wait_for(&mut h, "the file written", |h| {
+        app(h).state.notices.iter().any(|n| n.text.contains("picked.gpkg") && n.text.contains("2 features"))
+    });
+    let back = mapflow_desktop::export::read::to_geojson(&out).unwrap();
+    let back = mapflow_desktop::results::load_result(&back).unwrap();
+    assert_eq!(back.feature_count(), 2);
+    let mut areas: Vec<i64> = (0..2).map(|f| back.feature_area_m2(f).round() as i64).collect();
+    let mut expected: Vec<i64> = range.iter().map(|&f| layer.feature_area_m2(f as usize).round() as i64).collect();
+    areas.sort_unstable();
+    expected.sort_unstable();
+    for (a, e) in areas.iter().zip(&expected) {
+        assert!((a - e).abs() <= 1 + e / 1000, "area {a} vs {e}");
+    }
+
+    // Clear selection empties it everywhere.
+    h.get_by_label("Clear selection").click();
+    h.run_steps(2);
+    assert!(selected(&h).is_empty() && on_map(&h).is_empty());
 }

@@ -10,7 +10,7 @@ use egui_kittest::kittest::Queryable;
 use mapflow_desktop::api::{ProcessingId, ProcessingStatus};
 use mapflow_desktop::app::Settings;
 use std::path::Path;
-use support::{TestApp, app, app_mut, harness_with, open_project, signed_in_to_sandbox, wait_for};
+use support::{TestApp, app, app_mut, go_to, harness_with, open_project, signed_in_to_sandbox, type_into, wait_for};
 
 /// The app with the built-in chooser forced, signed in to its sandbox, the default project open.
 fn chooser_app() -> Harness<'static, TestApp> {
@@ -22,27 +22,6 @@ fn chooser_app() -> Harness<'static, TestApp> {
 
 fn chooser_open(h: &Harness<'_, TestApp>) -> bool {
     app(h).ui.file_chooser.is_open()
-}
-
-/// Replaces the text of the field labelled `label` by typing, then presses Enter if asked.
-fn type_into(h: &mut Harness<'_, TestApp>, label: &str, text: &str, enter: bool) {
-    h.get_by_label(label).focus();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(1);
-    if enter {
-        h.key_press(egui::Key::Enter);
-        h.run_steps(1);
-    }
-}
-
-/// Types `folder` into the folder field and waits for its listing.
-fn go_to(h: &mut Harness<'_, TestApp>, folder: &Path) {
-    type_into(h, "Folder", &folder.display().to_string(), true);
-    let want = folder.canonicalize().unwrap();
-    wait_for(h, "the folder's listing", |h| matches!(&app(h).state.files.listing, Some(Ok(l)) if l.folder == want));
-    assert_eq!(h.get_by_label("Folder").value().as_deref(), Some(want.display().to_string().as_str()));
 }
 
 const FIELD: &str = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":

@@ -138,7 +138,6 @@ pub fn ms(duration: Duration) -> String {
     format!("{:.3} ms", duration.as_secs_f64() * 1e3)
 }
 
-
 impl Default for Frames {
     fn default() -> Self {
         Self::new()

@@ -25,6 +25,8 @@ pub enum FilePurpose {
     DownloadImage { id: crate::api::ImageId, filename: String },
     /// A local GIS file to open as a layer (`Command::OpenLayer`).
     OpenLayer,
+    /// Where to save selected features of a layer (`Command::SaveSelection`).
+    SaveSelection { id: crate::api::ProcessingId, name: String, features: crate::results::table::SelectedFeatures },
     /// Where to save the processing history as CSV (`Command::SaveHistory`).
     SaveHistory { filter: Option<String> },
 }
@@ -61,7 +63,13 @@ impl FileFilter {
 impl FilePurpose {
     /// Whether the chooser asks for a new file name (and confirms overwriting).
     pub fn is_save(&self) -> bool {
-        matches!(self, Self::SaveResult { .. } | Self::DownloadImage { .. } | Self::SaveHistory { .. })
+        matches!(
+            self,
+            Self::SaveResult { .. }
+                | Self::SaveSelection { .. }
+                | Self::DownloadImage { .. }
+                | Self::SaveHistory { .. }
+        )
     }
 
     /// Whether several files can be picked at once.
@@ -73,7 +81,7 @@ impl FilePurpose {
     pub fn filters(&self) -> Vec<FileFilter> {
         match self {
             Self::ImportAoi => vec![FileFilter::new("GeoJSON", &["geojson", "json"]), FileFilter::all()],
-            Self::SaveResult { .. } => vec![
+            Self::SaveResult { .. } | Self::SaveSelection { .. } => vec![
                 FileFilter::new("GeoJSON", &["geojson", "json"]),
                 FileFilter::new("GeoPackage", &["gpkg"]),
                 FileFilter::new("FlatGeobuf", &["fgb"]),
@@ -97,7 +105,9 @@ impl FilePurpose {
     /// The file name a save starts with.
     pub fn suggested_name(&self) -> String {
         match self {
-            Self::SaveResult { name, .. } => format!("{}.geojson", sanitize_file_name(name)),
+            Self::SaveResult { name, .. } | Self::SaveSelection { name, .. } => {
+                format!("{}.geojson", sanitize_file_name(name))
+            }
             Self::DownloadImage { filename, .. } => sanitize_file_name(filename),
             Self::SaveHistory { .. } => "mapflow-history.csv".to_owned(),
             Self::ImportAoi | Self::Upload { .. } | Self::OpenLayer => String::new(),
@@ -109,6 +119,7 @@ impl FilePurpose {
         match self {
             Self::ImportAoi => t!("files.title_import_aoi"),
             Self::SaveResult { .. } => t!("files.title_save_result"),
+            Self::SaveSelection { .. } => t!("files.title_save_selection"),
             Self::Upload { .. } => t!("files.title_upload"),
             Self::DownloadImage { .. } => t!("files.title_download"),
             Self::SaveHistory { .. } => t!("files.title_save_history"),
@@ -125,6 +136,9 @@ impl FilePurpose {
         Some(match self {
             Self::ImportAoi => Command::ImportAoi { path: Some(paths.swap_remove(0)) },
             Self::SaveResult { id, name } => Command::SaveResult { id, name, path: Some(paths.swap_remove(0)) },
+            Self::SaveSelection { id, name, features } => {
+                Command::SaveSelection { id, name, features, path: Some(paths.swap_remove(0)) }
+            }
             Self::Upload { target } => Command::Upload { target, paths: Some(paths) },
             Self::DownloadImage { id, filename } => {
                 Command::DownloadImage { id, filename, path: Some(paths.swap_remove(0)) }

@@ -172,6 +172,47 @@ impl Dataset {
         Ok(Self { name: name.to_owned(), columns, features: out })
     }
 
+    /// Some features of a loaded layer, as drawn (lon/lat), with their attributes typed as
+    /// their columns are.
+    pub fn from_layer(layer: &crate::results::ResultLayer, features: &[u32], name: &str) -> Self {
+        use crate::results::{AttrValue, ColumnKind};
+        let table = layer.attribute_table();
+        let columns: Vec<Column> = table
+            .names()
+            .enumerate()
+            .map(|(c, name)| Column {
+                name: name.to_owned(),
+                kind: match table.column_kind(c) {
+                    Some(ColumnKind::Bool) => Kind::Boolean,
+                    Some(ColumnKind::Int) => Kind::Integer,
+                    Some(ColumnKind::Float) => Kind::Real,
+                    Some(ColumnKind::Text | ColumnKind::Mixed) | None => Kind::Text,
+                },
+            })
+            .collect();
+        let out = features
+            .iter()
+            .map(|&f| {
+                let f = f as usize;
+                let cells = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(c, column)| match (table.value(c, f), column.kind) {
+                        (AttrValue::Null, _) => Cell::Null,
+                        (AttrValue::Bool(b), Kind::Boolean) => Cell::Boolean(b),
+                        (AttrValue::Int(n), Kind::Integer) => Cell::Integer(n),
+                        (AttrValue::Int(n), Kind::Real) => Cell::Real(n as f64),
+                        (AttrValue::Float(x), Kind::Real) => Cell::Real(x),
+                        (AttrValue::Json(j), _) => Cell::Json(j.to_owned()),
+                        (other, _) => Cell::Text(other.to_string()),
+                    })
+                    .collect();
+                Feature { geometry: layer.feature_geometry(f), cells }
+            })
+            .collect();
+        Self { name: name.to_owned(), columns, features: out }
+    }
+
     /// `[min lon, min lat, max lon, max lat]` of every geometry, if any.
     pub fn bbox(&self) -> Option<[f64; 4]> {
         use geo::BoundingRect as _;

@@ -159,9 +159,9 @@ enum Data {
     Mixed(Vec<Cell>),
 }
 
-/// Which [`Data`] a cell fits in without a change of type.
+/// The type of a column's values; `Mixed` when they disagree.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
+pub enum Kind {
     Bool,
     Int,
     Float,
@@ -345,6 +345,11 @@ impl Attributes {
             return AttrValue::Null;
         }
         self.resolve(c.data.cell(row))
+    }
+
+    /// The type of a column; `None` when it holds only empty cells.
+    pub fn column_kind(&self, column: usize) -> Option<Kind> {
+        self.columns.get(column)?.data.kind()
     }
 
     /// One cell by column name.
@@ -669,10 +674,7 @@ mod tests {
         assert_eq!(t.get(1, "ok"), AttrValue::Null);
         assert_eq!(t.get(9, "id"), AttrValue::Null);
         assert_eq!(t.get(0, "nope"), AttrValue::Null);
-        assert_eq!(
-            Value::Object(t.row(0).to_json()),
-            json!({"id": 1, "h": 3.0, "name": "a", "ok": true})
-        );
+        assert_eq!(Value::Object(t.row(0).to_json()), json!({"id": 1, "h": 3.0, "name": "a", "ok": true}));
     }
 
     #[test]

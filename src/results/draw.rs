@@ -88,13 +88,21 @@ pub struct ResultStyle {
     pub hidden_classes: BTreeSet<String>,
     /// The feature whose attributes the user pinned, highlighted like the hovered one.
     pub pinned: Option<usize>,
+    /// The features selected (in the table or on the map), drawn in the selection colour.
+    pub selected: Option<std::sync::Arc<super::table::FeatureSet>>,
 }
 
 impl Default for ResultStyle {
     fn default() -> Self {
-        Self { visible: true, opacity: 1.0, hidden_classes: BTreeSet::new(), pinned: None }
+        Self { visible: true, opacity: 1.0, hidden_classes: BTreeSet::new(), pinned: None, selected: None }
     }
 }
+
+/// At most this many selected features are outlined in a frame (the ones in view).
+const MAX_SELECTED_DRAWN: usize = 5000;
+
+/// The selection colour, as GIS tools use it.
+const SELECTION: Color32 = Color32::from_rgb(0xff, 0xe1, 0x00);
 
 /// How the last frame drew the layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -251,6 +259,9 @@ impl DrawCache {
             } else {
                 self.draw_tiles(ui, &painter, layer, style, &view);
             }
+        }
+        if let Some(selected) = style.selected.as_deref().filter(|s| !s.is_empty()) {
+            self.draw_selection(&painter, layer, &view, selected);
         }
         if let Some(feature) = style.pinned {
             self.draw_highlight(&painter, layer, &view, feature);
@@ -508,11 +519,81 @@ impl DrawCache {
         };
         let color = layer.legend().get(geom.class as usize).map_or(Color32::WHITE, |entry| entry.color);
         let mut mesh = Mesh::default();
+        let widths = if geom.is_line { [LINE_WIDTH + 3.0, LINE_WIDTH + 1.0] } else { [3.5, 1.5] };
+        self.outline_into(
+            &mut mesh,
+            layer,
+            view,
+            feature,
+            Color32::from_white_alpha(70),
+            [(widths[0], Color32::WHITE), (widths[1], color)],
+        );
+        painter.add(Shape::mesh(mesh));
+    }
+
+    /// Outlines the selected features in view (at most [`MAX_SELECTED_DRAWN`]).
+    fn draw_selection(
+        &mut self,
+        painter: &egui::Painter,
+        layer: &ResultLayer,
+        view: &View,
+        selected: &super::table::FeatureSet,
+    ) {
+        let mut in_view: Vec<usize> = if selected.len() <= 4 * MAX_SELECTED_DRAWN {
+            selected
+                .as_slice()
+                .iter()
+                .map(|&f| f as usize)
+                .filter(|&f| layer.features.get(f).is_some_and(|g| intersects(g.bbox, view.visible)))
+                .take(MAX_SELECTED_DRAWN)
+                .collect()
+        } else {
+            let [x0, y0, x1, y1] = view.visible;
+            let envelope = AABB::from_corners([x0, y0], [x1, y1]);
+            layer
+                .index
+                .locate_in_envelope_intersecting(&envelope)
+                .map(|b| b.feature as usize)
+                .filter(|&f| selected.contains(f))
+                .take(MAX_SELECTED_DRAWN)
+                .collect()
+        };
+        in_view.sort_unstable();
+        let mut mesh = Mesh::default();
+        let fill = Color32::from_rgba_unmultiplied(0xff, 0xe1, 0x00, 70);
+        for feature in in_view {
+            let line = layer.features[feature].is_line;
+            let widths = if line { [LINE_WIDTH + 2.5, LINE_WIDTH + 0.5] } else { [3.0, 1.6] };
+            self.outline_into(
+                &mut mesh,
+                layer,
+                view,
+                feature,
+                fill,
+                [(widths[0], Color32::from_black_alpha(150)), (widths[1], SELECTION)],
+            );
+        }
+        painter.add(Shape::mesh(mesh));
+    }
+
+    /// Adds a feature's fill (`overlay`, for polygons) and its outline, as strokes of the
+    /// given widths and colours drawn in turn, to `mesh`.
+    fn outline_into(
+        &mut self,
+        mesh: &mut Mesh,
+        layer: &ResultLayer,
+        view: &View,
+        feature: usize,
+        overlay: Color32,
+        strokes: [(f32, Color32); 2],
+    ) {
+        let Some(geom) = layer.features.get(feature) else {
+            return;
+        };
         if !geom.is_line {
             let base = mesh_index(mesh.vertices.len());
             let first = layer.rings[geom.rings[0] as usize][0];
             let last = layer.rings[geom.rings[1] as usize - 1][1];
-            let overlay = Color32::from_white_alpha(70);
             for point in &layer.points[first as usize..last as usize] {
                 mesh.vertices.push(Vertex { pos: view.to_screen(*point), uv: egui::epaint::WHITE_UV, color: overlay });
             }
@@ -520,17 +601,15 @@ impl DrawCache {
                 mesh.indices.push(base + index - first);
             }
         }
-        let (under, over) = if geom.is_line { (LINE_WIDTH + 3.0, LINE_WIDTH + 1.0) } else { (3.5, 1.5) };
-        for (width, stroke_color) in [(under, Color32::WHITE), (over, color)] {
+        for (width, stroke_color) in strokes {
             for ring in &layer.rings[geom.rings[0] as usize..geom.rings[1] as usize] {
                 self.scratch.clear();
                 self.scratch.extend(
                     layer.points[ring[0] as usize..ring[1] as usize].iter().map(|point| view.to_screen(*point)),
                 );
-                stroke(&mut mesh, &self.scratch, !geom.is_line, width, stroke_color);
+                stroke(mesh, &self.scratch, !geom.is_line, width, stroke_color);
             }
         }
-        painter.add(Shape::mesh(mesh));
     }
 }
 

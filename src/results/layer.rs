@@ -6,15 +6,15 @@ use std::f64::consts::PI;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use egui::Color32;
-use geo::TriangulateEarcut as _;
-use geo_types::{Coord, LineString, Polygon};
-use rstar::{AABB, RTree, RTreeObject};
 use super::attributes::{Attributes, Row};
 use super::error::ResultError;
 use super::parse::{self, ParsedChunk, SkippedFeatures};
 use super::split::{Batch, Pos, Splitter};
 use super::style;
+use egui::Color32;
+use geo::TriangulateEarcut as _;
+use geo_types::{Coord, LineString, Polygon};
+use rstar::{AABB, RTree, RTreeObject};
 
 /// Length of the equator in Web Mercator metres: the size of the world square.
 pub(crate) const WORLD_METERS: f64 = 40_075_016.685_578_49;
@@ -221,27 +221,7 @@ impl ResultLayer {
     /// indices). Web Mercator metres are scaled by cos² of the feature's latitude, which is
     /// exact to well under a percent at building and field scale.
     pub fn feature_area_m2(&self, feature: usize) -> f64 {
-        match self.areas.get(feature) {
-            Some(&area) => area,
-            None => self.area_of(feature),
-        }
-    }
-
-    fn area_of(&self, feature: usize) -> f64 {
-        let Some(geom) = self.features.get(feature) else { return 0.0 };
-        let [start, end] = geom.triangles.map(|i| i as usize);
-        let Some(triangles) = self.triangles.get(start..end) else { return 0.0 };
-        let point = |i: u32| self.points.get(i as usize).map_or([0.0, 0.0], |p| [f64::from(p[0]), f64::from(p[1])]);
-        let mercator: f64 = triangles
-            .chunks_exact(3)
-            .map(|t| {
-                let (a, b, c) = (point(t[0]), point(t[1]), point(t[2]));
-                ((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])).abs() / 2.0
-            })
-            .sum();
-        let centre_y = f64::from(geom.bbox[1] + geom.bbox[3]) / 2.0;
-        let (_, lat) = self.lon_lat_of_local(0.0, centre_y);
-        mercator * lat.to_radians().cos().powi(2)
+        self.areas.get(feature).copied().unwrap_or(0.0)
     }
 
     /// A feature's attributes (its GeoJSON `properties`); empty for an unknown index.
@@ -349,6 +329,23 @@ impl ResultLayer {
     }
 }
 
+/// A feature's area on the ground in m², from its triangles in local metres around `origin`.
+fn ground_area(points: &[[f32; 2]], triangles: &[u32], geom: &FeatureGeom, origin: [f64; 2]) -> f64 {
+    let [start, end] = geom.triangles.map(|i| i as usize);
+    let Some(triangles) = triangles.get(start..end) else { return 0.0 };
+    let point = |i: u32| points.get(i as usize).map_or([0.0, 0.0], |p| [f64::from(p[0]), f64::from(p[1])]);
+    let mercator: f64 = triangles
+        .chunks_exact(3)
+        .map(|t| {
+            let (a, b, c) = (point(t[0]), point(t[1]), point(t[2]));
+            ((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])).abs() / 2.0
+        })
+        .sum();
+    let centre_y = origin[1] + f64::from(geom.bbox[1] + geom.bbox[3]) / 2.0 / WORLD_METERS;
+    let lat = (PI * (1.0 - 2.0 * centre_y)).sinh().atan();
+    mercator * lat.cos().powi(2)
+}
+
 /// Squared distance from `p` to the segment `a`–`b`.
 fn distance_squared(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -431,23 +428,23 @@ fn load(
         let mut workers = 0;
         for number in 0..helpers {
             let (inbox, prepared, failed) = (&batch_inbox, prepared.clone(), &failed);
-            let spawned = std::thread::Builder::new().name(format!("result-prepare-{number}")).spawn_scoped(
-                scope,
-                move || loop {
-                    let next = match inbox.lock() {
-                        Ok(inbox) => inbox.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(batch) = next else { break };
-                    let done = prepare_batch(batch);
-                    if done.is_err() {
-                        failed.store(true, Ordering::Relaxed);
+            let spawned =
+                std::thread::Builder::new().name(format!("result-prepare-{number}")).spawn_scoped(scope, move || {
+                    loop {
+                        let next = match inbox.lock() {
+                            Ok(inbox) => inbox.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(batch) = next else { break };
+                        let done = prepare_batch(batch);
+                        if done.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        if prepared.send(done).is_err() {
+                            break;
+                        }
                     }
-                    if prepared.send(done).is_err() {
-                        break;
-                    }
-                },
-            );
+                });
             match spawned {
                 Ok(_) => workers += 1,
                 Err(err) => tracing::warn!("preparing the result on one thread fewer: {err}"),
@@ -471,7 +468,6 @@ fn load(
             splitter.mismatch().is_none() && !failed.load(Ordering::Relaxed)
         });
         let skeleton = splitter.finish(&mut send);
-        drop(send);
         drop(batches);
         let merged = match merger {
             Ok(merger) => merger.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
@@ -572,9 +568,11 @@ struct PreparedChunk {
     features: Vec<FeatureGeom>,
     /// See [`ResultLayer::part_starts`], as indices of this chunk's `rings`.
     part_starts: Vec<u32>,
+    /// Ground area of each feature, m².
+    areas: Vec<f64>,
     attributes: Attributes,
-    /// Class keys, with how many polygon and line features each has.
-    classes: Vec<(String, [usize; 2])>,
+    /// Class keys, with how many polygon and line features each has, and their area.
+    classes: Vec<(String, [usize; 2], f64)>,
     broken: usize,
     /// What the parser read and left out.
     counts: parse::Counts,
@@ -590,6 +588,7 @@ fn prepare(mut chunk: ParsedChunk) -> PreparedChunk {
         triangles: Vec::with_capacity(chunk.points.len() * 2),
         features: Vec::with_capacity(chunk.features.len()),
         part_starts: Vec::new(),
+        areas: Vec::with_capacity(chunk.features.len()),
         attributes: std::mem::take(&mut chunk.attributes),
         classes: Vec::new(),
         broken: 0,
@@ -629,18 +628,23 @@ fn prepare(mut chunk: ParsedChunk) -> PreparedChunk {
             None => {
                 let class = len32(out.classes.len());
                 class_ids.insert(key.clone(), class);
-                out.classes.push((key.clone(), [0, 0]));
+                out.classes.push((key.clone(), [0, 0], 0.0));
                 class
             }
         };
-        out.classes[class as usize].1[usize::from(is_line)] += 1;
-        out.features.push(FeatureGeom {
+        let geom = FeatureGeom {
             rings: [len32(marks.1), len32(out.rings.len())],
             triangles: [len32(marks.2), len32(out.triangles.len())],
             bbox,
             class,
             is_line,
-        });
+        };
+        let area = ground_area(&out.points, &out.triangles, &geom, out.origin);
+        let entry = &mut out.classes[class as usize];
+        entry.1[usize::from(is_line)] += 1;
+        entry.2 += area;
+        out.areas.push(area);
+        out.features.push(geom);
     }
     if out.broken > 0 {
         out.attributes.retain_rows(&keep);
@@ -792,8 +796,8 @@ struct Merger {
     next: usize,
     waiting: BTreeMap<usize, PreparedChunk>,
     origin_set: bool,
-    /// Class keys in the order first met, with their polygon and line counts.
-    classes: Vec<(String, [usize; 2])>,
+    /// Class keys in the order first met, with their polygon and line counts and area.
+    classes: Vec<(String, [usize; 2], f64)>,
     class_ids: HashMap<String, u32>,
     skipped: SkippedFeatures,
     features_read: usize,
@@ -888,19 +892,20 @@ impl Merger {
         let remap: Vec<u32> = chunk
             .classes
             .iter()
-            .map(|(key, counts)| {
+            .map(|(key, counts, area)| {
                 let id = match self.class_ids.get(key.as_str()) {
                     Some(&id) => id,
                     None => {
                         let id = len32(self.classes.len());
                         self.class_ids.insert(key.clone(), id);
-                        self.classes.push((key.clone(), [0, 0]));
+                        self.classes.push((key.clone(), [0, 0], 0.0));
                         id
                     }
                 };
-                let total = &mut self.classes[id as usize].1;
-                total[0] += counts[0];
-                total[1] += counts[1];
+                let total = &mut self.classes[id as usize];
+                total.1[0] += counts[0];
+                total.1[1] += counts[1];
+                total.2 += area;
                 id
             })
             .collect();
@@ -917,6 +922,7 @@ impl Merger {
                 is_line: feature.is_line,
             }
         }));
+        layer.areas.extend_from_slice(&chunk.areas);
         layer.attributes.append(chunk.attributes);
     }
 
@@ -938,14 +944,14 @@ impl Merger {
         layer.legend = order
             .iter()
             .map(|&class| {
-                let (key, [polygons, lines]) = &self.classes[class];
+                let (key, [polygons, lines], area) = &self.classes[class];
                 LegendEntry {
                     key: key.clone(),
                     label: style::class_label(key),
                     color: style::class_color(key),
                     count: polygons + lines,
                     is_line: lines > polygons,
-                    area_m2: 0.0,
+                    area_m2: *area,
                 }
             })
             .collect();
@@ -981,16 +987,7 @@ impl Merger {
         }
         drop(sizes);
         layer.index = RTree::bulk_load(boxes);
-        let mut areas = Vec::with_capacity(layer.features.len());
-        for feature in 0..layer.features.len() {
-            let area = layer.area_of(feature);
-            areas.push(area);
-            let class = layer.features[feature].class as usize;
-            if let Some(entry) = layer.legend.get_mut(class) {
-                entry.area_m2 += area;
-            }
-        }
-        layer.areas = areas;
+        layer.areas.shrink_to_fit();
         layer
     }
 }

@@ -29,7 +29,7 @@ mod split;
 mod style;
 pub mod table;
 
-pub use attributes::{AttrValue, Attributes, Row};
+pub use attributes::{AttrValue, Attributes, Kind as ColumnKind, Row};
 pub use draw::{DrawCache, DrawMode, DrawStats, ResultPlugin, ResultStyle};
 pub use error::ResultError;
 pub use layer::{LegendEntry, ResultLayer, load_result, load_result_file, load_result_reader};

@@ -126,7 +126,11 @@ impl Splitter {
         let index = self.next_index;
         self.next_index += 1;
         let capacity = self.batch.capacity();
-        Batch { index, bytes: std::mem::replace(&mut self.batch, Vec::with_capacity(capacity)), start: self.batch_start }
+        Batch {
+            index,
+            bytes: std::mem::replace(&mut self.batch, Vec::with_capacity(capacity)),
+            start: self.batch_start,
+        }
     }
 
     /// Reads one block; complete batches go to `emit`. Stops at the first bracket that does
@@ -319,12 +323,11 @@ mod tests {
         let text = r#"{"type": "FeatureCollection", "name": "x [\"features\": [", "features": [{"a": "],}"}, {"b": [1, {"c": 2}]}, {"d": "\\"}], "bbox": [1, 2]}"#;
         for block in [1, 2, 3, 7, 1000] {
             let (batches, skeleton, _) = split(text, 2, block);
+            assert_eq!(batches, [r#"[{"a": "],}"}, {"b": [1, {"c": 2}]}]"#, r#"[ {"d": "\\"}]"#], "blocks of {block}");
             assert_eq!(
-                batches,
-                [r#"[{"a": "],}"}, {"b": [1, {"c": 2}]}]"#, r#"[ {"d": "\\"}]"#],
-                "blocks of {block}"
+                skeleton,
+                r#"{"type": "FeatureCollection", "name": "x [\"features\": [", "features": [], "bbox": [1, 2]}"#
             );
-            assert_eq!(skeleton, r#"{"type": "FeatureCollection", "name": "x [\"features\": [", "features": [], "bbox": [1, 2]}"#);
         }
     }
 
@@ -359,9 +362,9 @@ mod tests {
         assert_eq!(at, Pos { line: 4, column: 9 });
         assert_eq!(&text.lines().nth(3).unwrap()[8..9], "o");
         // In a batch that starts at line 3, column 2, its line 1 column 3 is the file's line 3 column 3.
-        assert_eq!(Splitter::batch_position(Pos { line: 3, column: 2 }, Pos { line: 1, column: 3 }), Pos {
-            line: 3,
-            column: 3
-        });
+        assert_eq!(
+            Splitter::batch_position(Pos { line: 3, column: 2 }, Pos { line: 1, column: 3 }),
+            Pos { line: 3, column: 3 }
+        );
     }
 }

@@ -64,9 +64,7 @@ pub(crate) fn class_key(properties: Row<'_>, is_line: bool, key: &mut String) {
             return;
         }
     }
-    if let Some(object_type) =
-        properties.get("object_type").scalar_text().filter(|text| !text.trim().is_empty())
-    {
+    if let Some(object_type) = properties.get("object_type").scalar_text().filter(|text| !text.trim().is_empty()) {
         key.push_str("object_type=");
         key.push_str(&object_type.trim().to_lowercase());
         return;

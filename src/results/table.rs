@@ -5,8 +5,8 @@
 
 use std::cmp::Ordering;
 
-use super::attributes::{AttrValue, Attributes, Row};
 use super::ResultLayer;
+use super::attributes::{AttrValue, Attributes, Row};
 
 /// The attribute names of a layer, in the order they first appear.
 pub fn columns(layer: &ResultLayer) -> Vec<String> {
@@ -50,6 +50,80 @@ pub struct Rows {
     pub total: Summary,
     /// The rows by class: legend index and its summary, in legend order, classes with rows only.
     pub by_class: Vec<(usize, Summary)>,
+}
+
+/// Some features of a layer: sorted, with a bit per feature for quick membership tests.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeatureSet {
+    sorted: Vec<u32>,
+    bits: Vec<u64>,
+}
+
+impl FeatureSet {
+    pub fn new(features: impl IntoIterator<Item = u32>) -> Self {
+        let mut sorted: Vec<u32> = features.into_iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let words = sorted.last().map_or(0, |&last| last as usize / 64 + 1);
+        let mut bits = vec![0u64; words];
+        for &f in &sorted {
+            bits[f as usize / 64] |= 1 << (f % 64);
+        }
+        Self { sorted, bits }
+    }
+
+    pub fn contains(&self, feature: usize) -> bool {
+        self.bits.get(feature / 64).is_some_and(|word| word & (1 << (feature % 64)) != 0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// The features, ascending.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.sorted
+    }
+
+    /// The set with `feature` added, or taken out when it was in.
+    pub fn toggled(&self, feature: u32) -> Self {
+        if self.contains(feature as usize) {
+            Self::new(self.sorted.iter().copied().filter(|&f| f != feature))
+        } else {
+            Self::new(self.sorted.iter().copied().chain([feature]))
+        }
+    }
+
+    /// Lon/lat bounds `[w, s, e, n]` of the features in `layer`.
+    pub fn bbox(&self, layer: &ResultLayer) -> Option<[f64; 4]> {
+        self.sorted
+            .iter()
+            .filter_map(|&f| layer.feature_bbox(f as usize))
+            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+    }
+}
+
+/// A layer and some of its features, to be written out (equal when they are the same ones).
+#[derive(Clone)]
+pub struct SelectedFeatures {
+    pub layer: std::sync::Arc<ResultLayer>,
+    pub features: std::sync::Arc<FeatureSet>,
+}
+
+impl PartialEq for SelectedFeatures {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.layer, &other.layer) && std::sync::Arc::ptr_eq(&self.features, &other.features)
+    }
+}
+
+impl std::fmt::Debug for SelectedFeatures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} of {} features", self.features.len(), self.layer.feature_count())
+    }
 }
 
 /// The height attributes the models write, first found first.
@@ -429,6 +503,10 @@ mod tests {
             .collect();
         let tall = json!({"type": "FeatureCollection", "features": features});
         let layer = crate::results::load_result(&serde_json::to_vec(&tall).unwrap()).unwrap();
-        assert_eq!(rows(&layer, &Query::default()).unwrap().total.mean_height, Some(15.0), "the unreadable one left out");
+        assert_eq!(
+            rows(&layer, &Query::default()).unwrap().total.mean_height,
+            Some(15.0),
+            "the unreadable one left out"
+        );
     }
 }

@@ -14,7 +14,10 @@ use rust_i18n::t;
 use crate::api::ProcessingId;
 use crate::app::AppState;
 use crate::results::ResultLayer;
-use crate::results::table::{self, Query, Rows};
+use crate::results::table::{self, FeatureSet, Query, Rows, SelectedFeatures, Summary};
+
+/// The selection the table and the map share: a layer and some of its features.
+pub type Selection = Option<(ProcessingId, Arc<FeatureSet>)>;
 
 /// The most attribute columns shown (a result rarely has more than a dozen).
 const MAX_COLUMNS: usize = 40;
@@ -45,6 +48,10 @@ pub struct AttributesUi {
     pending: Option<(Key, Receiver<Answer>)>,
     /// The pinned feature last scrolled to.
     scrolled_to: Option<(ProcessingId, usize)>,
+    /// The table row a Shift+click selects from.
+    anchor: Option<usize>,
+    /// The summary of the selection, for the set it was made of.
+    selection_summary: Option<(Arc<FeatureSet>, Summary)>,
 }
 
 impl AttributesUi {
@@ -56,6 +63,18 @@ impl AttributesUi {
     /// The columns shown.
     pub fn columns(&self) -> &[String] {
         self.shown.as_ref().map_or(&[], |(_, c, _)| c.as_slice())
+    }
+
+    /// The summary of `set` in `layer`, made once per selection.
+    fn selection_summary(&mut self, layer: &ResultLayer, set: &Arc<FeatureSet>) -> Summary {
+        match &self.selection_summary {
+            Some((of, summary)) if Arc::ptr_eq(of, set) => *summary,
+            _ => {
+                let (summary, _) = table::summarize(layer, set.as_slice());
+                self.selection_summary = Some((set.clone(), summary));
+                summary
+            }
+        }
     }
 
     /// Whether a computation is under way.
@@ -110,6 +129,7 @@ pub fn attributes_ui(
     state: &mut AppState,
     aui: &mut AttributesUi,
     pinned: &mut Option<(ProcessingId, usize)>,
+    selection: &mut Selection,
     view: Option<[f64; 4]>,
 ) {
     aui.query.within = if aui.in_view { view.map(rounded) } else { None };
@@ -145,6 +165,7 @@ pub fn attributes_ui(
             })
             .response
             .labelled_by(l.id);
+        ui.checkbox(&mut aui.in_view, t!("attributes.in_view"));
     });
     ui.horizontal(|ui| {
         let l = ui.label(t!("attributes.filter"));
@@ -158,7 +179,6 @@ pub fn attributes_ui(
             aui.query.filter = aui.filter_text.trim().to_owned();
         }
     });
-    ui.checkbox(&mut aui.in_view, t!("attributes.in_view"));
 
     // Rows of this very layer (a file opened again under the same id is another layer).
     let layer_key = Arc::as_ptr(&layer) as usize;
@@ -179,22 +199,54 @@ pub fn attributes_ui(
     let columns: Vec<String> = columns.iter().take(MAX_COLUMNS).cloned().collect();
     let key_query = key.query.clone();
     let (count, total) = (rows.features.len(), layer.feature_count());
+    let selected = selection.as_ref().filter(|(s, _)| *s == id).map(|(_, s)| s.clone()).filter(|s| !s.is_empty());
+    let single = pinned.as_ref().filter(|(p, _)| *p == id).map(|(_, f)| *f);
+    // One wrapped line: the rows' summary, the breakdown by class, and the selection.
     ui.horizontal_wrapped(|ui| {
-        ui.label(t!("attributes.summary", shown = count, total = total, area = super::area_text(rows.total.area_m2)));
-        if count > 0 {
-            ui.label(t!("attributes.mean_area", area = super::area_text(rows.total.area_m2 / count as f64)));
+        let mut text =
+            t!("attributes.summary", shown = count, total = total, area = super::area_text(rows.total.area_m2))
+                .into_owned();
+        if let Some(mean) = rows.total.mean_area_m2() {
+            text.push_str(" · ");
+            text.push_str(&t!("attributes.mean_area", area = super::area_text(mean)));
         }
         if let Some(h) = rows.total.mean_height {
-            ui.label(t!("attributes.mean_height", height = format!("{h:.1}")));
+            text.push_str(" · ");
+            text.push_str(&t!("attributes.mean_height", height = format!("{h:.1}")));
         }
+        ui.label(text);
         if aui.is_computing() || key_query != aui.query {
             ui.spinner();
         }
-        let selected = pinned.as_ref().filter(|(p, _)| *p == id).map(|(_, f)| *f);
-        if ui.add_enabled(selected.is_some(), egui::Button::new(t!("attributes.zoom"))).clicked()
-            && let Some(bbox) = selected.and_then(|f| layer.feature_bbox(f))
-        {
-            state.zoom_request = Some(bbox);
+        by_class_ui(ui, &layer, &rows);
+        let Some(set) = selected.clone() else {
+            ui.weak("·");
+            ui.weak(t!("attributes.select_hint"));
+            return;
+        };
+        ui.separator();
+        let summary = aui.selection_summary(&layer, &set);
+        let mut text =
+            t!("attributes.selected", n = summary.count, area = super::area_text(summary.area_m2)).into_owned();
+        if let Some(h) = summary.mean_height {
+            text.push_str(" · ");
+            text.push_str(&t!("attributes.mean_height", height = format!("{h:.1}")));
+        }
+        ui.strong(text);
+        if ui.button(t!("attributes.zoom")).clicked() {
+            state.zoom_request = set.bbox(&layer).or_else(|| single.and_then(|f| layer.feature_bbox(f)));
+        }
+        if ui.button(t!("attributes.save_selection")).clicked() {
+            let features = SelectedFeatures { layer: layer.clone(), features: set.clone() };
+            state.follow_up.push(crate::worker::Command::SaveSelection {
+                id: id.clone(),
+                name: format!("{name} ({})", set.len()),
+                features,
+                path: None,
+            });
+        }
+        if ui.button(t!("attributes.clear_selection")).clicked() {
+            *selection = None;
         }
     });
 
@@ -218,21 +270,84 @@ pub fn attributes_ui(
         }
         _ => None,
     };
-    table_ui(ui, aui, &layer, &columns, &rows.features, pinned_row, scroll_to, &id, pinned);
+    let picked = table_ui(ui, aui, &layer, &columns, &rows.features, selected.as_deref(), pinned_row, scroll_to);
+    if let Some(pick) = picked {
+        let row_feature = |row: usize| rows.features.get(row).copied();
+        let (set, feature) = match pick {
+            Pick::One(row) => (row_feature(row).map(|f| FeatureSet::new([f])), row_feature(row)),
+            Pick::Toggle(row) => {
+                let f = row_feature(row);
+                let set = f.map(|f| selected.as_deref().map_or_else(|| FeatureSet::new([f]), |s| s.toggled(f)));
+                (set, f)
+            }
+            Pick::Range(from, to) => {
+                let (lo, hi) = (from.min(to), from.max(to).min(rows.features.len().saturating_sub(1)));
+                let set = rows.features.get(lo..=hi).map(|r| FeatureSet::new(r.iter().copied()));
+                (set, row_feature(to))
+            }
+        };
+        if let Some(set) = set {
+            *selection = Some((id.clone(), Arc::new(set)));
+        }
+        if let Some(f) = feature {
+            *pinned = Some((id.clone(), f as usize));
+            // Picked here: no need to scroll to it.
+            aui.scrolled_to = pinned.clone();
+        }
+    }
 }
 
+/// How a row was clicked: alone, with Ctrl (added or taken out), with Shift (the rows from
+/// the last click).
+#[derive(Clone, Copy, Debug)]
+pub enum Pick {
+    One(usize),
+    Toggle(usize),
+    Range(usize, usize),
+}
+
+/// Count, area and height of the rows by class, folded away by default.
+fn by_class_ui(ui: &mut egui::Ui, layer: &ResultLayer, rows: &Rows) {
+    if rows.by_class.len() < 2 {
+        return;
+    }
+    ui.menu_button(t!("attributes.by_class", n = rows.by_class.len()), |ui| {
+        egui::Grid::new("attributes_classes").striped(true).num_columns(5).spacing([16.0, 2.0]).show(ui, |ui| {
+            ui.strong(t!("identify.class"));
+            ui.strong(t!("attributes.count"));
+            ui.strong(t!("attributes.area"));
+            ui.strong(t!("attributes.mean_area_header"));
+            ui.strong(t!("attributes.mean_height_header"));
+            ui.end_row();
+            for (class, summary) in &rows.by_class {
+                let Some(entry) = layer.legend().get(*class) else { continue };
+                ui.horizontal(|ui| {
+                    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 2.0, entry.color);
+                    ui.label(entry.current_label());
+                });
+                ui.label(summary.count.to_string());
+                ui.label(super::area_text(summary.area_m2));
+                ui.label(summary.mean_area_m2().map(super::area_text).unwrap_or_default());
+                ui.label(summary.mean_height.map(|h| format!("{h:.1} m")).unwrap_or_default());
+                ui.end_row();
+            }
+        });
+    });
+}
+
+/// The rows, virtualised; returns how a row was clicked.
 #[allow(clippy::too_many_arguments)]
-fn table_ui(
+pub fn table_ui(
     ui: &mut egui::Ui,
     aui: &mut AttributesUi,
     layer: &ResultLayer,
     columns: &[String],
     features: &[u32],
+    selected: Option<&FeatureSet>,
     pinned_row: Option<usize>,
     scroll_to: Option<usize>,
-    id: &ProcessingId,
-    pinned: &mut Option<(ProcessingId, usize)>,
-) {
+) -> Option<Pick> {
     use egui_extras::{Column, TableBuilder};
     let row_height = ui.spacing().interact_size.y;
     // The body takes exactly the height left in the pane: the builder's default minimum
@@ -287,7 +402,7 @@ fn table_ui(
             body.rows(row_height, features.len(), |mut row| {
                 let index = row.index();
                 let feature = features[index] as usize;
-                row.set_selected(pinned_row == Some(index));
+                row.set_selected(pinned_row == Some(index) || selected.is_some_and(|s| s.contains(feature)));
                 // Cells do not take clicks (nor select text): a click anywhere picks the row.
                 let cell = |ui: &mut egui::Ui, text: String| {
                     ui.add(egui::Label::new(text).selectable(false).truncate());
@@ -298,13 +413,19 @@ fn table_ui(
                     row.col(|ui| cell(ui, c.map(|c| table.value(c, feature).to_string()).unwrap_or_default()));
                 }
                 if row.response().clicked() {
-                    clicked = Some(feature);
+                    clicked = Some(index);
                 }
             });
         });
-    if let Some(feature) = clicked {
-        *pinned = Some((id.clone(), feature));
-        // Picked here: no need to scroll to it.
-        aui.scrolled_to = pinned.clone();
+    let row = clicked?;
+    let modifiers = ui.input(|i| i.modifiers);
+    let pick = match aui.anchor {
+        Some(anchor) if modifiers.shift => Pick::Range(anchor, row),
+        _ if modifiers.command => Pick::Toggle(row),
+        _ => Pick::One(row),
+    };
+    if !modifiers.shift {
+        aui.anchor = Some(row);
     }
+    Some(pick)
 }

@@ -25,12 +25,14 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
     let catalog_tool = ui_state.is_pane_shown(Pane::Catalog) || ui_state.focus == Some(Pane::CatalogResults);
     let ctrl = ui.input(|i| i.modifiers.command);
     let identified = ui_state.identified.clone();
+    let selection = ui_state.selection.clone();
     let UiState { aoi_editor: editor, footprint_click, catalog: catalog_ui, imagery: imagery_ui, .. } = ui_state;
     let image_footprints = imagery_ui.footprints(state);
     let rings = catalog_ui.rings();
     let AppState { results, processing_aois, settings, catalog, layers, .. } = state;
     for (id, view) in results.iter_mut() {
         view.style.pinned = identified.as_ref().filter(|(pid, _)| pid == id).map(|(_, f)| *f);
+        view.style.selected = selection.as_ref().filter(|(sid, _)| sid == id).map(|(_, s)| s.clone());
     }
     let mut overlays: Vec<Box<dyn walkers::Plugin + '_>> = Vec::new();
     let mut results_left: Vec<_> = results.iter_mut().collect();
@@ -113,6 +115,14 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
             });
         }
         if response.clicked() && !drawing {
+            // Shift adds the feature to the selection (or takes it out); a plain click
+            // selects it alone.
+            let shift = ui.input(|i| i.modifiers.shift);
+            let set = match &ui_state.selection {
+                Some((sid, set)) if shift && *sid == id => set.toggled(feature as u32),
+                _ => crate::results::table::FeatureSet::new([feature as u32]),
+            };
+            ui_state.selection = Some((id.clone(), std::sync::Arc::new(set)));
             ui_state.identified = Some((id, feature));
             ui_state.show_pane(Pane::Identify);
         }
@@ -340,6 +350,9 @@ fn remove_layer(state: &mut AppState, ui_state: &mut UiState, key: &LayerKey) {
             state.results.remove(id);
             if ui_state.identified.as_ref().is_some_and(|(pid, _)| pid == id) {
                 ui_state.identified = None;
+            }
+            if ui_state.selection.as_ref().is_some_and(|(sid, _)| sid == id) {
+                ui_state.selection = None;
             }
         }
         LayerKey::ResultImagery(id) => {

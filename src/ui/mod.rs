@@ -45,6 +45,8 @@ pub struct UiState {
     pub focus: Option<Pane>,
     /// The feature whose attributes are pinned: a result's processing and feature index.
     pub identified: Option<(crate::api::ProcessingId, usize)>,
+    /// The selected features of one result layer (table rows, map clicks with Shift).
+    pub selection: Option<(crate::api::ProcessingId, std::sync::Arc<crate::results::table::FeatureSet>)>,
     /// The notification history is open.
     pub notifications_open: bool,
     /// How long a success's toast stays.
@@ -75,6 +77,7 @@ impl Default for UiState {
             activate: Vec::new(),
             focus: None,
             identified: None,
+            selection: None,
             notifications_open: false,
             toast_duration: Duration::from_secs(5),
             shown: Vec::new(),

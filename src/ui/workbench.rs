@@ -112,7 +112,8 @@ impl Behavior<Pane> for Workbench<'_> {
             }
             Pane::Attributes => {
                 let view = map.visible_bbox();
-                super::attributes::attributes_ui(ui, state, &mut ui_state.attributes, &mut ui_state.identified, view);
+                let UiState { attributes, identified, selection, .. } = ui_state;
+                super::attributes::attributes_ui(ui, state, attributes, identified, selection, view);
             }
         });
         UiResponse::None

@@ -84,6 +84,15 @@ pub enum Command {
     LoadResult { id: ProcessingId, version: Option<String> },
     /// Save a result as GeoJSON; with no path, ask for one. Handler: `Worker::save_result`.
     SaveResult { id: ProcessingId, name: String, path: Option<PathBuf> },
+    /// Write some features of a loaded layer to a file, in the format its extension names,
+    /// asking for the path first when there is none. Handler: `Worker::save_selection`;
+    /// answered with `Event::ResultSaved`.
+    SaveSelection {
+        id: ProcessingId,
+        name: String,
+        features: crate::results::table::SelectedFeatures,
+        path: Option<PathBuf>,
+    },
     /// Read an AOI from a GeoJSON file; with no path, ask for one. Handler: `Worker::import_aoi`.
     ImportAoi { path: Option<PathBuf> },
     /// Search the imagery catalog. Handler: `Worker::search_catalog`.
@@ -515,6 +524,7 @@ impl Worker {
             ),
             Command::LoadResult { id, version } => self.load_result(id, version),
             Command::SaveResult { id, name, path } => self.save_result(id, name, path),
+            Command::SaveSelection { id, name, features, path } => self.save_selection(id, name, features, path),
             Command::ImportAoi { path } => self.import_aoi(path),
             Command::SearchCatalog { query } => self.search_catalog(query),
             Command::FetchPreview { url } => self.fetch_preview(url),

@@ -227,3 +227,26 @@ pub fn new_mosaic(h: &mut Harness<'_, TestApp>, name: &str) {
     h.get_by_label(name).click();
     wait_for(h, "the mosaic's images", |h| app(h).state.imagery.images.value().is_some());
 }
+
+/// Replaces the text of the field labelled `label` by typing, then presses Enter if asked.
+pub fn type_into(h: &mut Harness<'_, TestApp>, label: &str, text: &str, enter: bool) {
+    use egui_kittest::kittest::Queryable as _;
+    h.get_by_label(label).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(1);
+    if enter {
+        h.key_press(egui::Key::Enter);
+        h.run_steps(1);
+    }
+}
+
+/// Types `folder` into the folder field and waits for its listing.
+pub fn go_to(h: &mut Harness<'_, TestApp>, folder: &std::path::Path) {
+    use egui_kittest::kittest::Queryable as _;
+    type_into(h, "Folder", &folder.display().to_string(), true);
+    let want = folder.canonicalize().unwrap();
+    wait_for(h, "the folder's listing", |h| matches!(&app(h).state.files.listing, Some(Ok(l)) if l.folder == want));
+    assert_eq!(h.get_by_label("Folder").value().as_deref(), Some(want.display().to_string().as_str()));
+}
