@@ -112,6 +112,20 @@ fn every_format_reads_back_in_gdal() {
         assert!(names.iter().all(|n| !n.starts_with(".mapflow-export")), "{names:?}");
     }
 
+    // GDAL finds the GeoPackage's spatial index, and a box query through it picks the
+    // features there (the house and the road lie north-west of 77.005, 43.005).
+    let gpkg = dir.path().join("result.gpkg");
+    // The one integer value a query's one row holds, as ogrinfo prints it (`name (Integer) = 1`).
+    let sql = |query: &str| -> Option<i64> {
+        let out = Command::new("ogrinfo").arg(&gpkg).args(["-sql", query]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().filter(|l| l.starts_with("  ")).find_map(|l| l.split_once("(Integer) = ")?.1.trim().parse().ok())
+    };
+    assert_eq!(sql("SELECT HasSpatialIndex('buildings', 'geom')"), Some(1));
+    let near = "SELECT count(*) FROM rtree_buildings_geom WHERE minx <= 77.005 AND maxx >= 77.005 AND miny <= 43.005 AND maxy >= 43.005";
+    assert_eq!(sql(near), Some(1), "only the multipolygon's box holds that point");
+
     // A shapefile holds one kind of geometry: polygons and lines go to two, the null
     // geometry is left out and said to be.
     let path = dir.path().join("result.shp");

@@ -140,6 +140,9 @@ pub(crate) fn write(dataset: &Dataset, path: &Path) -> rusqlite::Result<()> {
         let columns: String = names.iter().map(|n| format!(", {}", ident(n))).collect();
         let mut insert =
             tx.prepare(&format!("INSERT INTO {} (geom{columns}) VALUES (?1{placeholders})", ident(table)))?;
+        let rtree = format!("rtree_{table}_geom");
+        tx.execute_batch(&format!("CREATE VIRTUAL TABLE {} USING rtree(id, minx, maxx, miny, maxy);", ident(&rtree)))?;
+        let mut index = tx.prepare(&format!("INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)", ident(&rtree)))?;
         for f in &dataset.features {
             let mut values = Vec::with_capacity(names.len() + 1);
             values.push(f.geometry.as_ref().map_or(Sql::Null, |g| Sql::Blob(blob(g))));
@@ -151,10 +154,57 @@ pub(crate) fn write(dataset: &Dataset, path: &Path) -> rusqlite::Result<()> {
                 Cell::Text(s) | Cell::Json(s) => Sql::Text(s.clone()),
             }));
             insert.execute(params_from_iter(values))?;
+            if let Some(rect) = f.geometry.as_ref().and_then(geo::BoundingRect::bounding_rect) {
+                let fid = tx.last_insert_rowid();
+                index.execute(rusqlite::params![fid, rect.min().x, rect.max().x, rect.min().y, rect.max().y])?;
+            }
         }
     }
+    rtree_extension(&tx, table)?;
     tx.commit()?;
     conn.close().map_err(|(_, e)| e)
+}
+
+/// Registers the spatial index (the GeoPackage R-tree extension) and the triggers that keep
+/// it in step when another tool edits the table; they are made after the features are in,
+/// as they call functions only GIS tools provide.
+fn rtree_extension(tx: &rusqlite::Transaction<'_>, table: &str) -> rusqlite::Result<()> {
+    let (t, r) = (ident(table), ident(&format!("rtree_{table}_geom")));
+    let name = |suffix: &str| ident(&format!("rtree_{table}_geom_{suffix}"));
+    let values = "NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)";
+    tx.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+           definition TEXT NOT NULL, scope TEXT NOT NULL,
+           CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+         CREATE TRIGGER {insert} AFTER INSERT ON {t} WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+           BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END;
+         CREATE TRIGGER {update1} AFTER UPDATE OF geom ON {t}
+           WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+           BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END;
+         CREATE TRIGGER {update2} AFTER UPDATE OF geom ON {t}
+           WHEN OLD.fid = NEW.fid AND (NEW.geom IS NULL OR ST_IsEmpty(NEW.geom))
+           BEGIN DELETE FROM {r} WHERE id = OLD.fid; END;
+         CREATE TRIGGER {update3} AFTER UPDATE ON {t}
+           WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+           BEGIN DELETE FROM {r} WHERE id = OLD.fid; INSERT OR REPLACE INTO {r} VALUES ({values}); END;
+         CREATE TRIGGER {update4} AFTER UPDATE ON {t}
+           WHEN OLD.fid != NEW.fid AND (NEW.geom IS NULL OR ST_IsEmpty(NEW.geom))
+           BEGIN DELETE FROM {r} WHERE id IN (OLD.fid, NEW.fid); END;
+         CREATE TRIGGER {delete} AFTER DELETE ON {t} WHEN OLD.geom NOT NULL
+           BEGIN DELETE FROM {r} WHERE id = OLD.fid; END;",
+        insert = name("insert"),
+        update1 = name("update1"),
+        update2 = name("update2"),
+        update3 = name("update3"),
+        update4 = name("update4"),
+        delete = name("delete"),
+    ))?;
+    tx.execute(
+        "INSERT INTO gpkg_extensions VALUES (?1, 'geom', 'gpkg_rtree_index',
+           'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        [table],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -172,6 +222,16 @@ mod tests {
         let table: String = conn.query_row("SELECT table_name FROM gpkg_contents", [], |r| r.get(0)).unwrap();
         assert_eq!(table, "layer_gpkg_contents");
         let n: i64 = conn.query_row("SELECT count(*) FROM layer_gpkg_contents", [], |r| r.get(0)).unwrap();
+        // The spatial index holds every feature's box and is registered as an extension.
+        let indexed: i64 =
+            conn.query_row("SELECT count(*) FROM rtree_layer_gpkg_contents_geom", [], |r| r.get(0)).unwrap();
+        assert_eq!(indexed, n);
+        let extension: String = conn
+            .query_row("SELECT extension_name FROM gpkg_extensions WHERE table_name = 'layer_gpkg_contents'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(extension, "gpkg_rtree_index");
         assert_eq!(n, 1);
     }
 }
