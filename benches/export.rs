@@ -41,7 +41,7 @@ fn main() {
         eprintln!("the export bench compares with ogr2ogr: install gdal-bin");
         std::process::exit(2);
     }
-    let features: usize = std::env::var("EXPORT_BENCH_FEATURES").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let features: usize = std::env::var("EXPORT_BENCH_FEATURES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("buildings.geojson");
     std::fs::write(&input, common::buildings(features, (37.62, 55.75))).unwrap();

@@ -233,3 +233,47 @@ fn rows_select_with_ctrl_and_shift_the_map_shows_them_and_they_save_as_a_file() 
     h.run_steps(2);
     assert!(selected(&h).is_empty() && on_map(&h).is_empty());
 }
+
+#[test]
+fn features_picked_on_the_map_are_selected_in_the_table() {
+    let mut h = harness();
+    wait_for(&mut h, "a result on the map", |h| {
+        let s = &app(h).state;
+        s.selected_processing.as_ref().and_then(|id| s.results.get(id)).and_then(|v| v.layer()).is_some()
+    });
+    let id = app(&h).state.selected_processing.clone().unwrap();
+    let layer = app(&h).state.results[&id].layer().unwrap().clone();
+    app_mut(&mut h).ui.show_pane(Pane::Attributes);
+    wait_for(&mut h, "the table", |h| app(h).ui.attributes.rows().is_some_and(|r| r.len() == layer.feature_count()));
+    // Features whose box centre lies inside them, so a click there picks them.
+    let centre = |f: usize| {
+        let [w, s, e, n] = layer.feature_bbox(f).unwrap();
+        ((w + e) / 2.0, (s + n) / 2.0)
+    };
+    let mut pickable = (0..layer.feature_count()).filter(|&f| {
+        let (lon, lat) = centre(f);
+        layer.pick(lon, lat, 0.0) == Some(f)
+    });
+    let (a, b) = (pickable.next().unwrap(), pickable.nth(5).unwrap());
+    let selected = |h: &egui_kittest::Harness<'_, support::TestApp>| -> Vec<u32> {
+        app(h).ui.selection.as_ref().filter(|(s, _)| *s == id).map(|(_, s)| s.as_slice().to_vec()).unwrap_or_default()
+    };
+    let click_on = |h: &mut egui_kittest::Harness<'_, support::TestApp>, f: usize, modifiers: egui::Modifiers| {
+        app_mut(h).state.zoom_request = layer.feature_bbox(f);
+        h.run_steps(4);
+        support::click_map_with(h, 0.5, 0.5, modifiers);
+    };
+
+    click_on(&mut h, a, egui::Modifiers::default());
+    assert_eq!(selected(&h), [a as u32], "a click on the map selects the feature");
+    assert_eq!(app(&h).ui.identified, Some((id.clone(), a)));
+    click_on(&mut h, b, egui::Modifiers::SHIFT);
+    let mut both = vec![a as u32, b as u32];
+    both.sort_unstable();
+    assert_eq!(selected(&h), both, "Shift adds it");
+    app_mut(&mut h).ui.show_pane(Pane::Attributes);
+    h.run_steps(3);
+    h.get_by_label_contains("Selected: 2 ·");
+    click_on(&mut h, a, egui::Modifiers::SHIFT);
+    assert_eq!(selected(&h), [b as u32], "Shift on a selected one takes it out");
+}

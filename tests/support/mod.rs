@@ -180,23 +180,21 @@ pub fn drop_file(h: &mut Harness<'_, TestApp>, path: &std::path::Path) {
 
 /// Clicks the map at a fraction of its rect (0..1 on each axis).
 pub fn click_map(h: &mut Harness<'_, TestApp>, fx: f32, fy: f32) {
+    click_map_with(h, fx, fy, egui::Modifiers::default());
+}
+
+/// Like [`click_map`], with keys held (Shift, Ctrl).
+pub fn click_map_with(h: &mut Harness<'_, TestApp>, fx: f32, fy: f32, modifiers: egui::Modifiers) {
     let rect = map_rect(h);
     let pos = rect.lerp_inside(egui::vec2(fx, fy));
     h.hover_at(pos);
     h.step();
-    h.event(egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: Default::default(),
-    });
+    h.event(egui::Event::ModifiersChanged(modifiers));
+    h.event(egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed: true, modifiers });
     h.step();
-    h.event(egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: Default::default(),
-    });
+    h.event(egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed: false, modifiers });
+    h.step();
+    h.event(egui::Event::ModifiersChanged(egui::Modifiers::default()));
     h.run_steps(2);
 }
 
