@@ -325,7 +325,7 @@ pub(super) fn not_signed_in() -> ApiError {
 
 /// A failure after which the request may still have reached the server and been done.
 fn unanswered(error: &ApiError) -> bool {
-    matches!(error.kind, ErrorKind::Timeout | ErrorKind::Network(_)) || matches!(error.status, Some(502..=504))
+    error.is_unreachable()
 }
 
 #[cfg(test)]
