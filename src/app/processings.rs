@@ -125,7 +125,7 @@ impl AppState {
     /// Applies the events about processings, results and AOI files.
     pub(super) fn apply_processing_event(&mut self, event: Event) {
         match event {
-            Event::Processings { project, query, result } => {
+            Event::Processings { project, query, result, .. } => {
                 if Some(&project) != self.open_project_id() || query != self.processing_query {
                     return;
                 }

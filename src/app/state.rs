@@ -353,7 +353,7 @@ impl AppState {
                     self.reach = Some(reach);
                 }
             }
-            Event::Projects { query, result } => {
+            Event::Projects { query, result, .. } => {
                 // An answer to an older query is stale; the newer one is on its way.
                 if query == self.project_query {
                     self.projects.finish(result);
