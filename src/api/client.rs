@@ -97,13 +97,7 @@ struct ReachWatch {
 impl ReachWatch {
     /// Takes note of a request's outcome: `None` for an answer, else its error.
     fn saw(&self, error: Option<&ApiError>) {
-        let answered = match error {
-            None => true,
-            Some(e) => match &e.kind {
-                ErrorKind::Timeout | ErrorKind::Network(_) => false,
-                _ => !matches!(e.status, Some(502..=504)),
-            },
-        };
+        let answered = !error.is_some_and(ApiError::is_unreachable);
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         if *last == Some(answered) {
             return;

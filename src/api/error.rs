@@ -60,6 +60,12 @@ impl ApiError {
         }
     }
 
+    /// Whether the server gave no answer: a timeout, a refused or lost connection, or a
+    /// gateway's 502/503/504 (the server behind it is away). A 4xx is an answer.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Timeout | ErrorKind::Network(_)) || matches!(self.status, Some(502..=504))
+    }
+
     /// Whether the token should be forgotten and asked for again.
     pub fn is_unauthorized(&self) -> bool {
         matches!(self.kind, ErrorKind::Unauthorized)
@@ -236,6 +242,13 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Server);
         assert!(e.is_retryable());
         assert!(e.body.as_deref().unwrap().contains("Bad gateway"));
+
+        assert!(e.is_unreachable(), "a gateway's 502 means the server behind it is away");
+        assert!(ApiError::new(ErrorKind::Timeout).is_unreachable());
+        assert!(ApiError::new(ErrorKind::Network("refused".into())).is_unreachable());
+        for status in [401, 403, 404, 422, 500] {
+            assert!(!ApiError::from_status(status, "").is_unreachable(), "{status} is an answer");
+        }
 
         assert_eq!(ApiError::from_status(401, "").kind, ErrorKind::Unauthorized);
         assert_eq!(ApiError::from_status(404, "{}").kind, ErrorKind::NotFound);

@@ -125,14 +125,14 @@ impl AppState {
     /// Applies the events about processings, results and AOI files.
     pub(super) fn apply_processing_event(&mut self, event: Event) {
         match event {
-            Event::Processings { project, query, result } => {
+            Event::Processings { project, query, result, saved } => {
                 if Some(&project) != self.open_project_id() || query != self.processing_query {
                     return;
                 }
                 if let Ok(page) = &result {
                     self.announce_changes(page.results.as_slice());
                 }
-                self.processings.finish(result);
+                super::state::finish_list(&mut self.processings, &mut self.processings_saved_at, result, saved);
                 self.take_first_look(&project);
             }
             Event::Cost { request, result } => {

@@ -8,8 +8,9 @@ use crate::api::{
     ProjectId, ProjectPageQuery, UserStatus,
 };
 use crate::app::credentials::StoreLocation;
-use crate::worker::{Command, Event, Session};
+use crate::worker::{Command, Event, Saved, Session};
 use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
 
 /// A message for the user: a toast for a while (an error until dismissed), and a line of the
 /// session's notification history.
@@ -57,6 +58,9 @@ pub struct AppState {
     pub connecting: bool,
     pub status: Remote<UserStatus>,
     pub projects: Remote<Page<Project>>,
+    /// The projects shown are the list saved then: the server could not be reached.
+    /// `None` while they are the server's answer.
+    pub projects_saved_at: Option<SystemTime>,
     pub project_query: ProjectPageQuery,
     pub open_project: Remote<Project>,
     /// The project asked for last; answers for any other are stale.
@@ -68,6 +72,8 @@ pub struct AppState {
     pub follow_up: Vec<Command>,
     /// The open project's processings, polled while any is unfinished.
     pub processings: Remote<Page<Processing>>,
+    /// The processings shown are the list saved then: the server could not be reached.
+    pub processings_saved_at: Option<SystemTime>,
     pub processing_query: ProcessingPageQuery,
     pub selected_processing: Option<ProcessingId>,
     /// The estimate of the request last sent for estimation.
@@ -253,6 +259,12 @@ impl AppState {
         self.follow_up.push(cmd);
     }
 
+    /// The project with `id` as last seen: open, else in the projects list.
+    fn last_seen_project(&self, id: &ProjectId) -> Option<&Project> {
+        let open = self.open_project.value().filter(|p| &p.id == id);
+        open.or_else(|| self.projects.value().and_then(|p| p.results.iter().find(|p| &p.id == id)))
+    }
+
     /// Marks the projects list as loading and returns the command that loads it.
     pub fn reload_projects(&mut self) -> Command {
         self.projects.start();
@@ -276,6 +288,7 @@ impl AppState {
                 self.status.finish(Ok(status));
                 if !same_account {
                     self.projects = Remote::NotRequested;
+                    self.projects_saved_at = None;
                     self.open_project = Remote::NotRequested;
                     self.project_query.offset = 0;
                     // Another account's results, AOIs, first look and unsure start are not this one's.
@@ -346,6 +359,16 @@ impl AppState {
                         self.notify(rust_i18n::t!("reach.back"));
                         // What failed while the server was away is asked for again.
                         self.follow_up.push(Command::RefreshStatus);
+                        if self.projects_saved_at.is_some() || self.projects.error().is_some() {
+                            let cmd = self.reload_projects();
+                            self.follow_up.push(cmd);
+                        }
+                        if self.open_project.error().is_some()
+                            && let Some(id) = self.open_project_id().cloned()
+                        {
+                            let cmd = self.open_project_command(id);
+                            self.follow_up.push(cmd);
+                        }
                         if let Some(cmd) = self.watch_processings() {
                             self.follow_up.push(cmd);
                         }
@@ -353,10 +376,10 @@ impl AppState {
                     self.reach = Some(reach);
                 }
             }
-            Event::Projects { query, result } => {
+            Event::Projects { query, result, saved } => {
                 // An answer to an older query is stale; the newer one is on its way.
                 if query == self.project_query {
-                    self.projects.finish(result);
+                    finish_list(&mut self.projects, &mut self.projects_saved_at, result, saved);
                     self.open_first_project();
                 }
             }
@@ -402,6 +425,14 @@ impl AppState {
                 if self.opening_project.as_ref().is_some_and(|wanted| wanted != &id) {
                     return;
                 }
+                // With no connection, a project opens (or stays open) as last seen, to browse.
+                let (result, unreachable) = match result {
+                    Err(e) if e.is_unreachable() => match self.last_seen_project(&id).cloned() {
+                        Some(listed) => (Ok(listed), Some(e)),
+                        None => (Err(e), None),
+                    },
+                    other => (other, None),
+                };
                 if let Err(e) = &result {
                     // A project saved from the last run that is gone is simply not reopened.
                     let saved_and_gone = self.settings.last_project.as_ref() == Some(&id)
@@ -430,8 +461,13 @@ impl AppState {
                 }
                 self.settings.last_project = Some(id);
                 self.open_project.finish(result);
+                if let Some(error) = unreachable {
+                    // Failed over the listed project: asked for again once the server answers.
+                    self.open_project.finish(Err(error));
+                }
                 if changed {
                     self.processings = Remote::NotRequested;
+                    self.processings_saved_at = None;
                     self.processing_query.offset = 0;
                     self.selected_processing = None;
                     self.cost_request = None;
@@ -476,6 +512,28 @@ impl AppState {
     }
 }
 
+/// Applies the answer for a list: the server's, or, when it could not be reached, the one
+/// saved last, over the error; `saved_at` says which is shown.
+pub(super) fn finish_list<T>(
+    remote: &mut Remote<T>,
+    saved_at: &mut Option<SystemTime>,
+    result: Result<T, ApiError>,
+    saved: Option<Saved<T>>,
+) {
+    match (result, saved) {
+        (Err(error), Some(saved)) => {
+            *remote = Remote::Failed { error, previous: Some(saved.value) };
+            *saved_at = Some(saved.saved_at);
+        }
+        (result, _) => {
+            if result.is_ok() {
+                *saved_at = None;
+            }
+            remote.finish(result);
+        }
+    }
+}
+
 /// The models offered: the open project's, else the account's.
 fn models_of<'a>(project: &'a Remote<Project>, status: &'a Remote<UserStatus>) -> &'a [crate::api::WorkflowDef] {
     match project.value() {
@@ -506,6 +564,98 @@ mod tests {
         state.apply(Event::ProjectOpened { id: ProjectId("a".into()), result: Ok(project("a")) });
         assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())), "the click on B wins");
         assert_eq!(state.settings.last_project, Some(ProjectId("b".into())));
+    }
+
+    fn offline() -> ApiError {
+        ApiError::new(crate::api::ErrorKind::Network("connection refused".into()))
+    }
+
+    fn page<T>(results: Vec<T>) -> Page<T> {
+        Page { total: results.len() as i64, count: results.len() as i64, results }
+    }
+
+    fn saved<T>(value: T, secs_ago: u64) -> Option<Saved<T>> {
+        Some(Saved { value, saved_at: SystemTime::now() - std::time::Duration::from_secs(secs_ago) })
+    }
+
+    #[test]
+    fn the_saved_lists_are_browsed_offline_until_the_server_answers() {
+        let mut state = AppState {
+            session: Some(Session {
+                kind: crate::worker::SessionKind::Remote,
+                server: "http://s/rest".into(),
+                email: "me@example.com".into(),
+                stored: None,
+            }),
+            ..AppState::default()
+        };
+        let query = state.project_query.clone();
+        let listed = page(vec![project("a"), project("b")]);
+
+        // Unreachable, with a copy: the copy is shown, marked, with the reason kept.
+        let _ = state.reload_projects();
+        state.apply(Event::Projects { query: query.clone(), result: Err(offline()), saved: saved(listed.clone(), 60) });
+        assert_eq!(state.projects.value(), Some(&listed));
+        assert!(state.projects_saved_at.is_some());
+        assert_eq!(state.projects.error(), Some(&offline()));
+
+        // Another failure with no copy keeps the copy shown, and its mark.
+        state.apply(Event::Projects { query: query.clone(), result: Err(offline()), saved: None });
+        assert_eq!(state.projects.value(), Some(&listed));
+        assert!(state.projects_saved_at.is_some());
+
+        // A listed project opens with no connection, and its saved processings are shown.
+        let _ = state.open_project_command(ProjectId("b".into()));
+        state.follow_up.clear();
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), result: Err(offline()) });
+        assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())));
+        assert!(state.notices.is_empty(), "the marks say it; no error toast");
+        assert!(state.follow_up.iter().any(|c| matches!(c, Command::WatchProcessings { .. })));
+        let run = Processing { id: ProcessingId("r".into()), name: "Run".into(), ..Processing::default() };
+        let (project, query_p) = (ProjectId("b".into()), state.processing_query.clone());
+        let runs = page(vec![run]);
+        let result = Err(offline());
+        state.apply(Event::Processings {
+            project: project.clone(),
+            query: query_p.clone(),
+            result,
+            saved: saved(runs.clone(), 5),
+        });
+        assert_eq!(state.processings.value(), Some(&runs));
+        assert!(state.processings_saved_at.is_some());
+
+        // The server answers again: what was shown from the saved copies is asked for again.
+        state.follow_up.clear();
+        state.apply(Event::Reach {
+            server: "http://s/rest".into(),
+            reach: crate::api::Reach::NotAnswering { since: chrono::Utc::now(), error: offline() },
+        });
+        state.apply(Event::Reach { server: "http://s/rest".into(), reach: crate::api::Reach::Answering });
+        assert!(state.follow_up.iter().any(|c| matches!(c, Command::LoadProjects { .. })));
+        assert!(state.follow_up.iter().any(|c| matches!(c, Command::OpenProject { id } if id.0 == "b")));
+        assert!(state.follow_up.iter().any(|c| matches!(c, Command::WatchProcessings { .. })));
+
+        // Their answers take the marks away.
+        state.apply(Event::Projects { query, result: Ok(listed.clone()), saved: None });
+        assert!(state.projects_saved_at.is_none() && state.projects.error().is_none());
+        state.apply(Event::Processings { project, query: query_p, result: Ok(runs), saved: None });
+        assert!(state.processings_saved_at.is_none() && state.processings.error().is_none());
+    }
+
+    #[test]
+    fn only_no_connection_opens_a_project_from_the_list() {
+        let mut state = AppState::default();
+        let query = state.project_query.clone();
+        state.apply(Event::Projects { query, result: Ok(page(vec![project("a")])), saved: None });
+        let _ = state.open_project_command(ProjectId("a".into()));
+        let refused = ApiError::from_status(403, "");
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), result: Err(refused) });
+        assert!(state.open_project_id().is_none(), "a refusal is an answer");
+        assert!(state.notices.iter().any(|n| n.is_error));
+        // Not listed: nothing to open it from.
+        let _ = state.open_project_command(ProjectId("z".into()));
+        state.apply(Event::ProjectOpened { id: ProjectId("z".into()), result: Err(offline()) });
+        assert!(state.open_project_id().is_none());
     }
 
     #[test]

@@ -223,6 +223,41 @@ pub(crate) fn error_box(ui: &mut egui::Ui, error: &crate::api::ApiError) -> bool
     retry
 }
 
+/// The mark over a list shown as it was saved at `saved_at` because the server could not be
+/// reached (`error` says why, when known), with a Retry button; true when it was clicked.
+pub(crate) fn offline_mark(
+    ui: &mut egui::Ui,
+    saved_at: std::time::SystemTime,
+    error: Option<&crate::api::ApiError>,
+    pending: bool,
+) -> bool {
+    let mut retry = false;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(ui.visuals().warn_fg_color, offline_text(saved_at, std::time::SystemTime::now()));
+            retry = ui.add_enabled(!pending, egui::Button::new(rust_i18n::t!("common.retry"))).clicked();
+        });
+        // Why, on one line (all of it on hover), so the list stays in view.
+        if let Some(error) = error {
+            let why = egui::RichText::new(crate::app::messages::error_text(error)).weak();
+            ui.add(egui::Label::new(why).truncate());
+        }
+    });
+    retry
+}
+
+/// "Offline: showing the list saved at 14:05", with the date when it was not today.
+pub fn offline_text(saved_at: std::time::SystemTime, now: std::time::SystemTime) -> String {
+    let (saved, now) =
+        (chrono::DateTime::<chrono::Local>::from(saved_at), chrono::DateTime::<chrono::Local>::from(now));
+    let time = saved.format("%H:%M").to_string();
+    if saved.date_naive() == now.date_naive() {
+        rust_i18n::t!("offline.list_saved_at", time = time).into_owned()
+    } else {
+        rust_i18n::t!("offline.list_saved_on", date = saved.format("%Y-%m-%d").to_string(), time = time).into_owned()
+    }
+}
+
 /// An amount of credits with the noun in the right form: "1 credit", "5 credits";
 /// "1 кредит", "3 кредита", "5 кредитов", "2.5 кредита".
 pub fn credits_text(amount: f64) -> String {
@@ -347,6 +382,18 @@ fn imagery_layers(state: &AppState) -> Vec<(String, f32)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_offline_mark_gives_the_date_only_when_not_today() {
+        let local =
+            |t: std::time::SystemTime, f: &str| chrono::DateTime::<chrono::Local>::from(t).format(f).to_string();
+        let now = std::time::SystemTime::now();
+        let today = super::offline_text(now, now);
+        assert!(today.contains(&local(now, "%H:%M")) && !today.contains(&local(now, "%Y-%m-%d")), "{today}");
+        let days_ago = now - std::time::Duration::from_secs(3 * 24 * 3600);
+        let earlier = super::offline_text(days_ago, now);
+        assert!(earlier.contains(&local(days_ago, "%Y-%m-%d")) && earlier.contains(&local(days_ago, "%H:%M")));
+    }
+
     #[test]
     fn credits_take_the_plural_their_number_asks_for() {
         let key = super::credits_key;

@@ -72,7 +72,11 @@ pub fn processings_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Process
             requery = true;
         }
     });
-    if let Some(e) = state.processings.error().cloned()
+    if let Some(saved_at) = state.processings_saved_at {
+        if super::offline_mark(ui, saved_at, state.processings.error(), state.processings.is_pending()) {
+            requery = true;
+        }
+    } else if let Some(e) = state.processings.error().cloned()
         && super::error_box(ui, &e)
     {
         requery = true;

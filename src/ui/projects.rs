@@ -90,8 +90,13 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
         out.push(state.reload_projects());
     }
 
-    // The last good list stays below the error, marked as possibly stale.
-    if let Some(error) = state.projects.error().cloned()
+    // The last good list stays below the error, marked as possibly stale; one saved from an
+    // earlier answer says when it was saved.
+    if let Some(saved_at) = state.projects_saved_at {
+        if super::offline_mark(ui, saved_at, state.projects.error(), state.projects.is_pending()) {
+            out.push(state.reload_projects());
+        }
+    } else if let Some(error) = state.projects.error().cloned()
         && super::error_box(ui, &error)
     {
         out.push(state.reload_projects());

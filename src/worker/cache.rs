@@ -20,7 +20,7 @@ pub struct ResultCache {
 }
 
 /// A short stable name for a server URL (FNV-1a), so results of two servers never mix.
-fn server_key(server: &str) -> String {
+pub(super) fn server_key(server: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in server.trim_end_matches('/').bytes() {
         h ^= u64::from(b);
@@ -40,12 +40,17 @@ pub fn entry_key(id: &str, version: Option<&str>) -> String {
 
 /// A file name for a processing id: its safe characters, else its bytes in hex.
 fn id_file(id: &str) -> String {
+    format!("{}.geojson", file_stem(id))
+}
+
+/// An id as a file name without extension: its safe characters, else its bytes in hex.
+pub(super) fn file_stem(id: &str) -> String {
     if !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        format!("{id}.geojson")
+        id.to_owned()
     } else {
         // Marked, so it never equals a safe id; hashed when long, so two ids never share one.
         let hex: String = id.bytes().map(|b| format!("{b:02x}")).collect();
-        if hex.len() <= 200 { format!("x-{hex}.geojson") } else { format!("h-{}.geojson", server_key(id)) }
+        if hex.len() <= 200 { format!("x-{hex}") } else { format!("h-{}", server_key(id)) }
     }
 }
 

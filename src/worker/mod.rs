@@ -7,6 +7,7 @@ pub mod cache;
 mod catalog;
 mod dialogs;
 mod imagery;
+pub mod lists;
 mod processings;
 
 pub use processings::save_as;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use tokio::sync::mpsc as tmpsc;
 
 pub use imagery::{UploadStatus, UploadTarget};
+pub use lists::Saved;
 pub use session::{Session, SessionKind};
 
 /// A user intent, sent by the UI. `Debug` never prints a token.
@@ -49,7 +51,7 @@ pub enum Command {
     LoadHistory { filter: Option<String>, serial: u64 },
     /// Save the history as the server's CSV; with no path, ask for one.
     SaveHistory { filter: Option<String>, path: Option<PathBuf> },
-    /// Load one page of projects. Handler: `Worker::spawn_call`.
+    /// Load one page of projects. Handler: `Worker::load_projects`.
     LoadProjects { query: ProjectPageQuery },
     /// Create a project. Handler: `Worker::spawn_call`.
     CreateProject { name: String, description: Option<String> },
@@ -174,10 +176,12 @@ pub enum Event {
     },
     /// A fresh `/user/status`.
     Status(Result<UserStatus, ApiError>),
-    /// A page of projects for `query`.
+    /// A page of projects for `query`. When the server could not be reached (`result` says
+    /// why), `saved` is the list it gave last, if one was kept.
     Projects {
         query: ProjectPageQuery,
         result: Result<Page<Project>, ApiError>,
+        saved: Option<Saved<Page<Project>>>,
     },
     /// The answer to a create; `name` is the name asked for, given back to the field when
     /// the create failed so nothing typed is lost.
@@ -197,11 +201,13 @@ pub enum Event {
         id: ProjectId,
         result: Result<Project, ApiError>,
     },
-    /// A page of a project's processings (a poll or a reload).
+    /// A page of a project's processings (a poll or a reload). When the server could not be
+    /// reached (`result` says why), `saved` is the list it gave last, if one was kept.
     Processings {
         project: ProjectId,
         query: ProcessingPageQuery,
         result: Result<Page<Processing>, ApiError>,
+        saved: Option<Saved<Page<Processing>>>,
     },
     /// A cost estimate for `request`, in credits.
     Cost {
@@ -327,7 +333,8 @@ pub struct WorkerConfig {
     pub processing_poll: Duration,
     /// A multiplier for every request's timeout (tests shorten them).
     pub timeout_scale: f64,
-    /// Where downloaded results are kept (`None`: not kept).
+    /// Where downloaded results are kept (`None`: not kept); the last projects and
+    /// processings lists are kept beside it, in `../lists`.
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -412,13 +419,16 @@ pub(crate) struct Worker {
     upload_cancel: Option<tokio_util::sync::CancellationToken>,
     dialogs: dialogs::Dialogs,
     cache: Option<Arc<cache::ResultCache>>,
+    lists: Option<Arc<lists::ListStore>>,
 }
 
 impl Worker {
     fn new(config: WorkerConfig, sink: EventSink) -> Self {
         let cache = config.cache_dir.clone().map(|dir| Arc::new(cache::ResultCache::new(dir, cache::DEFAULT_LIMIT)));
+        let lists = config.cache_dir.as_deref().map(|dir| Arc::new(lists::ListStore::beside(dir)));
         Self {
             cache,
+            lists,
             config,
             sink,
             client: None,
@@ -457,13 +467,7 @@ impl Worker {
             Command::OpenLayer { path } => self.open_layer(path),
             Command::SetCacheLimit { bytes } => self.cache_job(move |c| c.set_limit(bytes)),
             Command::ClearCache => self.cache_job(cache::ResultCache::clear),
-            Command::LoadProjects { query } => {
-                let q = query.clone();
-                self.spawn_call(
-                    move |c| async move { c.projects_page(&q).await },
-                    move |result| Event::Projects { query, result },
-                )
-            }
+            Command::LoadProjects { query } => self.load_projects(query),
             Command::CreateProject { name, description } => {
                 let asked = name.clone();
                 self.spawn_call(

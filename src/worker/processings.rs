@@ -102,11 +102,12 @@ impl Worker {
             t.abort();
         }
         let Some(client) = self.client.clone() else {
-            self.sink.send(Event::Processings { project, query, result: Err(not_signed_in()) });
+            self.sink.send(Event::Processings { project, query, result: Err(not_signed_in()), saved: None });
             return;
         };
-        let (sink, every) = (self.sink.clone(), self.config.processing_poll);
+        let (sink, every, lists) = (self.sink.clone(), self.config.processing_poll, self.lists.clone());
         self.processing_poll = Some(tokio::spawn(async move {
+            let list = super::lists::List::Processings(project.clone());
             loop {
                 let result: Result<Page<Processing>, ApiError> = client.processings_page(&project, &query).await;
                 let unfinished = match &result {
@@ -114,7 +115,8 @@ impl Worker {
                     // A failed poll is shown, and polling goes on: the service may come back.
                     Err(e) => e.is_retryable(),
                 };
-                sink.send(Event::Processings { project: project.clone(), query: query.clone(), result });
+                let saved = super::lists::keep_or_recall(lists.clone(), &client, list.clone(), &result).await;
+                sink.send(Event::Processings { project: project.clone(), query: query.clone(), result, saved });
                 if !unfinished {
                     break;
                 }
@@ -379,7 +381,7 @@ pub(super) fn not_signed_in() -> ApiError {
 
 /// A failure after which the request may still have reached the server and been done.
 fn unanswered(error: &ApiError) -> bool {
-    matches!(error.kind, ErrorKind::Timeout | ErrorKind::Network(_)) || matches!(error.status, Some(502..=504))
+    error.is_unreachable()
 }
 
 #[cfg(test)]
