@@ -1,5 +1,5 @@
 //! Export speed against GDAL: a generated result of `EXPORT_BENCH_FEATURES` buildings
-//! (default 200,000, ~50 MB of GeoJSON) converted to GeoPackage and FlatGeobuf by the app
+//! (default 1,000,000, ~300 MB of GeoJSON) converted to GeoPackage and FlatGeobuf by the app
 //! (`export::convert_file`, what Save results and `results save` run) and by `ogr2ogr` on
 //! the same file, side by side, best of 3 each in ABAB order. Target: the app within 1.5×
 //! of ogr2ogr's time for each format. Needs `ogr2ogr` (package `gdal-bin`).
