@@ -171,3 +171,29 @@ fn a_result_seen_once_opens_again_with_the_server_gone() {
             .is_some_and(|v| matches!(v.state, mapflow_desktop::app::processings::ResultState::Failed(_)))
     });
 }
+
+#[test]
+fn started_again_with_the_saved_server_gone_the_app_stays_on_it_with_its_saved_lists() {
+    let data = tempfile::tempdir().unwrap();
+    let config = SandboxConfig { data_dir: Some(data.path().to_owned()), ..SandboxConfig::default() };
+    let sandbox = Sandbox::start(config.clone()).unwrap();
+    let server = sandbox.base_url();
+    let mut h = support::harness();
+    support::sign_in_to(&mut h, &server, sandbox.token().expose());
+    support::open_project(&mut h, seed::DEMO_PROJECT_NAME);
+    wait_for(&mut h, "the token remembered", |h| app(h).state.session.as_ref().is_some_and(|s| s.stored.is_some()));
+
+    // The app quits, the server goes away, the app starts again on the same data.
+    let dir = std::mem::replace(&mut h.state_mut().dir, tempfile::tempdir().unwrap());
+    drop(h);
+    drop(sandbox);
+    let mut h = support::harness_in(dir, mapflow_desktop::app::Settings::default());
+    wait_for(&mut h, "a session", |h| app(h).state.session.is_some());
+    let session = app(&h).state.session.clone().unwrap();
+    assert_eq!(session.server, server, "still on the saved server, not the sandbox");
+    assert!(matches!(app(&h).state.reach, Some(mapflow_desktop::api::Reach::NotAnswering { .. })));
+    wait_for(&mut h, "the saved projects", |h| app(h).state.projects_saved_at.is_some());
+    h.get_by_label(seed::DEMO_PROJECT_NAME);
+    assert_eq!(marks(&h), 1, "marked as saved");
+    assert!(app(&h).state.notices.iter().any(|n| n.text.contains("is not answering")), "and said why");
+}

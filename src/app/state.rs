@@ -274,56 +274,16 @@ impl AppState {
     /// Applies one worker event. The only place remote data changes.
     pub fn apply(&mut self, event: Event) {
         match event {
-            Event::SignedIn { session, status } => {
-                self.connecting = false;
-                let same_account =
-                    self.session.as_ref().is_some_and(|s| s.server == session.server && s.email == session.email);
-                if self.sign_in.pending {
-                    self.sign_in =
-                        SignInForm { server: self.sign_in.server.clone(), remember: true, ..SignInForm::default() };
-                }
-                let first_session = self.session.is_none();
-                self.session = Some(session);
-                self.reach = Some(crate::api::Reach::Answering);
-                self.status.finish(Ok(status));
-                if !same_account {
-                    self.projects = Remote::NotRequested;
-                    self.projects_saved_at = None;
-                    self.open_project = Remote::NotRequested;
-                    self.project_query.offset = 0;
-                    // Another account's results, AOIs, first look and unsure start are not this one's.
-                    self.create_unsure = None;
-                    self.create_error = None;
-                    self.creating = false;
-                    self.form_note = None;
-                    // Local files stay: they are nobody's account.
-                    self.results.retain(|id, _| super::processings::local_layer_path(id).is_some());
-                    self.processing_aois.clear();
-                    self.known_status.clear();
-                    self.selected_processing = None;
-                    self.first_look = None;
-                    self.first_look_search = None;
-                    self.zoom_on_load = None;
-                    // Asked again, for this account, when the History pane is shown.
-                    self.history.rows = Remote::NotRequested;
-                    // An answer still on its way is the other account's.
-                    self.history.asked += 1;
-                }
-                let cmd = self.reload_projects();
-                self.follow_up.push(cmd);
-                // The project saved from the last run belongs to the server the app starts on;
-                // after a switch to another, that server's own first project opens instead.
-                if !same_account && !first_session {
-                    self.settings.last_project = None;
-                }
-                let reopen = self
-                    .open_project_id()
-                    .cloned()
-                    .or_else(|| if same_account { None } else { self.settings.last_project.clone() });
-                if let Some(id) = reopen {
-                    let cmd = self.open_project_command(id);
-                    self.follow_up.push(cmd);
-                }
+            Event::SignedIn { session, status } => self.begin_session(session, Ok(status)),
+            Event::SignedInOffline { session, error } => {
+                let server = session.server.clone();
+                self.notify_error(rust_i18n::t!(
+                    "signin.offline",
+                    server = server,
+                    reason = super::messages::error_text(&error)
+                ));
+                self.begin_session(session, Err(error.clone()));
+                self.reach = Some(crate::api::Reach::NotAnswering { since: chrono::Utc::now(), error });
             }
             Event::SignInFailed { server, error } => {
                 self.connecting = false;
@@ -490,6 +450,58 @@ impl AppState {
             e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
             Event::CacheSize(size) => self.cache_size = size,
             processing_event => self.apply_processing_event(processing_event),
+        }
+    }
+
+    /// A session begins (signed in, or on a saved server that does not answer yet).
+    fn begin_session(&mut self, session: Session, status: Result<UserStatus, ApiError>) {
+        self.connecting = false;
+        let same_account =
+            self.session.as_ref().is_some_and(|s| s.server == session.server && s.email == session.email);
+        if self.sign_in.pending {
+            self.sign_in = SignInForm { server: self.sign_in.server.clone(), remember: true, ..SignInForm::default() };
+        }
+        let first_session = self.session.is_none();
+        self.session = Some(session);
+        self.reach = Some(crate::api::Reach::Answering);
+        self.status.finish(status);
+        if !same_account {
+            self.projects = Remote::NotRequested;
+            self.projects_saved_at = None;
+            self.open_project = Remote::NotRequested;
+            self.project_query.offset = 0;
+            // Another account's results, AOIs, first look and unsure start are not this one's.
+            self.create_unsure = None;
+            self.create_error = None;
+            self.creating = false;
+            self.form_note = None;
+            // Local files stay: they are nobody's account.
+            self.results.retain(|id, _| super::processings::local_layer_path(id).is_some());
+            self.processing_aois.clear();
+            self.known_status.clear();
+            self.selected_processing = None;
+            self.first_look = None;
+            self.first_look_search = None;
+            self.zoom_on_load = None;
+            // Asked again, for this account, when the History pane is shown.
+            self.history.rows = Remote::NotRequested;
+            // An answer still on its way is the other account's.
+            self.history.asked += 1;
+        }
+        let cmd = self.reload_projects();
+        self.follow_up.push(cmd);
+        // The project saved from the last run belongs to the server the app starts on;
+        // after a switch to another, that server's own first project opens instead.
+        if !same_account && !first_session {
+            self.settings.last_project = None;
+        }
+        let reopen = self
+            .open_project_id()
+            .cloned()
+            .or_else(|| if same_account { None } else { self.settings.last_project.clone() });
+        if let Some(id) = reopen {
+            let cmd = self.open_project_command(id);
+            self.follow_up.push(cmd);
         }
     }
 

@@ -160,6 +160,12 @@ pub enum Event {
         session: Session,
         status: UserStatus,
     },
+    /// The saved server did not answer at start: the session is on it all the same, with
+    /// the lists saved last shown until it answers (then `Event::Reach` says so).
+    SignedInOffline {
+        session: Session,
+        error: crate::api::ApiError,
+    },
     /// A sign-in attempt failed; the previous session, if any, goes on.
     SignInFailed {
         server: String,

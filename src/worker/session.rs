@@ -116,6 +116,19 @@ impl Worker {
                 self.sink.send(Event::SignedIn { session, status });
                 true
             }
+            // The saved server not answering at start: stay on it (its saved lists are
+            // shown), rather than put the user on the sandbox.
+            Err(error) if stored.is_some() && error.is_unreachable() => {
+                let session =
+                    Session { kind, server: client.base_url().to_owned(), email: token.email().to_owned(), stored };
+                tracing::warn!("{} does not answer; starting on it offline: {error}", session.server);
+                let (sink, server) = (self.sink.clone(), session.server.clone());
+                client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
+                self.client = Some(client);
+                self.start_status_timer();
+                self.sink.send(Event::SignedInOffline { session, error });
+                true
+            }
             Err(error) => {
                 self.sink.send(Event::SignInFailed { server, error });
                 false
