@@ -375,3 +375,61 @@ fn a_geopackage_opens_as_a_layer_through_the_built_in_chooser() {
     assert!(!chooser_open(&h));
     h.get_by_label_contains("Opened field.gpkg: 1 features");
 }
+
+/// The AOI and the catalog's footprints save in any format through the chooser, and read back.
+#[test]
+fn the_aoi_and_the_catalog_footprints_are_saved_as_gis_files() {
+    use mapflow_desktop::app::layout::Pane;
+    let mut h = chooser_app();
+    let dir = tempfile::tempdir().unwrap();
+    let aoi = mapflow_desktop::geo::parse_geojson(FIELD).unwrap();
+    app_mut(&mut h).state.settings.aoi.aoi = aoi.clone();
+    app_mut(&mut h).state.settings.aoi.generation += 1;
+    app_mut(&mut h).ui.show_pane(Pane::Layers);
+    h.run_steps(2);
+    h.get_by_label("Save AOI…").click();
+    wait_for(&mut h, "the chooser to open", chooser_open);
+    go_to(&mut h, dir.path());
+    type_into(&mut h, "File name", "field.fgb", false);
+    h.get_by_label("Save").click();
+    wait_for(&mut h, "the AOI saved", |h| {
+        app(h).state.notices.iter().any(|n| n.text.contains("field.fgb") && n.text.contains("FlatGeobuf"))
+    });
+    let back = mapflow_desktop::export::read::to_geojson(&dir.path().join("field.fgb")).unwrap();
+    let back = mapflow_desktop::geo::parse_geojson_bytes(&back).unwrap();
+    assert_eq!(back.polygons.len(), 1);
+    let (a, b) = (aoi.areas_m2()[0], back.areas_m2()[0]);
+    assert!((a - b).abs() < a * 1e-6, "{a} vs {b}");
+
+    // The catalog searched over the AOI: its footprints, with their metadata.
+    let cmd = app_mut(&mut h).state.search_catalog(0).unwrap();
+    app_mut(&mut h).state.follow_up.push(cmd);
+    wait_for(&mut h, "the catalog's images", |h| app(h).state.catalog.results.value().is_some());
+    let images = app(&h).state.catalog.results.value().unwrap().images.clone();
+    assert!(!images.is_empty());
+    app_mut(&mut h).ui.show_pane(Pane::CatalogResults);
+    h.run_steps(2);
+    h.get_by_label("Save footprints…").click();
+    wait_for(&mut h, "the chooser to open", chooser_open);
+    go_to(&mut h, dir.path());
+    type_into(&mut h, "File name", "scenes.gpkg", false);
+    h.get_by_label("Save").click();
+    wait_for(&mut h, "the footprints saved", |h| {
+        app(h).state.notices.iter().any(|n| n.text.contains("scenes.gpkg") && n.text.contains("GeoPackage"))
+    });
+    let db = rusqlite::Connection::open(dir.path().join("scenes.gpkg")).unwrap();
+    let table: String =
+        db.query_row("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'", [], |r| r.get(0)).unwrap();
+    let ids: Vec<String> = db
+        .prepare(&format!("SELECT id FROM \"{table}\" ORDER BY fid"))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let expected: Vec<String> = images.iter().filter(|i| i.footprint.is_some()).map(|i| i.id.clone()).collect();
+    assert_eq!(ids, expected, "a row per footprint, with the image's id");
+    let cloud: Option<f64> =
+        db.query_row(&format!("SELECT cloudCover FROM \"{table}\" WHERE fid = 1"), [], |r| r.get(0)).unwrap();
+    assert_eq!(cloud, images[0].cloud_cover);
+}

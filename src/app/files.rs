@@ -27,6 +27,8 @@ pub enum FilePurpose {
     OpenLayer,
     /// Where to save selected features of a layer (`Command::SaveSelection`).
     SaveSelection { id: crate::api::ProcessingId, name: String, features: crate::results::table::SelectedFeatures },
+    /// Where to save GeoJSON features: the AOI, catalog footprints (`Command::SaveGeoJson`).
+    SaveGeoJson { name: String, geojson: crate::export::GeoJsonText },
     /// Where to save the processing history as CSV (`Command::SaveHistory`).
     SaveHistory { filter: Option<String> },
 }
@@ -67,6 +69,7 @@ impl FilePurpose {
             self,
             Self::SaveResult { .. }
                 | Self::SaveSelection { .. }
+                | Self::SaveGeoJson { .. }
                 | Self::DownloadImage { .. }
                 | Self::SaveHistory { .. }
         )
@@ -81,7 +84,7 @@ impl FilePurpose {
     pub fn filters(&self) -> Vec<FileFilter> {
         match self {
             Self::ImportAoi => vec![FileFilter::new("GeoJSON", &["geojson", "json"]), FileFilter::all()],
-            Self::SaveResult { .. } | Self::SaveSelection { .. } => vec![
+            Self::SaveResult { .. } | Self::SaveSelection { .. } | Self::SaveGeoJson { .. } => vec![
                 FileFilter::new("GeoJSON", &["geojson", "json"]),
                 FileFilter::new("GeoPackage", &["gpkg"]),
                 FileFilter::new("FlatGeobuf", &["fgb"]),
@@ -105,7 +108,7 @@ impl FilePurpose {
     /// The file name a save starts with.
     pub fn suggested_name(&self) -> String {
         match self {
-            Self::SaveResult { name, .. } | Self::SaveSelection { name, .. } => {
+            Self::SaveResult { name, .. } | Self::SaveSelection { name, .. } | Self::SaveGeoJson { name, .. } => {
                 format!("{}.geojson", sanitize_file_name(name))
             }
             Self::DownloadImage { filename, .. } => sanitize_file_name(filename),
@@ -120,6 +123,7 @@ impl FilePurpose {
             Self::ImportAoi => t!("files.title_import_aoi"),
             Self::SaveResult { .. } => t!("files.title_save_result"),
             Self::SaveSelection { .. } => t!("files.title_save_selection"),
+            Self::SaveGeoJson { .. } => t!("files.title_save_features"),
             Self::Upload { .. } => t!("files.title_upload"),
             Self::DownloadImage { .. } => t!("files.title_download"),
             Self::SaveHistory { .. } => t!("files.title_save_history"),
@@ -138,6 +142,9 @@ impl FilePurpose {
             Self::SaveResult { id, name } => Command::SaveResult { id, name, path: Some(paths.swap_remove(0)) },
             Self::SaveSelection { id, name, features } => {
                 Command::SaveSelection { id, name, features, path: Some(paths.swap_remove(0)) }
+            }
+            Self::SaveGeoJson { name, geojson } => {
+                Command::SaveGeoJson { name, geojson, path: Some(paths.swap_remove(0)) }
             }
             Self::Upload { target } => Command::Upload { target, paths: Some(paths) },
             Self::DownloadImage { id, filename } => {

@@ -104,6 +104,17 @@ pub struct Dataset {
     pub features: Vec<Feature>,
 }
 
+/// A GeoJSON text to be written out in another format (the AOI, catalog footprints);
+/// `Debug` gives its size only.
+#[derive(Clone, PartialEq)]
+pub struct GeoJsonText(pub std::sync::Arc<str>);
+
+impl std::fmt::Debug for GeoJsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GeoJSON of {} bytes", self.0.len())
+    }
+}
+
 /// Why a dataset could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

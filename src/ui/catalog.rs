@@ -84,6 +84,27 @@ pub fn tile_template(image: &CatalogImage) -> Option<String> {
     }
 }
 
+/// The found images as a GeoJSON FeatureCollection: each footprint with the image's
+/// metadata (what the catalog lists) as properties.
+pub fn footprints_geojson(images: &[CatalogImage]) -> String {
+    let features: Vec<serde_json::Value> = images
+        .iter()
+        .filter_map(|image| {
+            let geometry = image.footprint.clone()?;
+            let mut properties = match serde_json::to_value(image) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            for key in ["footprint", "previewUrl", "previewType"] {
+                properties.remove(key);
+            }
+            properties.retain(|_, v| !v.is_null());
+            Some(serde_json::json!({"type": "Feature", "geometry": geometry, "properties": properties}))
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
 /// The exterior ring of an image's footprint, lon/lat.
 pub fn footprint_ring(image: &CatalogImage) -> Option<Vec<[f64; 2]>> {
     let aoi = crate::geo::parse_geojson(&image.footprint.as_ref()?.to_string()).ok()?;
@@ -220,6 +241,13 @@ pub fn results_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
         if ui.add_enabled(n > 0, egui::Button::new(t!("catalog.process_selected", n = n))).clicked() {
             cui.message = state.process_selected().err();
             processed = cui.message.is_none();
+        }
+        if ui.button(t!("catalog.save_footprints")).on_hover_text(t!("catalog.save_footprints_hint")).clicked() {
+            out.push(Command::SaveGeoJson {
+                name: t!("catalog.footprints_name").into_owned(),
+                geojson: crate::export::GeoJsonText(footprints_geojson(&page.images).into()),
+                path: None,
+            });
         }
         if let Some(id) = state.catalog.on_map.clone() {
             ui.separator();

@@ -290,6 +290,17 @@ fn layer_row(
             other => *state.layers.props_mut(other) = crate::app::layers::LayerProps { visible, opacity },
         }
     }
+    if *key == LayerKey::Aoi
+        && !state.settings.aoi.aoi.is_empty()
+        && ui.small_button(t!("layers.save_aoi")).on_hover_text(t!("layers.save_aoi_hint")).clicked()
+    {
+        let text = state.settings.aoi.aoi.to_geojson_string();
+        state.follow_up.push(crate::worker::Command::SaveGeoJson {
+            name: t!("layers.aoi").into_owned(),
+            geojson: crate::export::GeoJsonText(text.into()),
+            path: None,
+        });
+    }
     if let LayerKey::Result(id) = key {
         if let Some(path) = crate::app::processings::local_layer_path(id)
             && ui.small_button(t!("layers.use_as_aoi")).on_hover_text(t!("layers.use_as_aoi_hint")).clicked()

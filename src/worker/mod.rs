@@ -95,6 +95,10 @@ pub enum Command {
         features: crate::results::table::SelectedFeatures,
         path: Option<PathBuf>,
     },
+    /// Write GeoJSON features (the AOI, catalog footprints) to a file, in the format its
+    /// extension names, asking for the path first when there is none. Handler:
+    /// `Worker::save_geojson`; answered with `Event::ResultSaved`.
+    SaveGeoJson { name: String, geojson: crate::export::GeoJsonText, path: Option<PathBuf> },
     /// Read an AOI from a GeoJSON file; with no path, ask for one. Handler: `Worker::import_aoi`.
     ImportAoi { path: Option<PathBuf> },
     /// Search the imagery catalog. Handler: `Worker::search_catalog`.
@@ -535,6 +539,7 @@ impl Worker {
             Command::LoadResult { id, version } => self.load_result(id, version),
             Command::SaveResult { id, name, path } => self.save_result(id, name, path),
             Command::SaveSelection { id, name, features, path } => self.save_selection(id, name, features, path),
+            Command::SaveGeoJson { name, geojson, path } => self.save_geojson(name, geojson, path),
             Command::ImportAoi { path } => self.import_aoi(path),
             Command::SearchCatalog { query } => self.search_catalog(query),
             Command::FetchPreview { url } => self.fetch_preview(url),

@@ -254,6 +254,35 @@ impl Worker {
         });
     }
 
+    /// Writes GeoJSON features to `path` in the format its extension names (atomically),
+    /// asking for it first when there is none.
+    pub(super) fn save_geojson(&self, name: String, geojson: crate::export::GeoJsonText, path: Option<PathBuf>) {
+        let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
+        tokio::spawn(async move {
+            let layer_name = crate::export::layer_name(&name);
+            let purpose = FilePurpose::SaveGeoJson { name, geojson: geojson.clone() };
+            let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
+            let out = path.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                use crate::export::{Dataset, Format};
+                let format = Format::from_path(&out).unwrap_or(Format::GeoJson);
+                let dataset = Dataset::from_geojson(geojson.0.as_bytes(), &layer_name).map_err(|e| e.to_string())?;
+                let written = crate::export::write(&dataset, format, &out).map_err(|e| e.to_string())?;
+                let bytes = written.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+                Ok(SavedResult {
+                    format: format.name(),
+                    bytes,
+                    features: Some(written.features),
+                    left_out: written.left_out,
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            sink.send(Event::ResultSaved { id: crate::api::ProcessingId::default(), path, result });
+        });
+    }
+
     /// Writes the history as the server's CSV to `path` (atomically), asking for the path
     /// first when there is none.
     pub(super) fn save_history(&self, filter: Option<String>, path: Option<PathBuf>) {
