@@ -30,15 +30,23 @@ fn cell<'h>(h: &'h egui_kittest::Harness<'_, support::TestApp>, text: &str) -> O
     .next()
 }
 
-#[test]
-fn the_table_sorts_filters_and_follows_the_pinned_feature() {
-    let mut h = harness();
-    wait_for(&mut h, "a result on the map", |h| {
+/// The first run's result, once it is on the map: its processing and layer.
+fn demo_result(
+    h: &mut egui_kittest::Harness<'_, support::TestApp>,
+) -> (mapflow_desktop::api::ProcessingId, std::sync::Arc<mapflow_desktop::results::ResultLayer>) {
+    wait_for(h, "a result on the map", |h| {
         let s = &app(h).state;
         s.selected_processing.as_ref().and_then(|id| s.results.get(id)).and_then(|v| v.layer()).is_some()
     });
-    let id = app(&h).state.selected_processing.clone().unwrap();
-    let layer = app(&h).state.results[&id].layer().unwrap().clone();
+    let id = app(h).state.selected_processing.clone().unwrap();
+    let layer = app(h).state.results[&id].layer().unwrap().clone();
+    (id, layer)
+}
+
+#[test]
+fn the_table_sorts_filters_and_follows_the_pinned_feature() {
+    let mut h = harness();
+    let (id, layer) = demo_result(&mut h);
     let total = layer.feature_count();
     app_mut(&mut h).ui.show_pane(Pane::Attributes);
     wait_for(&mut h, "the table", |h| app(h).ui.attributes.rows().is_some_and(|r| r.len() == total));
@@ -158,12 +166,7 @@ fn rows_select_with_ctrl_and_shift_the_map_shows_them_and_they_save_as_a_file() 
         builtin_file_chooser: true,
         ..mapflow_desktop::app::Settings::default()
     });
-    wait_for(&mut h, "a result on the map", |h| {
-        let s = &app(h).state;
-        s.selected_processing.as_ref().and_then(|id| s.results.get(id)).and_then(|v| v.layer()).is_some()
-    });
-    let id = app(&h).state.selected_processing.clone().unwrap();
-    let layer = app(&h).state.results[&id].layer().unwrap().clone();
+    let (id, layer) = demo_result(&mut h);
     let total = layer.feature_count();
     assert!(total >= 4, "the demo result has {total} features");
     app_mut(&mut h).ui.show_pane(Pane::Attributes);
@@ -237,12 +240,7 @@ fn rows_select_with_ctrl_and_shift_the_map_shows_them_and_they_save_as_a_file() 
 #[test]
 fn features_picked_on_the_map_are_selected_in_the_table() {
     let mut h = harness();
-    wait_for(&mut h, "a result on the map", |h| {
-        let s = &app(h).state;
-        s.selected_processing.as_ref().and_then(|id| s.results.get(id)).and_then(|v| v.layer()).is_some()
-    });
-    let id = app(&h).state.selected_processing.clone().unwrap();
-    let layer = app(&h).state.results[&id].layer().unwrap().clone();
+    let (id, layer) = demo_result(&mut h);
     app_mut(&mut h).ui.show_pane(Pane::Attributes);
     wait_for(&mut h, "the table", |h| app(h).ui.attributes.rows().is_some_and(|r| r.len() == layer.feature_count()));
     // Features whose box centre lies inside them, so a click there picks them.

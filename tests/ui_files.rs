@@ -376,6 +376,19 @@ fn a_geopackage_opens_as_a_layer_through_the_built_in_chooser() {
     h.get_by_label_contains("Opened field.gpkg: 1 features");
 }
 
+/// Clicks `button`, saves as `name` in `folder` through the chooser, and waits for the notice
+/// naming the file and its format.
+fn save_through_chooser(h: &mut Harness<'_, TestApp>, button: &str, folder: &Path, name: &str, format: &str) {
+    h.get_by_label(button).click();
+    wait_for(h, "the chooser to open", chooser_open);
+    go_to(h, folder);
+    type_into(h, "File name", name, false);
+    h.get_by_label("Save").click();
+    wait_for(h, "the file saved", |h| {
+        app(h).state.notices.iter().any(|n| n.text.contains(name) && n.text.contains(format))
+    });
+}
+
 /// The AOI and the catalog's footprints save in any format through the chooser, and read back.
 #[test]
 fn the_aoi_and_the_catalog_footprints_are_saved_as_gis_files() {
@@ -387,14 +400,7 @@ fn the_aoi_and_the_catalog_footprints_are_saved_as_gis_files() {
     app_mut(&mut h).state.settings.aoi.generation += 1;
     app_mut(&mut h).ui.show_pane(Pane::Layers);
     h.run_steps(2);
-    h.get_by_label("Save AOI…").click();
-    wait_for(&mut h, "the chooser to open", chooser_open);
-    go_to(&mut h, dir.path());
-    type_into(&mut h, "File name", "field.fgb", false);
-    h.get_by_label("Save").click();
-    wait_for(&mut h, "the AOI saved", |h| {
-        app(h).state.notices.iter().any(|n| n.text.contains("field.fgb") && n.text.contains("FlatGeobuf"))
-    });
+    save_through_chooser(&mut h, "Save AOI…", dir.path(), "field.fgb", "FlatGeobuf");
     let back = mapflow_desktop::export::read::to_geojson(&dir.path().join("field.fgb")).unwrap();
     let back = mapflow_desktop::geo::parse_geojson_bytes(&back).unwrap();
     assert_eq!(back.polygons.len(), 1);
@@ -409,14 +415,7 @@ fn the_aoi_and_the_catalog_footprints_are_saved_as_gis_files() {
     assert!(!images.is_empty());
     app_mut(&mut h).ui.show_pane(Pane::CatalogResults);
     h.run_steps(2);
-    h.get_by_label("Save footprints…").click();
-    wait_for(&mut h, "the chooser to open", chooser_open);
-    go_to(&mut h, dir.path());
-    type_into(&mut h, "File name", "scenes.gpkg", false);
-    h.get_by_label("Save").click();
-    wait_for(&mut h, "the footprints saved", |h| {
-        app(h).state.notices.iter().any(|n| n.text.contains("scenes.gpkg") && n.text.contains("GeoPackage"))
-    });
+    save_through_chooser(&mut h, "Save footprints…", dir.path(), "scenes.gpkg", "GeoPackage");
     let db = rusqlite::Connection::open(dir.path().join("scenes.gpkg")).unwrap();
     let table: String =
         db.query_row("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'", [], |r| r.get(0)).unwrap();

@@ -29,15 +29,21 @@ fn forget_lists(h: &mut egui_kittest::Harness<'_, TestApp>) {
     state.results.clear();
 }
 
-#[test]
-fn the_last_lists_stay_browsable_with_the_server_gone() {
+/// A sandbox of the test's own (its data in the returned folder) and the app signed in to it.
+fn signed_in_to_own_sandbox() -> (tempfile::TempDir, SandboxConfig, Sandbox, egui_kittest::Harness<'static, TestApp>) {
     let data = tempfile::tempdir().unwrap();
     let config = SandboxConfig { data_dir: Some(data.path().to_owned()), ..SandboxConfig::default() };
     let sandbox = Sandbox::start(config.clone()).unwrap();
+    let mut h = support::harness();
+    support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
+    (data, config, sandbox, h)
+}
+
+#[test]
+fn the_last_lists_stay_browsable_with_the_server_gone() {
+    let (_data, config, sandbox, mut h) = signed_in_to_own_sandbox();
     let server = sandbox.base_url();
     let addr: std::net::SocketAddr = server.trim_start_matches("http://").split('/').next().unwrap().parse().unwrap();
-    let mut h = support::harness();
-    support::sign_in_to(&mut h, &server, sandbox.token().expose());
     support::open_project(&mut h, seed::DEMO_PROJECT_NAME);
     let done = support::listed(&h, ProcessingStatus::Ok);
     // The rows in view (the table lays out only those).
@@ -174,12 +180,8 @@ fn a_result_seen_once_opens_again_with_the_server_gone() {
 
 #[test]
 fn started_again_with_the_saved_server_gone_the_app_stays_on_it_with_its_saved_lists() {
-    let data = tempfile::tempdir().unwrap();
-    let config = SandboxConfig { data_dir: Some(data.path().to_owned()), ..SandboxConfig::default() };
-    let sandbox = Sandbox::start(config.clone()).unwrap();
+    let (_data, _config, sandbox, mut h) = signed_in_to_own_sandbox();
     let server = sandbox.base_url();
-    let mut h = support::harness();
-    support::sign_in_to(&mut h, &server, sandbox.token().expose());
     support::open_project(&mut h, seed::DEMO_PROJECT_NAME);
     wait_for(&mut h, "the token remembered", |h| app(h).state.session.as_ref().is_some_and(|s| s.stored.is_some()));
 

@@ -235,17 +235,9 @@ impl Worker {
             let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
             let out = path.clone();
             let result = tokio::task::spawn_blocking(move || {
-                use crate::export::{Dataset, Format};
-                let format = Format::from_path(&out).unwrap_or(Format::GeoJson);
-                let dataset = Dataset::from_layer(&features.layer, features.features.as_slice(), &layer_name);
-                let written = crate::export::write(&dataset, format, &out).map_err(|e| e.to_string())?;
-                let bytes = written.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-                Ok(SavedResult {
-                    format: format.name(),
-                    bytes,
-                    features: Some(written.features),
-                    left_out: written.left_out,
-                })
+                let dataset =
+                    crate::export::Dataset::from_layer(&features.layer, features.features.as_slice(), &layer_name);
+                write_dataset(&dataset, &out)
             })
             .await
             .map_err(|e| e.to_string())
@@ -264,17 +256,9 @@ impl Worker {
             let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
             let out = path.clone();
             let result = tokio::task::spawn_blocking(move || {
-                use crate::export::{Dataset, Format};
-                let format = Format::from_path(&out).unwrap_or(Format::GeoJson);
-                let dataset = Dataset::from_geojson(geojson.0.as_bytes(), &layer_name).map_err(|e| e.to_string())?;
-                let written = crate::export::write(&dataset, format, &out).map_err(|e| e.to_string())?;
-                let bytes = written.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-                Ok(SavedResult {
-                    format: format.name(),
-                    bytes,
-                    features: Some(written.features),
-                    left_out: written.left_out,
-                })
+                let dataset = crate::export::Dataset::from_geojson(geojson.0.as_bytes(), &layer_name)
+                    .map_err(|e| e.to_string())?;
+                write_dataset(&dataset, &out)
             })
             .await
             .map_err(|e| e.to_string())
@@ -365,6 +349,15 @@ pub async fn save_as(
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| e.to_string())?;
+    let bytes = written.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    Ok(SavedResult { format: format.name(), bytes, features: Some(written.features), left_out: written.left_out })
+}
+
+/// Writes `dataset` to `path` in the format its extension names (GeoJSON for another).
+fn write_dataset(dataset: &crate::export::Dataset, path: &std::path::Path) -> Result<SavedResult, String> {
+    use crate::export::Format;
+    let format = Format::from_path(path).unwrap_or(Format::GeoJson);
+    let written = crate::export::write(dataset, format, path).map_err(|e| e.to_string())?;
     let bytes = written.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     Ok(SavedResult { format: format.name(), bytes, features: Some(written.features), left_out: written.left_out })
 }

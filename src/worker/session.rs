@@ -99,33 +99,24 @@ impl Worker {
                 return false;
             }
         };
+        let session = Session { kind, server: client.base_url().to_owned(), email: token.email().to_owned(), stored };
         match client.user_status().await {
             Ok(status) => {
-                let session =
-                    Session { kind, server: client.base_url().to_owned(), email: token.email().to_owned(), stored };
                 match session.kind {
                     SessionKind::Sandbox => {
                         tracing::info!("signed in to the sandbox at {} as {}", session.server, session.email)
                     }
                     SessionKind::Remote => tracing::info!("signed in to {} as {}", session.server, session.email),
                 }
-                let (sink, server) = (self.sink.clone(), session.server.clone());
-                client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
-                self.client = Some(client);
-                self.start_status_timer();
+                self.begin(client, &session);
                 self.sink.send(Event::SignedIn { session, status });
                 true
             }
             // The saved server not answering at start: stay on it (its saved lists are
             // shown), rather than put the user on the sandbox.
-            Err(error) if stored.is_some() && error.is_unreachable() => {
-                let session =
-                    Session { kind, server: client.base_url().to_owned(), email: token.email().to_owned(), stored };
+            Err(error) if session.stored.is_some() && error.is_unreachable() => {
                 tracing::warn!("{} does not answer; starting on it offline: {error}", session.server);
-                let (sink, server) = (self.sink.clone(), session.server.clone());
-                client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
-                self.client = Some(client);
-                self.start_status_timer();
+                self.begin(client, &session);
                 self.sink.send(Event::SignedInOffline { session, error });
                 true
             }
@@ -134,6 +125,14 @@ impl Worker {
                 false
             }
         }
+    }
+
+    /// Makes `client` the session's: its reach is watched and the account refreshed.
+    fn begin(&mut self, client: Client, session: &Session) {
+        let (sink, server) = (self.sink.clone(), session.server.clone());
+        client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
+        self.client = Some(client);
+        self.start_status_timer();
     }
 
     /// Refreshes the account every `status_interval` while this session lasts.
