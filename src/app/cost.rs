@@ -28,7 +28,7 @@ pub fn breakdown(
     total: f64,
 ) -> Vec<CostLine> {
     let mut lines = Vec::new();
-    let area = format!("{area_km2:.2} km²");
+    let area = rust_i18n::t!("common.km2", n = format!("{area_km2:.2}")).into_owned();
     if let Some(model) = form.model(models) {
         for b in model.blocks.iter().filter(|b| !b.optional || form.enabled_blocks.contains(&b.name)) {
             let label = if b.display_name.is_empty() { b.name.clone() } else { b.display_name.clone() };

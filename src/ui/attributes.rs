@@ -219,24 +219,29 @@ pub fn attributes_ui(
             ui.spinner();
         }
         by_class_ui(ui, &layer, &rows);
-        let Some(set) = selected.clone() else {
-            ui.weak("·");
-            ui.weak(t!("attributes.select_hint"));
-            return;
-        };
-        ui.separator();
-        let summary = aui.selection_summary(&layer, &set);
+    });
+    // The selection's line is always there (its buttons greyed without one), so a first
+    // click does not move the rows under the pointer.
+    ui.horizontal_wrapped(|ui| {
+        let summary = selected.as_ref().map(|set| aui.selection_summary(&layer, set)).unwrap_or_default();
         let mut text =
             t!("attributes.selected", n = summary.count, area = super::area_text(summary.area_m2)).into_owned();
         if let Some(h) = summary.mean_height {
             text.push_str(" · ");
             text.push_str(&t!("attributes.mean_height", height = format!("{h:.1}")));
         }
-        ui.strong(text);
-        if ui.button(t!("attributes.zoom")).clicked() {
-            state.zoom_request = set.bbox(&layer).or_else(|| single.and_then(|f| layer.feature_bbox(f)));
+        let label = if selected.is_some() { ui.strong(text) } else { ui.weak(text) };
+        label.on_hover_text(t!("attributes.select_hint"));
+        let any = selected.is_some();
+        if ui.add_enabled(any || single.is_some(), egui::Button::new(t!("attributes.zoom"))).clicked() {
+            state.zoom_request = selected
+                .as_ref()
+                .and_then(|set| set.bbox(&layer))
+                .or_else(|| single.and_then(|f| layer.feature_bbox(f)));
         }
-        if ui.button(t!("attributes.save_selection")).clicked() {
+        if ui.add_enabled(any, egui::Button::new(t!("attributes.save_selection"))).clicked()
+            && let Some(set) = &selected
+        {
             let features = SelectedFeatures { layer: layer.clone(), features: set.clone() };
             state.follow_up.push(crate::worker::Command::SaveSelection {
                 id: id.clone(),
@@ -245,7 +250,7 @@ pub fn attributes_ui(
                 path: None,
             });
         }
-        if ui.button(t!("attributes.clear_selection")).clicked() {
+        if ui.add_enabled(any, egui::Button::new(t!("attributes.clear_selection"))).clicked() {
             *selection = None;
         }
     });
@@ -312,7 +317,7 @@ fn by_class_ui(ui: &mut egui::Ui, layer: &ResultLayer, rows: &Rows) {
         return;
     }
     ui.menu_button(t!("attributes.by_class", n = rows.by_class.len()), |ui| {
-        egui::Grid::new("attributes_classes").striped(true).num_columns(5).spacing([16.0, 2.0]).show(ui, |ui| {
+        egui::Grid::new("attributes_classes").striped(true).spacing([16.0, 2.0]).show(ui, |ui| {
             ui.strong(t!("identify.class"));
             ui.strong(t!("attributes.count"));
             ui.strong(t!("attributes.area"));
@@ -329,7 +334,12 @@ fn by_class_ui(ui: &mut egui::Ui, layer: &ResultLayer, rows: &Rows) {
                 ui.label(summary.count.to_string());
                 ui.label(super::area_text(summary.area_m2));
                 ui.label(summary.mean_area_m2().map(super::area_text).unwrap_or_default());
-                ui.label(summary.mean_height.map(|h| format!("{h:.1} m")).unwrap_or_default());
+                ui.label(
+                    summary
+                        .mean_height
+                        .map(|h| t!("attributes.height_value", height = format!("{h:.1}")).into_owned())
+                        .unwrap_or_default(),
+                );
                 ui.end_row();
             }
         });

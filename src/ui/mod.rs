@@ -281,12 +281,17 @@ fn credits_key(amount: f64) -> &'static str {
 /// Formats an area in m² as km² for display.
 pub fn km2(m2: i64) -> String {
     let km2 = m2 as f64 / 1e6;
-    if km2 >= 100.0 { format!("{km2:.0} km²") } else { format!("{km2:.2} km²") }
+    let n = if km2 >= 100.0 { format!("{km2:.0}") } else { format!("{km2:.2}") };
+    rust_i18n::t!("common.km2", n = n).into_owned()
 }
 
 /// An area in m² in the unit that reads best: m² below a hectare, km² above.
 pub fn area_text(m2: f64) -> String {
-    if m2 < 10_000.0 { format!("{m2:.0} m²") } else { format!("{:.2} km²", m2 / 1e6) }
+    if m2 < 10_000.0 {
+        rust_i18n::t!("common.m2", n = format!("{m2:.0}")).into_owned()
+    } else {
+        rust_i18n::t!("common.km2", n = format!("{:.2}", m2 / 1e6)).into_owned()
+    }
 }
 
 /// An API timestamp in the user's local time; one without a zone is UTC.

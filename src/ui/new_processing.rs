@@ -232,7 +232,7 @@ fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, pui: &NewProcessingUi, m
 
 /// An area in m² as km² text.
 pub fn km2_text(m2: f64) -> String {
-    format!("{:.2} km²", m2 / 1e6)
+    t!("common.km2", n = format!("{:.2}", m2 / 1e6)).into_owned()
 }
 
 fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &mut bool) {
