@@ -142,7 +142,7 @@ fn the_table_sorts_filters_and_follows_the_pinned_feature() {
     assert!(c.x() > w - pad && c.x() < e + pad && c.y() > s - pad && c.y() < n + pad, "{c:?} vs {w} {s} {e} {n}");
 
     // Only features in view: zoomed in on that feature, the table keeps those the map shows.
-    h.get_by_label("Only features in view").click();
+    h.get_by_label("Only in view").click();
     h.run_steps(3);
     let view = app(&h).map.visible_bbox().unwrap();
     // The table rounds the view outwards by up to a fiftieth of its size.
@@ -274,4 +274,40 @@ fn features_picked_on_the_map_are_selected_in_the_table() {
     h.get_by_label_contains("Selected: 2 ·");
     click_on(&mut h, a, egui::Modifiers::SHIFT);
     assert_eq!(selected(&h), [b as u32], "Shift on a selected one takes it out");
+}
+
+#[test]
+fn the_tables_controls_do_not_overlap_and_a_row_shows_at_both_window_sizes() {
+    let mut h = harness();
+    let (_, layer) = demo_result(&mut h);
+    app_mut(&mut h).ui.show_pane(Pane::Attributes);
+    for size in [egui::vec2(1280.0, 800.0), egui::vec2(1024.0, 680.0)] {
+        h.set_size(size);
+        h.run_steps(4);
+        wait_for(&mut h, "the table", |h| {
+            app(h).ui.attributes.rows().is_some_and(|r| r.len() == layer.feature_count())
+        });
+        let rect = |label: &str| h.get_by_label(label).rect();
+        let controls = [
+            rect("Layer"),
+            rect("Filter features"),
+            rect("Apply"),
+            rect("Only in view"),
+            h.get_by_label_contains("By class").rect(),
+            h.get_by_label_contains("Selected:").rect(),
+            rect("Zoom to selection"),
+            rect("Save selection…"),
+            rect("Clear selection"),
+        ];
+        let row = cell(&h, &app(&h).ui.attributes.rows().unwrap()[0].to_string()).unwrap().rect();
+        let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+        for (i, a) in controls.iter().enumerate() {
+            assert!(window.contains_rect(*a), "{size:?}: control {i} {a:?} outside the window");
+            assert!(a.max.y <= row.min.y, "{size:?}: control {i} {a:?} over the first row {row:?}");
+            for (j, b) in controls.iter().enumerate().skip(i + 1) {
+                assert!(!a.shrink(1.0).intersects(b.shrink(1.0)), "{size:?}: controls {i} {a:?} and {j} {b:?} overlap");
+            }
+        }
+        assert!(window.contains_rect(row), "{size:?}: the first row {row:?} is cut off");
+    }
 }

@@ -152,22 +152,8 @@ pub fn attributes_ui(
     let Some((id, name, layer)) = ready.iter().find(|(r, _, _)| Some(r) == aui.layer.as_ref()).cloned() else { return };
     aui.refresh(ui.ctx(), &id, &layer);
 
-    ui.horizontal_wrapped(|ui| {
-        let l = ui.label(t!("attributes.layer"));
-        egui::ComboBox::from_id_salt("attributes_layer")
-            .selected_text(super::drawable(ui.ctx(), &name))
-            .show_ui(ui, |ui| {
-                for (rid, rname, _) in &ready {
-                    if ui.selectable_label(*rid == id, super::drawable(ui.ctx(), rname)).clicked() {
-                        aui.layer = Some(rid.clone());
-                    }
-                }
-            })
-            .response
-            .labelled_by(l.id);
-        ui.checkbox(&mut aui.in_view, t!("attributes.in_view"));
-    });
-    ui.horizontal(|ui| {
+    // The layer and the filter: on one line where the pane is wide enough for both.
+    let filter_ui = |ui: &mut egui::Ui, aui: &mut AttributesUi| {
         let l = ui.label(t!("attributes.filter"));
         let apply = ui.button(t!("attributes.apply"));
         let field = egui::TextEdit::singleline(&mut aui.filter_text)
@@ -178,7 +164,32 @@ pub fn attributes_ui(
         if apply.clicked() || enter {
             aui.query.filter = aui.filter_text.trim().to_owned();
         }
+    };
+    let one_line = ui.available_width() >= 600.0;
+    ui.horizontal(|ui| {
+        let l = ui.label(t!("attributes.layer"));
+        egui::ComboBox::from_id_salt("attributes_layer")
+            .width(160.0)
+            .truncate()
+            .selected_text(super::drawable(ui.ctx(), &name))
+            .show_ui(ui, |ui| {
+                for (rid, rname, _) in &ready {
+                    if ui.selectable_label(*rid == id, super::drawable(ui.ctx(), rname)).clicked() {
+                        aui.layer = Some(rid.clone());
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        if one_line {
+            filter_ui(ui, aui);
+        } else {
+            ui.checkbox(&mut aui.in_view, t!("attributes.in_view"));
+        }
     });
+    if !one_line {
+        ui.horizontal(|ui| filter_ui(ui, aui));
+    }
 
     // Rows of this very layer (a file opened again under the same id is another layer).
     let layer_key = Arc::as_ptr(&layer) as usize;
@@ -214,15 +225,17 @@ pub fn attributes_ui(
             text.push_str(" · ");
             text.push_str(&t!("attributes.mean_height", height = format!("{h:.1}")));
         }
-        ui.label(text);
+        ui.add(egui::Label::new(text).extend());
         if aui.is_computing() || key_query != aui.query {
             ui.spinner();
         }
         by_class_ui(ui, &layer, &rows);
-    });
-    // The selection's line is always there (its buttons greyed without one), so a first
-    // click does not move the rows under the pointer.
-    ui.horizontal_wrapped(|ui| {
+        if one_line {
+            ui.checkbox(&mut aui.in_view, t!("attributes.in_view"));
+        }
+        // The selection is always shown (its buttons greyed without one), so a first click
+        // does not move the rows under the pointer.
+        ui.separator();
         let summary = selected.as_ref().map(|set| aui.selection_summary(&layer, set)).unwrap_or_default();
         let mut text =
             t!("attributes.selected", n = summary.count, area = super::area_text(summary.area_m2)).into_owned();
@@ -230,16 +243,19 @@ pub fn attributes_ui(
             text.push_str(" · ");
             text.push_str(&t!("attributes.mean_height", height = format!("{h:.1}")));
         }
-        let label = if selected.is_some() { ui.strong(text) } else { ui.weak(text) };
+        // Whole, never broken across lines: it moves to the next line when it does not fit.
+        let text =
+            if selected.is_some() { egui::RichText::new(text).strong() } else { egui::RichText::new(text).weak() };
+        let label = ui.add(egui::Label::new(text).extend());
         label.on_hover_text(t!("attributes.select_hint"));
         let any = selected.is_some();
-        if ui.add_enabled(any || single.is_some(), egui::Button::new(t!("attributes.zoom"))).clicked() {
+        if ui.add_enabled(any || single.is_some(), egui::Button::new(t!("attributes.zoom")).small()).clicked() {
             state.zoom_request = selected
                 .as_ref()
                 .and_then(|set| set.bbox(&layer))
                 .or_else(|| single.and_then(|f| layer.feature_bbox(f)));
         }
-        if ui.add_enabled(any, egui::Button::new(t!("attributes.save_selection"))).clicked()
+        if ui.add_enabled(any, egui::Button::new(t!("attributes.save_selection")).small()).clicked()
             && let Some(set) = &selected
         {
             let features = SelectedFeatures { layer: layer.clone(), features: set.clone() };
@@ -250,7 +266,7 @@ pub fn attributes_ui(
                 path: None,
             });
         }
-        if ui.add_enabled(any, egui::Button::new(t!("attributes.clear_selection"))).clicked() {
+        if ui.add_enabled(any, egui::Button::new(t!("attributes.clear_selection")).small()).clicked() {
             *selection = None;
         }
     });
