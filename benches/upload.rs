@@ -164,14 +164,17 @@ fn client_round(
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = {
         let (peak, stop) = (Arc::clone(&peak), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                if let Some(v) = rss() {
-                    peak.fetch_max(v, Ordering::Relaxed);
+        std::thread::Builder::new()
+            .name("rss-sampler".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(v) = rss() {
+                        peak.fetch_max(v, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
                 }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        })
+            })
+            .unwrap()
     };
     let last_progress = Arc::new(AtomicU64::new(0));
     let progress = {

@@ -68,7 +68,7 @@ fn neither_the_token_nor_a_raster_password_is_ever_logged() {
         cache_dir: Some(dir.path().join("cache")),
     };
     let worker = WorkerHandle::spawn(config, || {}).unwrap();
-    worker.send(Command::SignIn { server: sandbox.base_url().to_owned(), token: token.clone(), remember: true });
+    worker.send(Command::SignIn { server: sandbox.base_url().clone(), token: token.clone(), remember: true });
     let Event::SignedIn { status, .. } = next_event(
         &worker,
         "the sign-in",

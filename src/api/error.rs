@@ -148,7 +148,7 @@ impl ApiError {
         let kind = match (status, parsed) {
             (401, _) => ErrorKind::Unauthorized,
             (429, _) => ErrorKind::RateLimited { retry_after: None },
-            (403, Some(k @ ErrorKind::Api { .. })) | (403, Some(k @ ErrorKind::Detail { code: Some(_), .. })) => k,
+            (403, Some(k @ (ErrorKind::Api { .. } | ErrorKind::Detail { code: Some(_), .. }))) => k,
             (403, _) => ErrorKind::Forbidden,
             (404, Some(k @ ErrorKind::Detail { code: Some(_), .. })) => k,
             (404, _) => ErrorKind::NotFound,

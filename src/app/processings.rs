@@ -312,7 +312,7 @@ impl AppState {
                 }
                 Err(e) => {
                     self.aoi_import_error =
-                        Some(t!("aoi.import_failed", file = file_name(&path), reason = e).into_owned())
+                        Some(t!("aoi.import_failed", file = file_name(&path), reason = e).into_owned());
                 }
             },
             other => tracing::error!("event not handled here: {other:?}"),

@@ -7,7 +7,7 @@
 //! longer shown is dropped.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use rust_i18n::t;
 
@@ -99,7 +99,7 @@ impl AttributesUi {
         if current || asked {
             return;
         }
-        let (tx, rx) = channel();
+        let (tx, rx) = sync_channel(1);
         let (layer, job, repaint) = (layer.clone(), key.clone(), ctx.clone());
         let spawned = std::thread::Builder::new().name("attribute-table".into()).spawn(move || {
             let columns = table::columns(&layer);

@@ -70,7 +70,7 @@ impl FileChooserUi {
     }
 
     /// The folder now shown: the listed one, else the one asked for.
-    fn current_folder(&self, state: &AppState) -> Option<PathBuf> {
+    fn current_folder(state: &AppState) -> Option<PathBuf> {
         match &state.files.listing {
             Some(Ok(listing)) => Some(listing.folder.clone()),
             _ => state.files.folder.clone(),
@@ -187,7 +187,7 @@ fn chooser_body(
 ) -> Option<Action> {
     let mut action = None;
     ui.heading(purpose.title());
-    let current = cui.current_folder(state);
+    let current = FileChooserUi::current_folder(state);
     ui.horizontal(|ui| {
         let parent = current.as_deref().and_then(Path::parent).map(Path::to_path_buf);
         if ui.add_enabled(parent.is_some(), egui::Button::new(t!("files.parent"))).clicked()

@@ -108,7 +108,7 @@ impl Behavior<Pane> for Workbench<'_> {
             }),
             Pane::Identify => scrolled(ui, "identify", |ui| super::layers::identify_ui(ui, state, ui_state)),
             Pane::History => {
-                scrolled(ui, "history", |ui| super::history::history_ui(ui, state, &mut ui_state.history, out))
+                scrolled(ui, "history", |ui| super::history::history_ui(ui, state, &mut ui_state.history, out));
             }
             Pane::Attributes => {
                 let view = map.visible_bbox();

@@ -373,6 +373,10 @@ pub struct WorkerHandle {
 
 impl WorkerHandle {
     /// Starts the worker thread. `repaint` is called after every event (egui's `request_repaint`).
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the UI must never wait to send a command, nor the worker to hand over an event; the UI drains every event each frame"
+    )]
     pub fn spawn(config: WorkerConfig, repaint: impl Fn() + Send + Sync + 'static) -> std::io::Result<Self> {
         let (cmd_tx, cmd_rx) = tmpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::channel();
@@ -483,7 +487,7 @@ impl Worker {
                 self.spawn_call(
                     move |c| async move { c.create_project(&name, description.as_deref()).await },
                     move |result| Event::ProjectCreated { name: asked, result },
-                )
+                );
             }
             Command::RenameProject { id, name } => self.spawn_keyed(
                 id,
@@ -555,14 +559,14 @@ impl Worker {
                 self.spawn_call(
                     move |c| async move { c.create_mosaic(&name, &tags).await.map(|_| ()) },
                     move |result| Event::ImageryChanged { change, result },
-                )
+                );
             }
             Command::UpdateMosaic { id, name, tags } => {
                 let change = ImageryChange::MosaicUpdated(name.clone());
                 self.spawn_call(
                     move |c| async move { c.update_mosaic(&id, Some(&name), Some(&tags)).await.map(|_| ()) },
                     move |result| Event::ImageryChanged { change, result },
-                )
+                );
             }
             Command::DeleteMosaics { ids } => {
                 let change = ImageryChange::MosaicsDeleted(ids.len());
@@ -574,14 +578,14 @@ impl Worker {
                         Ok(())
                     },
                     move |result| Event::ImageryChanged { change, result },
-                )
+                );
             }
             Command::RenameImage { id, name } => {
                 let change = ImageryChange::ImageRenamed(name.clone());
                 self.spawn_call(
                     move |c| async move { c.rename_image(&id, &name).await.map(|_| ()) },
                     move |result| Event::ImageryChanged { change, result },
-                )
+                );
             }
             Command::DeleteImage { id } => self.spawn_call(
                 move |c| async move { c.delete_image(&id).await },

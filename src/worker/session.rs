@@ -104,7 +104,7 @@ impl Worker {
             Ok(status) => {
                 match session.kind {
                     SessionKind::Sandbox => {
-                        tracing::info!("signed in to the sandbox at {} as {}", session.server, session.email)
+                        tracing::info!("signed in to the sandbox at {} as {}", session.server, session.email);
                     }
                     SessionKind::Remote => tracing::info!("signed in to {} as {}", session.server, session.email),
                 }

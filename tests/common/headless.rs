@@ -25,6 +25,9 @@ pub fn start(dir: &Path, rust_log: &str) -> (Child, String) {
     let url = first.rsplit(' ').next().unwrap_or_default().to_owned();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/rest"), "{first}");
     // Keep reading so the pipe never fills.
-    std::thread::spawn(move || lines.for_each(drop));
+    std::thread::Builder::new()
+        .name("sandbox-stdout".into())
+        .spawn(move || lines.for_each(drop))
+        .expect("a thread to read the sandbox's output");
     (child, url)
 }

@@ -386,7 +386,7 @@ mod tests {
         fn walk(v: &serde_json::Value, out: &mut Vec<[f64; 2]>) {
             match v.as_array() {
                 Some(a) if a.len() == 2 && a[0].is_f64() => {
-                    out.push([a[0].as_f64().unwrap_or_default(), a[1].as_f64().unwrap_or_default()])
+                    out.push([a[0].as_f64().unwrap_or_default(), a[1].as_f64().unwrap_or_default()]);
                 }
                 Some(a) => a.iter().for_each(|x| walk(x, out)),
                 None => {}
