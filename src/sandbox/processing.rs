@@ -521,10 +521,14 @@ pub(crate) fn plan_draft(draft: Draft, state: &PersistedState) -> ApiResult<Plan
     })
 }
 
-/// The params as kept and echoed: the service never sends a raster password back.
+/// The params as kept and echoed: the service never sends a raster password back, and
+/// answers every documented key (`inferenceParams` is null when none were sent).
 fn without_password(mut params: Value) -> Value {
     if let Some(user) = params.pointer_mut("/sourceParams/userDefined").and_then(Value::as_object_mut) {
         user.remove("rasterPassword");
+    }
+    if let Some(map) = params.as_object_mut() {
+        map.entry("inferenceParams").or_insert(Value::Null);
     }
     params
 }
