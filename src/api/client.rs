@@ -21,7 +21,8 @@ pub mod timeouts {
     pub const UPLOAD: Duration = Duration::from_secs(3600);
 }
 
-/// How idempotent calls are retried: exponential backoff with full jitter.
+/// How idempotent calls are retried: exponential backoff with jitter (see
+/// [`Client::with_retries`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.
@@ -37,13 +38,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The pause before retry number `retry` (1-based): a random share of the capped exponential.
-    pub fn delay(&self, retry: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << retry.saturating_sub(1).min(16));
-        let cap = exp.min(self.max_delay);
-        // Half fixed, half random, so retries never bunch up and never fire at once.
-        let half = cap / 2;
-        half + half.mul_f64(rand::random::<f64>())
+    /// The backoff between attempts: doubling from `base_delay` up to `max_delay`, each pause
+    /// lengthened by a random share so retries never bunch up.
+    fn backoff(&self, attempts: u32) -> backon::ExponentialBuilder {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.base_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(attempts.saturating_sub(1) as usize)
+            .with_jitter()
     }
 }
 
@@ -286,21 +288,40 @@ impl Client {
             Idempotency::Safe => self.config.retry.attempts.max(1),
             Idempotency::Once => 1,
         };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let what = format!("{method} {path}");
+        self.with_retries(attempts, &what, ApiError::is_retryable, || async {
             let result = self.send_once(method.clone(), path, body, timeout).await;
             self.reach.saw(result.as_ref().err());
-            match result {
-                Err(e) if e.is_retryable() && attempt < attempts => {
-                    // A server that says how long to wait is waited for (within reason).
-                    let pause = self.retry_pause(&e, attempt);
-                    tracing::info!("{method} {path} failed ({e}); retry {attempt} in {pause:?}");
-                    tokio::time::sleep(pause).await;
-                }
-                other => return other,
-            }
-        }
+            result
+        })
+        .await
+    }
+
+    /// Runs `attempt` up to `attempts` times while it fails in a way `retry` accepts,
+    /// pausing between tries by the policy's backoff, or for as long as a 429's
+    /// `Retry-After` asks (up to [`MAX_RETRY_AFTER`]). The one retry loop of the client.
+    pub(crate) async fn with_retries<T, Fut>(
+        &self,
+        attempts: u32,
+        what: &str,
+        retry: impl FnMut(&ApiError) -> bool,
+        attempt: impl FnMut() -> Fut,
+    ) -> Result<T, ApiError>
+    where
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        use backon::Retryable as _;
+        attempt
+            .retry(self.config.retry.backoff(attempts))
+            .sleep(tokio::time::sleep)
+            .when(retry)
+            .adjust(|error: &ApiError, pause| match error.kind {
+                // A server that says how long to wait is waited for (within reason).
+                ErrorKind::RateLimited { retry_after: Some(d) } => pause.map(|_| self.scaled(d.min(MAX_RETRY_AFTER))),
+                _ => pause,
+            })
+            .notify(|error: &ApiError, pause| tracing::info!("{what} failed ({error}); retrying in {pause:?}"))
+            .await
     }
 
     async fn send_once(
@@ -334,9 +355,8 @@ impl Client {
     /// A GET whose body is read by the caller chunk by chunk (large downloads). The
     /// request is retried until the response starts; the body never is.
     pub(crate) async fn get_stream(&self, path: &str, timeout: Duration) -> Result<reqwest::Response, ApiError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let what = format!("GET {path}");
+        self.with_retries(self.config.retry.attempts.max(1), &what, ApiError::is_retryable, || async {
             let result = async {
                 let resp = self
                     .http
@@ -364,22 +384,9 @@ impl Client {
             if !matches!(&result, Err(e) if e.kind == ErrorKind::Timeout) {
                 self.reach.saw(result.as_ref().err());
             }
-            match result {
-                Err(e) if e.is_retryable() && attempt < self.config.retry.attempts.max(1) => {
-                    tokio::time::sleep(self.retry_pause(&e, attempt)).await;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// How long to wait before trying a read again: what a 429's `Retry-After` asks (up to
-    /// [`MAX_RETRY_AFTER`]), else the backoff for this attempt.
-    fn retry_pause(&self, error: &ApiError, attempt: u32) -> Duration {
-        match error.kind {
-            ErrorKind::RateLimited { retry_after: Some(d) } => self.scaled(d.min(MAX_RETRY_AFTER)),
-            _ => self.config.retry.delay(attempt),
-        }
+            result
+        })
+        .await
     }
 
     /// A JSON call decoded into `T`; a decode error names the JSON path and keeps the body.
@@ -575,17 +582,66 @@ mod tests {
         let old: UserStatus = decode(200, r#"{"billingType": 2}"#).unwrap();
         assert_eq!(old.billing_type, BillingType::Credits);
     }
+}
 
-    #[test]
-    fn retry_delay_grows_and_is_capped() {
-        let p =
-            RetryPolicy { attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(350) };
-        for _ in 0..50 {
-            let d1 = p.delay(1);
-            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
-            let d5 = p.delay(5);
-            assert!(d5 >= Duration::from_millis(175) && d5 <= Duration::from_millis(350));
-        }
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn client(attempts: u32) -> Client {
+        let mut config = ClientConfig::new("http://127.0.0.1:9/rest", Token::from_parts("a@b.c", "k"));
+        config.retry =
+            RetryPolicy { attempts, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(4) };
+        Client::new(config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn retryable_failures_are_tried_again_up_to_the_attempts_and_others_never() {
+        let c = client(3);
+        let tries = AtomicU32::new(0);
+        let result: Result<(), ApiError> = c
+            .with_retries(3, "test", ApiError::is_retryable, || async {
+                tries.fetch_add(1, Ordering::Relaxed);
+                Err(ApiError::new(ErrorKind::Timeout))
+            })
+            .await;
+        assert_eq!(result.unwrap_err().kind, ErrorKind::Timeout);
+        assert_eq!(tries.load(Ordering::Relaxed), 3, "three attempts in all");
+
+        let tries = AtomicU32::new(0);
+        let result: Result<(), ApiError> = c
+            .with_retries(3, "test", ApiError::is_retryable, || async {
+                tries.fetch_add(1, Ordering::Relaxed);
+                Err(ApiError::new(ErrorKind::Unauthorized))
+            })
+            .await;
+        assert!(result.is_err());
+        assert_eq!(tries.load(Ordering::Relaxed), 1, "a refusal is an answer: not tried again");
+
+        let tries = AtomicU32::new(0);
+        let result = c
+            .with_retries(3, "test", ApiError::is_retryable, || async {
+                let n = tries.fetch_add(1, Ordering::Relaxed);
+                if n == 0 { Err(ApiError::new(ErrorKind::Server)) } else { Ok(n) }
+            })
+            .await;
+        assert_eq!(result.unwrap(), 1, "the second attempt's answer");
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_waits_as_long_as_the_server_asks() {
+        let c = client(2);
+        let start = std::time::Instant::now();
+        let tries = AtomicU32::new(0);
+        let _: Result<(), ApiError> = c
+            .with_retries(2, "test", ApiError::is_retryable, || async {
+                tries.fetch_add(1, Ordering::Relaxed);
+                Err(ApiError::new(ErrorKind::RateLimited { retry_after: Some(Duration::from_millis(300)) }))
+            })
+            .await;
+        assert_eq!(tries.load(Ordering::Relaxed), 2);
+        assert!(start.elapsed() >= Duration::from_millis(300), "waited {:?}, not the 4 ms backoff", start.elapsed());
     }
 }
 

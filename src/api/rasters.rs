@@ -380,21 +380,17 @@ impl Client {
     pub async fn image_download(&self, id: &ImageId) -> Result<DownloadLink, ImageDownloadError> {
         let path = format!("/rasters/image/{}/download", path_segment(&id.0).map_err(ImageDownloadError::Api)?);
         let attempts = self.config().retry.attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.send_raw(Method::GET, &path, None, timeouts::DEFAULT, Idempotency::Once).await {
-                Ok((status, text)) => return decode(status, &text).map_err(ImageDownloadError::Api),
-                Err(e) => {
-                    // A 4xx is an answer, even when its body was not recognisable.
-                    let client_error = matches!(e.status, Some(s) if (400..500).contains(&s) && s != 429);
-                    if e.is_retryable() && !client_error && attempt < attempts {
-                        tokio::time::sleep(self.config().retry.delay(attempt)).await;
-                        continue;
-                    }
-                    return Err(ImageDownloadError::classify(e));
-                }
-            }
+        // A 4xx is an answer, even when its body was not recognisable: never retried.
+        let retry =
+            |e: &ApiError| e.is_retryable() && !matches!(e.status, Some(s) if (400..500).contains(&s) && s != 429);
+        let answer = self
+            .with_retries(attempts, &format!("GET {path}"), retry, || {
+                self.send_raw(Method::GET, &path, None, timeouts::DEFAULT, Idempotency::Once)
+            })
+            .await;
+        match answer {
+            Ok((status, text)) => decode(status, &text).map_err(ImageDownloadError::Api),
+            Err(e) => Err(ImageDownloadError::classify(e)),
         }
     }
 
