@@ -170,7 +170,7 @@ impl AppState {
     pub fn search_catalog(&mut self, offset: i64) -> Option<Command> {
         // The user's own search wins over the one a first run would make.
         self.first_look_search = None;
-        let limits = crate::ui::new_processing::aoi_limits(self);
+        let limits = self.aoi_limits();
         let (aoi, _) = self.settings.aoi.checked(&limits);
         let aoi = aoi.clone();
         self.search_catalog_over(&aoi, offset)
@@ -192,8 +192,8 @@ impl AppState {
             self.catalog.refused = Some(
                 rust_i18n::t!(
                     "catalog.too_large",
-                    area = crate::ui::new_processing::km2_text(area),
-                    limit = crate::ui::new_processing::km2_text(limit as f64)
+                    area = super::messages::km2_text(area),
+                    limit = super::messages::km2_text(limit as f64)
                 )
                 .into_owned(),
             );

@@ -401,6 +401,26 @@ pub fn custom_url_ok(kind: UserSourceType, url: &str) -> bool {
     }
 }
 
+impl super::AppState {
+    /// The limits that apply to the AOI: the project's (the owner's, when shared), the account's
+    /// and the chosen provider's minimum.
+    pub fn aoi_limits(&self) -> crate::geo::AoiLimits {
+        let status = self.status.value();
+        let project_limit = self.open_project.value().and_then(|p| p.user.as_ref()).and_then(|u| u.aoi_area_limit);
+        let provider_min = match self.settings.form.source {
+            SourceKind::Provider => status
+                .and_then(|s| s.data_providers.iter().find(|p| p.name == self.settings.form.provider))
+                .and_then(|p| p.min_area_sq_km),
+            _ => None,
+        };
+        crate::geo::AoiLimits {
+            aoi_area_limit_m2: project_limit.or(status.and_then(|s| s.aoi_area_limit)).map(|v| v as f64),
+            max_aois: status.and_then(|s| s.max_aois_per_processing).map(|v| v.max(0) as usize),
+            provider_min_area_km2: provider_min,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

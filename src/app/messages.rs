@@ -62,6 +62,11 @@ pub fn code_text(code: &str, params: &BTreeMap<String, String>, message: &str) -
     text
 }
 
+/// An area in m² as km², as the forms and tables show it.
+pub fn km2_text(m2: f64) -> String {
+    t!("common.km2", n = format!("{:.2}", m2 / 1e6)).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,24 +33,6 @@ pub fn models(state: &AppState) -> Vec<WorkflowDef> {
     state.models()
 }
 
-/// The limits that apply to the AOI: the project's (the owner's, when shared), the account's
-/// and the chosen provider's minimum.
-pub fn aoi_limits(state: &AppState) -> AoiLimits {
-    let status = state.status.value();
-    let project_limit = state.open_project.value().and_then(|p| p.user.as_ref()).and_then(|u| u.aoi_area_limit);
-    let provider_min = match state.settings.form.source {
-        SourceKind::Provider => status
-            .and_then(|s| s.data_providers.iter().find(|p| p.name == state.settings.form.provider))
-            .and_then(|p| p.min_area_sq_km),
-        _ => None,
-    };
-    AoiLimits {
-        aoi_area_limit_m2: project_limit.or(status.and_then(|s| s.aoi_area_limit)).map(|v| v as f64),
-        max_aois: status.and_then(|s| s.max_aois_per_processing).map(|v| v.max(0) as usize),
-        provider_min_area_km2: provider_min,
-    }
-}
-
 pub fn new_processing_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
@@ -187,15 +169,15 @@ fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, pui: &NewProcessingUi, m
     if let Some(e) = &state.aoi_import_error {
         ui.colored_label(ui.visuals().error_fg_color, e);
     }
-    let limits = aoi_limits(state);
+    let limits = state.aoi_limits();
     let (aoi, issues) = state.settings.aoi.checked(&limits);
     if !aoi.is_empty() {
         let areas = aoi.areas_m2();
         let total: f64 = areas.iter().sum();
         let text = if areas.len() == 1 {
-            t!("aoi.area_one", area = km2_text(total))
+            t!("aoi.area_one", area = crate::app::messages::km2_text(total))
         } else {
-            t!("aoi.area_many", area = km2_text(total), n = areas.len())
+            t!("aoi.area_many", area = crate::app::messages::km2_text(total), n = areas.len())
         };
         ui.label(text);
     }
@@ -214,7 +196,11 @@ fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, pui: &NewProcessingUi, m
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                t!("guards.covered", covered = km2_text(covered), total = km2_text(total)),
+                t!(
+                    "guards.covered",
+                    covered = crate::app::messages::km2_text(covered),
+                    total = crate::app::messages::km2_text(total)
+                ),
             );
             if ui.button(t!("guards.trim")).clicked() {
                 let covered = state.settings.form.covered(&state.settings.aoi.aoi);
@@ -228,11 +214,6 @@ fn aoi_section(ui: &mut egui::Ui, state: &mut AppState, pui: &NewProcessingUi, m
     {
         ui.weak(t!("guards.no_coverage_known"));
     }
-}
-
-/// An area in m² as km² text.
-pub fn km2_text(m2: f64) -> String {
-    t!("common.km2", n = format!("{:.2}", m2 / 1e6)).into_owned()
 }
 
 fn source_ui(ui: &mut egui::Ui, state: &mut AppState, lat: f64, show_preview: &mut bool) {
@@ -404,7 +385,7 @@ fn cost_and_start(
     models: &[WorkflowDef],
     out: &mut Vec<Command>,
 ) {
-    let limits = aoi_limits(state);
+    let limits = state.aoi_limits();
     let generation = state.settings.aoi.generation;
     let key = (generation, state.settings.form.clone(), state.open_project_id().cloned(), limits.clone());
     if pui.key.as_ref() != Some(&key) {
@@ -481,7 +462,11 @@ fn cost_and_start(
                 if !balance_ok {
                     ui.colored_label(
                         ui.visuals().error_fg_color,
-                        t!("form.not_enough_area", area = km2_text(total), left = km2_text(remaining as f64)),
+                        t!(
+                            "form.not_enough_area",
+                            area = crate::app::messages::km2_text(total),
+                            left = crate::app::messages::km2_text(remaining as f64)
+                        ),
                     );
                 }
             }
@@ -558,7 +543,7 @@ fn confirm_dialog(
             ui.end_row();
             ui.label(t!("aoi.title"));
             let area = pui.area_m2;
-            ui.label(km2_text(area));
+            ui.label(crate::app::messages::km2_text(area));
             ui.end_row();
             if let Some(cost) = state.cost.value() {
                 ui.label(t!("form.cost"));

@@ -200,7 +200,7 @@ fn table_ui(
                 });
                 row.col(|ui| status_cell(ui, p));
                 row.col(|ui| {
-                    ui.label(super::new_processing::km2_text(p.aoi_area as f64));
+                    ui.label(crate::app::messages::km2_text(p.aoi_area as f64));
                 });
                 row.col(|ui| {
                     ui.label(p.cost.to_string());
@@ -346,7 +346,7 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
             ui.end_row();
         }
         ui.label(t!("processings.col_area"));
-        ui.label(super::new_processing::km2_text(p.aoi_area as f64));
+        ui.label(crate::app::messages::km2_text(p.aoi_area as f64));
         ui.end_row();
         ui.label(t!("processings.col_cost"));
         ui.label(p.cost.to_string());
