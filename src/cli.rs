@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::api::{Client, ClientConfig, ProcessingId, ProcessingStatus, Token};
-use crate::app::credentials::CredentialStore;
+use crate::platform::credentials::CredentialStore;
 
 /// Where `results save` connects, and with which token.
 #[derive(Debug)]
@@ -52,9 +52,9 @@ pub async fn save_result(
     log: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), String> {
     let client = Client::new(ClientConfig::new(&target.server, target.token))
-        .map_err(|e| crate::app::messages::error_text(&e))?;
+        .map_err(|e| crate::messages::error_text(&e))?;
     let id = ProcessingId(id.to_owned());
-    let processing = client.processing(&id).await.map_err(|e| crate::app::messages::error_text(&e))?;
+    let processing = client.processing(&id).await.map_err(|e| crate::messages::error_text(&e))?;
     if processing.status != ProcessingStatus::Ok {
         return Err(format!(
             "processing {} ({}) has no result yet: it is {:?} at {}%",

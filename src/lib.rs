@@ -11,6 +11,8 @@ pub mod fuzzing;
 pub mod geo;
 pub mod imagery;
 pub mod map;
+pub mod messages;
+pub mod platform;
 pub mod results;
 pub mod sandbox;
 pub mod ui;

@@ -3,7 +3,6 @@
 pub mod aoi;
 pub mod catalog;
 pub mod cost;
-pub mod credentials;
 pub mod files;
 pub mod form;
 pub mod guards;
@@ -11,7 +10,6 @@ pub mod history;
 pub mod imagery;
 pub mod layers;
 pub mod layout;
-pub mod messages;
 pub mod processings;
 pub mod remote;
 pub mod settings;
@@ -23,7 +21,6 @@ pub use settings::{Language, Settings};
 pub use shell::{AppOptions, MIN_WINDOW, MapflowApp, SETTINGS_KEY};
 pub use state::AppState;
 
-/// The app's per-user directories (config, data, cache), if the platform has them.
-pub fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("ai", "Mapflow", "mapflow-desktop")
-}
+// Below the app, and used by the worker too; reachable here as before.
+pub use crate::messages;
+pub use crate::platform::{credentials, project_dirs};

@@ -28,7 +28,7 @@ impl Worker {
                     _ => {
                         let client = client.ok_or_else(|| "not signed in".to_owned())?;
                         let bytes =
-                            client.fetch_preview(&url).await.map_err(|e| crate::app::messages::error_text(&e))?;
+                            client.fetch_preview(&url).await.map_err(|e| crate::messages::error_text(&e))?;
                         if let Some(path) = &cache {
                             // A cache that cannot be written only costs a refetch later.
                             if let Err(e) = write_cache(path, &bytes) {
@@ -56,9 +56,9 @@ fn preview_cache_path(url: &str) -> Option<std::path::PathBuf> {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     url.hash(&mut h);
-    crate::app::project_dirs().map(|d| d.cache_dir().join("previews").join(format!("{:016x}", h.finish())))
+    crate::platform::project_dirs().map(|d| d.cache_dir().join("previews").join(format!("{:016x}", h.finish())))
 }
 
 fn write_cache(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::app::credentials::write_private(path, bytes)
+    crate::platform::credentials::write_private(path, bytes)
 }

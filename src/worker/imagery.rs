@@ -65,7 +65,7 @@ impl Worker {
                             .map_err(|e| e.to_string())
                             .and_then(|r| r.map_err(|e| e.message()))
                     }
-                    Err(e) => Err(crate::app::messages::error_text(&e)),
+                    Err(e) => Err(crate::messages::error_text(&e)),
                 };
                 if let Err(message) = checked {
                     sink.send(report(UploadStatus::Failed(message)));
@@ -99,7 +99,7 @@ impl Worker {
                     Err(crate::api::UploadError::Cancelled) => sink.send(report(UploadStatus::Cancelled)),
                     Err(crate::api::UploadError::Api(e)) => {
                         stopped = stops_queue(&e);
-                        sink.send(report(UploadStatus::Failed(crate::app::messages::error_text(&e))));
+                        sink.send(report(UploadStatus::Failed(crate::messages::error_text(&e))));
                     }
                 }
             }
@@ -120,7 +120,7 @@ impl Worker {
                         D::NoAccess(_) => rust_i18n::t!("imagery.dl_no_access").into_owned(),
                         D::NotDownloadable(_) => rust_i18n::t!("imagery.dl_not_allowed").into_owned(),
                         D::NotReady(_) => rust_i18n::t!("imagery.dl_not_ready").into_owned(),
-                        D::Api(api) => crate::app::messages::error_text(api),
+                        D::Api(api) => crate::messages::error_text(api),
                     };
                     return sink.send(Event::ImageDownloaded { result: Err(reason) });
                 }
@@ -132,7 +132,7 @@ impl Worker {
                 .download_to(&link.download_url, &path)
                 .await
                 .map(|n| (path, n))
-                .map_err(|e| crate::app::messages::error_text(&e));
+                .map_err(|e| crate::messages::error_text(&e));
             sink.send(Event::ImageDownloaded { result });
         });
     }

@@ -17,7 +17,7 @@ use crate::api::{
     ApiError, Page, Processing, ProcessingAoi, ProcessingEdit, ProcessingId, ProcessingPageQuery, ProcessingRequest,
     Project, ProjectEdit, ProjectId, ProjectPageQuery, Token, UserStatus,
 };
-use crate::app::credentials::{CredentialStore, StoreLocation};
+use crate::platform::credentials::{CredentialStore, StoreLocation};
 use crate::sandbox::SandboxConfig;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -351,7 +351,7 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// The user's own setup: keychain, sandbox state in the user's data dir.
     pub fn user_default() -> Self {
-        let data_dir = crate::app::project_dirs().map(|d| d.data_dir().join("sandbox"));
+        let data_dir = crate::platform::project_dirs().map(|d| d.data_dir().join("sandbox"));
         Self {
             credentials: CredentialStore::user_default(),
             sandbox: SandboxConfig { data_dir, ..SandboxConfig::default() },
@@ -359,7 +359,7 @@ impl WorkerConfig {
             status_interval: Duration::from_secs(30),
             processing_poll: Duration::from_secs(6),
             timeout_scale: 1.0,
-            cache_dir: crate::app::project_dirs().map(|d| d.cache_dir().join("results")),
+            cache_dir: crate::platform::project_dirs().map(|d| d.cache_dir().join("results")),
         }
     }
 }

@@ -143,7 +143,7 @@ impl Worker {
         let Some(client) = self.client.clone() else {
             return self
                 .sink
-                .send(Event::ResultLoaded { id, result: Err(crate::app::messages::error_text(&not_signed_in())) });
+                .send(Event::ResultLoaded { id, result: Err(crate::messages::error_text(&not_signed_in())) });
         };
         let (sink, cache) = (self.sink.clone(), self.cache.clone());
         tokio::spawn(async move {
@@ -192,14 +192,14 @@ impl Worker {
                     .await
                     .map_err(|e| e.to_string())
                     .and_then(|r| r.map(Arc::new).map_err(|e| e.message())),
-                    Err(e) => Err(crate::app::messages::error_text(&e)),
+                    Err(e) => Err(crate::messages::error_text(&e)),
                 },
                 _ => match client.result_bytes(&id).await {
                     Ok(bytes) => tokio::task::spawn_blocking(move || crate::results::load_result(&bytes))
                         .await
                         .map_err(|e| e.to_string())
                         .and_then(|r| r.map(Arc::new).map_err(|e| e.message())),
-                    Err(e) => Err(crate::app::messages::error_text(&e)),
+                    Err(e) => Err(crate::messages::error_text(&e)),
                 },
             };
             sink.send(Event::ResultLoaded { id, result });
@@ -283,7 +283,7 @@ impl Worker {
                         .map_err(|e| e.to_string())
                         .and_then(|r| r.map_err(|e| format!("{}: {e}", path.display())))
                 }
-                Err(e) => Err(crate::app::messages::error_text(&e)),
+                Err(e) => Err(crate::messages::error_text(&e)),
             };
             sink.send(Event::HistorySaved { path, result });
         });
@@ -329,7 +329,7 @@ pub async fn save_as(
     use crate::export::Format;
     let format = Format::from_path(path).unwrap_or(Format::GeoJson);
     if format == Format::GeoJson {
-        let bytes = client.download_result(id, path, |_| {}).await.map_err(|e| crate::app::messages::error_text(&e))?;
+        let bytes = client.download_result(id, path, |_| {}).await.map_err(|e| crate::messages::error_text(&e))?;
         return Ok(SavedResult { format: format.name(), bytes, features: None, left_out: 0 });
     }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
@@ -339,7 +339,7 @@ pub async fn save_as(
         .tempfile_in(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .into_temp_path();
-    client.download_result(id, &download, |_| {}).await.map_err(|e| crate::app::messages::error_text(&e))?;
+    client.download_result(id, &download, |_| {}).await.map_err(|e| crate::messages::error_text(&e))?;
     let (layer, out) = (layer.to_owned(), path.to_owned());
     let written = tokio::task::spawn_blocking(move || {
         let written = crate::export::convert_file(&download, &layer, Some(format), &out);

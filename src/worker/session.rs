@@ -2,7 +2,7 @@
 
 use super::{Event, Worker};
 use crate::api::{Client, ClientConfig, Token};
-use crate::app::credentials::StoreLocation;
+use crate::platform::credentials::StoreLocation;
 
 /// Which kind of server the session talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]

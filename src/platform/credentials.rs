@@ -41,7 +41,7 @@ pub struct CredentialStore {
 impl CredentialStore {
     /// The user's store: keychain entries under the app's name, the file in the config dir.
     pub fn user_default() -> Self {
-        let file = crate::app::project_dirs()
+        let file = crate::platform::project_dirs()
             .map(|d| d.config_dir().join("credentials.json"))
             .unwrap_or_else(|| PathBuf::from("mapflow-credentials.json"));
         Self { use_keychain: true, file }
