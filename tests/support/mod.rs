@@ -105,6 +105,41 @@ pub fn wait_for(h: &mut Harness<'_, TestApp>, what: &str, cond: impl Fn(&Harness
     }
 }
 
+/// Every shape the last frame painted, groups flattened: what the map's plugins actually drew.
+pub fn painted_shapes(h: &Harness<'_, TestApp>) -> Vec<egui::Shape> {
+    fn flatten(shape: &egui::Shape, out: &mut Vec<egui::Shape>) {
+        match shape {
+            egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| flatten(s, out)),
+            s => out.push(s.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    for clipped in &h.output().shapes {
+        flatten(&clipped.shape, &mut out);
+    }
+    out
+}
+
+/// The lon/lat `[lon, lat]` under a screen position, from the view the map drew last (Web
+/// Mercator: longitude and the Mercator ordinate are linear across the map rect).
+pub fn map_lon_lat(h: &Harness<'_, TestApp>, pos: egui::Pos2) -> [f64; 2] {
+    let rect = app(h).map.map_rect().expect("the map was drawn");
+    let [w, s, e, n] = app(h).map.visible_bbox().expect("the map was drawn");
+    let merc = |lat: f64| lat.to_radians().tan().asinh();
+    let unmerc = |y: f64| y.sinh().atan().to_degrees();
+    let fx = f64::from((pos.x - rect.left()) / rect.width());
+    let fy = f64::from((pos.y - rect.top()) / rect.height());
+    [w + fx * (e - w), unmerc(merc(n) + fy * (merc(s) - merc(n)))]
+}
+
+/// The lon/lat bbox `[w, s, e, n]` of screen points of the map.
+pub fn map_bbox_of(h: &Harness<'_, TestApp>, points: &[egui::Pos2]) -> [f64; 4] {
+    assert!(!points.is_empty(), "no points");
+    points.iter().map(|p| map_lon_lat(h, *p)).fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, [x, y]| {
+        [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)]
+    })
+}
+
 pub fn project_names(h: &Harness<'_, TestApp>) -> Vec<String> {
     app(h).state.projects.value().map(|p| p.results.iter().map(|p| p.name.clone()).collect()).unwrap_or_default()
 }
