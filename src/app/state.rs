@@ -65,6 +65,9 @@ pub struct AppState {
     pub open_project: Remote<Project>,
     /// The project asked for last; answers for any other are stale.
     pub opening_project: Option<ProjectId>,
+    /// The serial of the last `Command::OpenProject`: only its answer is applied (a late one
+    /// for an earlier click, or from the previous session, is dropped).
+    pub open_serial: u64,
     pub sign_in: SignInForm,
     pub credentials: Option<Result<StoreLocation, String>>,
     pub notices: Vec<Notice>,
@@ -183,7 +186,8 @@ impl AppState {
     pub fn open_project_command(&mut self, id: ProjectId) -> Command {
         self.open_project.start();
         self.opening_project = Some(id.clone());
-        Command::OpenProject { id }
+        self.open_serial += 1;
+        Command::OpenProject { id, serial: self.open_serial }
     }
 
     /// The models offered: the open project's, else the account's.
@@ -380,9 +384,11 @@ impl AppState {
                 }
                 Err(e) => self.notify_api_error(&e),
             },
-            Event::ProjectOpened { id, result } => {
-                // The answer for a project the user has since moved away from is dropped.
-                if self.opening_project.as_ref().is_some_and(|wanted| wanted != &id) {
+            Event::ProjectOpened { id, serial, result } => {
+                // Only the answer to the last open counts: one for a project the user has since
+                // moved away from (or clicked again since), or from the previous session, is
+                // dropped.
+                if serial != self.open_serial || self.opening_project.as_ref() != Some(&id) {
                     return;
                 }
                 // With no connection, a project opens (or stays open) as last seen, to browse.
@@ -469,6 +475,9 @@ impl AppState {
             self.projects = Remote::NotRequested;
             self.projects_saved_at = None;
             self.open_project = Remote::NotRequested;
+            // An open still on its way is the other account's.
+            self.opening_project = None;
+            self.open_serial += 1;
             self.project_query.offset = 0;
             // Another account's results, AOIs, first look and unsure start are not this one's.
             self.create_unsure = None;
@@ -567,13 +576,21 @@ mod tests {
         Project { id: ProjectId(id.to_owned()), name: id.to_owned(), ..Project::default() }
     }
 
+    /// The serial an open command tags its answer with.
+    fn serial_of(command: &Command) -> u64 {
+        match command {
+            Command::OpenProject { serial, .. } => *serial,
+            other => panic!("not an open: {other:?}"),
+        }
+    }
+
     #[test]
     fn a_late_answer_for_a_project_no_longer_wanted_is_dropped() {
         let mut state = AppState::default();
-        let _ = state.open_project_command(ProjectId("a".into()));
-        let _ = state.open_project_command(ProjectId("b".into()));
-        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), result: Ok(project("b")) });
-        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), result: Ok(project("a")) });
+        let a = serial_of(&state.open_project_command(ProjectId("a".into())));
+        let b = serial_of(&state.open_project_command(ProjectId("b".into())));
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), serial: b, result: Ok(project("b")) });
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), serial: a, result: Ok(project("a")) });
         assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())), "the click on B wins");
         assert_eq!(state.settings.last_project, Some(ProjectId("b".into())));
     }
@@ -617,9 +634,9 @@ mod tests {
         assert!(state.projects_saved_at.is_some());
 
         // A listed project opens with no connection, and its saved processings are shown.
-        let _ = state.open_project_command(ProjectId("b".into()));
+        let serial = serial_of(&state.open_project_command(ProjectId("b".into())));
         state.follow_up.clear();
-        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), result: Err(offline()) });
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), serial, result: Err(offline()) });
         assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())));
         assert!(state.notices.is_empty(), "the marks say it; no error toast");
         assert!(state.follow_up.iter().any(|c| matches!(c, Command::WatchProcessings { .. })));
@@ -644,7 +661,7 @@ mod tests {
         });
         state.apply(Event::Reach { server: "http://s/rest".into(), reach: crate::api::Reach::Answering });
         assert!(state.follow_up.iter().any(|c| matches!(c, Command::LoadProjects { .. })));
-        assert!(state.follow_up.iter().any(|c| matches!(c, Command::OpenProject { id } if id.0 == "b")));
+        assert!(state.follow_up.iter().any(|c| matches!(c, Command::OpenProject { id, .. } if id.0 == "b")));
         assert!(state.follow_up.iter().any(|c| matches!(c, Command::WatchProcessings { .. })));
 
         // Their answers take the marks away.
@@ -659,14 +676,14 @@ mod tests {
         let mut state = AppState::default();
         let query = state.project_query.clone();
         state.apply(Event::Projects { query, result: Ok(page(vec![project("a")])), saved: None });
-        let _ = state.open_project_command(ProjectId("a".into()));
+        let serial = serial_of(&state.open_project_command(ProjectId("a".into())));
         let refused = ApiError::from_status(403, "");
-        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), result: Err(refused) });
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), serial, result: Err(refused) });
         assert!(state.open_project_id().is_none(), "a refusal is an answer");
         assert!(state.notices.iter().any(|n| n.is_error));
         // Not listed: nothing to open it from.
-        let _ = state.open_project_command(ProjectId("z".into()));
-        state.apply(Event::ProjectOpened { id: ProjectId("z".into()), result: Err(offline()) });
+        let serial = serial_of(&state.open_project_command(ProjectId("z".into())));
+        state.apply(Event::ProjectOpened { id: ProjectId("z".into()), serial, result: Err(offline()) });
         assert!(state.open_project_id().is_none());
     }
 
