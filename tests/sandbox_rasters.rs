@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/sandbox_setup.rs"]
+mod sandbox_setup;
+use sandbox_setup::StrictSandbox;
+
 use std::path::{Path, PathBuf};
 
 use mapflow_desktop::geo::parse_wkt_polygons;
@@ -12,13 +16,16 @@ use mapflow_desktop::sandbox::{RasterLimits, Sandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn start() -> Sandbox {
-    Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap()
+fn start() -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() })
 }
 
-fn start_in(dir: &Path) -> Sandbox {
-    Sandbox::start(SandboxConfig { data_dir: Some(dir.to_owned()), record_requests: true, ..SandboxConfig::default() })
-        .unwrap()
+fn start_in(dir: &Path) -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig {
+        data_dir: Some(dir.to_owned()),
+        record_requests: true,
+        ..SandboxConfig::default()
+    })
 }
 
 /// A request to `path` (relative to the base URL) with the sandbox's token.
