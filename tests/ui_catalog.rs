@@ -34,7 +34,7 @@ fn search_select_and_process_selected() {
     assert_eq!(app(&h).state.catalog.focused.as_deref(), Some(first.as_str()));
     let ring = mapflow_desktop::ui::catalog::footprint_ring(&page.images[0]).expect("the scene has a footprint");
     let scene = mapflow_desktop::ui::catalog::ring_bbox(&ring).unwrap();
-    wait_for(&mut h, "the map's view to contain the focused scene", |h| {
+    support::step_until(&mut h, "the map's view to contain the focused scene", |h| {
         app(h)
             .map
             .visible_bbox()

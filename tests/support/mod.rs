@@ -81,27 +81,59 @@ pub fn app<'a>(h: &'a Harness<'_, TestApp>) -> &'a MapflowApp {
     h.state().app.as_ref().unwrap()
 }
 
-/// Steps the UI until `what` holds, failing with its name after a few seconds.
-pub fn wait_for(h: &mut Harness<'_, TestApp>, what: &str, cond: impl Fn(&Harness<'_, TestApp>) -> bool) {
+/// How long [`step_until`] waits.
+fn step_limit() -> Duration {
+    Duration::from_secs(if cfg!(debug_assertions) { 30 } else { 15 })
+}
+
+/// Steps the UI until `cond` holds; after a timeout, saves a screenshot of the window (its path
+/// printed) and fails naming `description`, with the notices and the form's state.
+pub fn step_until(h: &mut Harness<'_, TestApp>, description: &str, cond: impl Fn(&Harness<'_, TestApp>) -> bool) {
     let start = Instant::now();
-    let limit = Duration::from_secs(if cfg!(debug_assertions) { 30 } else { 15 });
     loop {
         h.step();
         if h.state().app.is_some() && cond(h) {
             h.run_steps(2);
             return;
         }
-        if start.elapsed() > limit {
+        if start.elapsed() > step_limit() {
+            let shot = screenshot(h, description);
             let state = &h.state().app.as_ref().unwrap().state;
             let notices: Vec<_> = state.notices.iter().map(|n| n.text.clone()).collect();
             panic!(
-                "timed out waiting for: {what}\nnotices: {notices:?}\ncost: {:?} for {:?}\ncreate error: {:?}",
+                "timed out waiting for: {description}\nscreenshot: {shot}\nnotices: {notices:?}\ncost: {:?} for {:?}\ncreate error: {:?}",
                 state.cost,
                 state.cost_request.as_ref().map(|r| &r.name),
                 state.create_error
             );
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The same as [`step_until`] (the older name, kept for the tests that use it).
+pub fn wait_for(h: &mut Harness<'_, TestApp>, what: &str, cond: impl Fn(&Harness<'_, TestApp>) -> bool) {
+    step_until(h, what, cond);
+}
+
+/// Renders the window to a PNG under the target dir's test scratch space, named after the
+/// test and `description`; returns its path, or why there is none.
+pub fn screenshot(h: &mut Harness<'_, TestApp>, description: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let test = std::thread::current().name().unwrap_or("test").replace("::", "-");
+    let slug: String =
+        description.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let path = dir.join(format!("{test}--{slug}.png"));
+    let saved = std::fs::create_dir_all(&dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| h.render())
+        .and_then(|image| image.save(&path).map_err(|e| e.to_string()));
+    match saved {
+        Ok(()) => {
+            eprintln!("screenshot saved: {}", path.display());
+            path.display().to_string()
+        }
+        Err(e) => format!("(none: {e})"),
     }
 }
 
