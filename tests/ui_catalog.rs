@@ -28,12 +28,17 @@ fn search_select_and_process_selected() {
     let first = page.images[0].id.clone();
     h.get_by_label(&first);
 
-    // Clicking a row's id highlights its footprint and zooms the map to it.
+    // Clicking a row's id highlights its footprint and zooms the map to it (from elsewhere: the
+    // map is first sent to the Gulf of Guinea, away from the scene).
+    let ring = mapflow_desktop::ui::catalog::footprint_ring(&page.images[0]).expect("the scene has a footprint");
+    let scene = mapflow_desktop::ui::catalog::ring_bbox(&ring).unwrap();
+    app_mut(&mut h).map.zoom_to_bbox([0.0, 0.0, 1.0, 1.0]);
+    h.run_steps(3);
+    let away = app(&h).map.visible_bbox().unwrap();
+    assert!(away[2] < scene[0] || away[0] > scene[2], "the map is away from the scene: {away:?} {scene:?}");
     h.get_by_label(&first).click();
     h.run_steps(3);
     assert_eq!(app(&h).state.catalog.focused.as_deref(), Some(first.as_str()));
-    let ring = mapflow_desktop::ui::catalog::footprint_ring(&page.images[0]).expect("the scene has a footprint");
-    let scene = mapflow_desktop::ui::catalog::ring_bbox(&ring).unwrap();
     support::step_until(&mut h, "the map's view to contain the focused scene", |h| {
         app(h)
             .map
