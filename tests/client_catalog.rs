@@ -4,23 +4,17 @@
 //! without the credentials while the API's own host gets them.
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/sandbox_setup.rs"]
+mod sandbox_setup;
+
+use sandbox_setup::setup;
+
 use std::collections::HashSet;
-use std::time::Duration;
 
-use mapflow_desktop::api::{
-    CatalogImage, CatalogPage, CatalogQuery, CatalogSortBy, Client, ClientConfig, RetryPolicy, SortOrder,
-};
+use mapflow_desktop::api::{CatalogImage, CatalogPage, CatalogQuery, CatalogSortBy, Client, SortOrder};
 use mapflow_desktop::geo::{Aoi, clip_to, parse_geojson};
-use mapflow_desktop::sandbox::{Sandbox, SandboxConfig, seed};
+use mapflow_desktop::sandbox::seed;
 use serde_json::{Value, json};
-
-fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
-    let mut config = ClientConfig::new(sandbox.base_url(), sandbox.token().clone());
-    config.retry =
-        RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10) };
-    (sandbox, Client::new(config).unwrap())
-}
 
 /// A square of `side_km` km a side with its south-west corner at (lon, lat).
 fn square(lon: f64, lat: f64, side_km: f64) -> Aoi {

@@ -2,24 +2,18 @@
 //! lifecycle, each contract failure, and a create that fails is never repeated.
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/sandbox_setup.rs"]
+mod sandbox_setup;
+
+use sandbox_setup::setup;
+
 use mapflow_desktop::api::{
-    BlockToggle, Client, ClientConfig, ErrorKind, ProcessingEdit, ProcessingPageQuery, ProcessingParams,
-    ProcessingRequest, ProcessingSortBy, ProcessingStatus, ProjectId, RetryPolicy, SortOrder, SourceParams,
-    UserSourceType, app_meta,
+    BlockToggle, Client, ErrorKind, ProcessingEdit, ProcessingPageQuery, ProcessingParams, ProcessingRequest,
+    ProcessingSortBy, ProcessingStatus, ProjectId, SortOrder, SourceParams, UserSourceType, app_meta,
 };
 use mapflow_desktop::geo::Aoi;
-use mapflow_desktop::sandbox::{Fault, FaultAction, Sandbox, SandboxConfig};
+use mapflow_desktop::sandbox::{Fault, FaultAction};
 use std::time::{Duration, Instant};
-
-fn setup() -> (Sandbox, Client) {
-    let sandbox =
-        Sandbox::start(SandboxConfig { processing_seconds: 1.0, record_requests: true, ..SandboxConfig::default() })
-            .unwrap();
-    let mut config = ClientConfig::new(sandbox.base_url(), sandbox.token().clone());
-    config.retry =
-        RetryPolicy { attempts: 3, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) };
-    (sandbox, Client::new(config).unwrap())
-}
 
 /// A square of about `side_km` km a side near Moscow.
 fn square(side_km: f64) -> Aoi {

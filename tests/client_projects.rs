@@ -2,28 +2,17 @@
 //! each failure surfaces.
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/sandbox_setup.rs"]
+mod sandbox_setup;
+
+use sandbox_setup::{client_for, retry, setup};
+
 use mapflow_desktop::api::{
-    BillingType, Client, ClientConfig, ErrorKind, ProjectEdit, ProjectId, ProjectPageQuery, ProjectSortBy, RetryPolicy,
-    SortOrder, Token,
+    BillingType, Client, ClientConfig, ErrorKind, ProjectEdit, ProjectId, ProjectPageQuery, ProjectSortBy, SortOrder,
+    Token,
 };
-use mapflow_desktop::sandbox::{DEMO_EMAIL, Fault, FaultAction, Sandbox, SandboxConfig};
+use mapflow_desktop::sandbox::{DEMO_EMAIL, Fault, FaultAction};
 use std::time::Duration;
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy { attempts: 3, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) }
-}
-
-fn client_for(sandbox: &Sandbox, token: Token) -> Client {
-    let mut config = ClientConfig::new(sandbox.base_url(), token);
-    config.retry = fast_retry();
-    Client::new(config).unwrap()
-}
-
-fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
-    let client = client_for(&sandbox, sandbox.token().clone());
-    (sandbox, client)
-}
 
 const STATUS: &str = "/rest/user/status";
 
@@ -141,7 +130,7 @@ async fn refused_connection_is_a_network_error() {
     let url = sandbox.base_url();
     drop(sandbox);
     let mut config = ClientConfig::new(url, client.token().clone());
-    config.retry = fast_retry();
+    config.retry = retry();
     let err = Client::new(config).unwrap().user_status().await.unwrap_err();
     assert!(matches!(err.kind, ErrorKind::Network(_)), "{err:?}");
     assert!(err.is_retryable());

@@ -3,26 +3,21 @@
 //! refusals of the same files, image rename/delete, previews and download links.
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/sandbox_setup.rs"]
+mod sandbox_setup;
+
+use sandbox_setup::setup;
+
 use mapflow_desktop::api::{
-    Client, ClientConfig, ErrorKind, ImageDownloadError, ImageId, Memory, Mosaic, MosaicId, RasterImage, RetryPolicy,
-    UploadError,
+    Client, ErrorKind, ImageDownloadError, ImageId, Memory, Mosaic, MosaicId, RasterImage, UploadError,
 };
 use mapflow_desktop::app::messages::code_text;
 use mapflow_desktop::imagery::check::{UploadProblem, check_upload};
 use mapflow_desktop::imagery::geotiff::write_test_geotiff;
-use mapflow_desktop::sandbox::{Sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
-    let mut config = ClientConfig::new(sandbox.base_url(), sandbox.token().clone());
-    config.retry =
-        RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(10) };
-    (sandbox, Client::new(config).unwrap())
-}
 
 /// A small georeferenced GeoTIFF in `dir`.
 fn tiff(dir: &Path, name: &str, size: (u32, u32), bands: u16, epsg: u32, pixel: f64) -> PathBuf {

@@ -4,12 +4,11 @@
 
 use mapflow_desktop::app::messages::code_text;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-/// The shared list, next to the checkout.
-const SHARED_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/mapflow-api/error-codes.csv");
-/// A copy of it, used when the shared one is not there.
-const COPY_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/error-codes.csv");
+/// The API's error codes: a copy of the team's shared list (`shared/mapflow-api/error-codes.csv`,
+/// outside this repository), kept here so the test reads only files of the repository and
+/// checks the same list on every machine. `tests/data/README.md` says how to refresh it.
+const CODES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/error-codes.csv");
 /// The translations under test.
 const CODES_YML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/locales/codes.yml");
 
@@ -22,7 +21,7 @@ struct Code {
 
 /// The codes of `error-codes.csv` (columns `family,code,parameters`, parameters separated by spaces).
 fn codes() -> Vec<Code> {
-    let path = if Path::new(SHARED_CSV).is_file() { SHARED_CSV } else { COPY_CSV };
+    let path = CODES_CSV;
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty());
     assert_eq!(lines.next(), Some("family,code,parameters"), "header of {path}");

@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/sandbox_setup.rs"]
+mod sandbox_setup;
+use sandbox_setup::StrictSandbox;
+
 use std::time::{Duration, Instant};
 
 use geo::Contains;
@@ -13,17 +17,16 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// A sandbox whose processings take one second.
-fn start() -> Sandbox {
-    Sandbox::start(SandboxConfig { processing_seconds: 1.0, ..SandboxConfig::default() }).unwrap()
+fn start() -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig { processing_seconds: 1.0, ..SandboxConfig::default() })
 }
 
-fn start_in(dir: &std::path::Path) -> Sandbox {
-    Sandbox::start(SandboxConfig {
+fn start_in(dir: &std::path::Path) -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig {
         processing_seconds: 1.0,
         data_dir: Some(dir.to_owned()),
         ..SandboxConfig::default()
     })
-    .unwrap()
 }
 
 fn req(sb: &Sandbox, method: Method, path: &str) -> reqwest::RequestBuilder {

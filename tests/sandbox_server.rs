@@ -3,6 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/sandbox_setup.rs"]
+mod sandbox_setup;
+use sandbox_setup::StrictSandbox;
+
 use std::time::{Duration, Instant};
 
 use mapflow_desktop::sandbox::{
@@ -11,13 +15,16 @@ use mapflow_desktop::sandbox::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn start() -> Sandbox {
-    Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap()
+fn start() -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() })
 }
 
-fn start_in(dir: &std::path::Path) -> Sandbox {
-    Sandbox::start(SandboxConfig { data_dir: Some(dir.to_owned()), record_requests: true, ..SandboxConfig::default() })
-        .unwrap()
+fn start_in(dir: &std::path::Path) -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig {
+        data_dir: Some(dir.to_owned()),
+        record_requests: true,
+        ..SandboxConfig::default()
+    })
 }
 
 /// A request to `path` (relative to the base URL) with the sandbox's token.
@@ -619,7 +626,9 @@ async fn fault_delay() {
 
 #[tokio::test]
 async fn unknown_routes_are_recorded() {
-    let sb = start();
+    let mut sb = start();
+    // Unknown routes are what this test sends.
+    sb.allow_unexpected_routes();
     let (status, body) = get_json(&sb, "/no/such/thing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_api_error(&body, "NOT_FOUND");

@@ -65,6 +65,9 @@ pub struct AppState {
     pub open_project: Remote<Project>,
     /// The project asked for last; answers for any other are stale.
     pub opening_project: Option<ProjectId>,
+    /// The serial of the last `Command::OpenProject`: only its answer is applied (a late one
+    /// for an earlier click, or from the previous session, is dropped).
+    pub open_serial: u64,
     pub sign_in: SignInForm,
     pub credentials: Option<Result<StoreLocation, String>>,
     pub notices: Vec<Notice>,
@@ -183,7 +186,8 @@ impl AppState {
     pub fn open_project_command(&mut self, id: ProjectId) -> Command {
         self.open_project.start();
         self.opening_project = Some(id.clone());
-        Command::OpenProject { id }
+        self.open_serial += 1;
+        Command::OpenProject { id, serial: self.open_serial }
     }
 
     /// The models offered: the open project's, else the account's.
@@ -380,9 +384,11 @@ impl AppState {
                 }
                 Err(e) => self.notify_api_error(&e),
             },
-            Event::ProjectOpened { id, result } => {
-                // The answer for a project the user has since moved away from is dropped.
-                if self.opening_project.as_ref().is_some_and(|wanted| wanted != &id) {
+            Event::ProjectOpened { id, serial, result } => {
+                // Only the answer to the last open counts: one for a project the user has since
+                // moved away from (or clicked again since), or from the previous session, is
+                // dropped.
+                if serial != self.open_serial || self.opening_project.as_ref() != Some(&id) {
                     return;
                 }
                 // With no connection, a project opens (or stays open) as last seen, to browse.
@@ -469,6 +475,9 @@ impl AppState {
             self.projects = Remote::NotRequested;
             self.projects_saved_at = None;
             self.open_project = Remote::NotRequested;
+            // An open still on its way is the other account's.
+            self.opening_project = None;
+            self.open_serial += 1;
             self.project_query.offset = 0;
             // Another account's results, AOIs, first look and unsure start are not this one's.
             self.create_unsure = None;
@@ -567,13 +576,21 @@ mod tests {
         Project { id: ProjectId(id.to_owned()), name: id.to_owned(), ..Project::default() }
     }
 
+    /// The serial an open command tags its answer with.
+    fn serial_of(command: &Command) -> u64 {
+        match command {
+            Command::OpenProject { serial, .. } => *serial,
+            other => panic!("not an open: {other:?}"),
+        }
+    }
+
     #[test]
     fn a_late_answer_for_a_project_no_longer_wanted_is_dropped() {
         let mut state = AppState::default();
-        let _ = state.open_project_command(ProjectId("a".into()));
-        let _ = state.open_project_command(ProjectId("b".into()));
-        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), result: Ok(project("b")) });
-        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), result: Ok(project("a")) });
+        let a = serial_of(&state.open_project_command(ProjectId("a".into())));
+        let b = serial_of(&state.open_project_command(ProjectId("b".into())));
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), serial: b, result: Ok(project("b")) });
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), serial: a, result: Ok(project("a")) });
         assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())), "the click on B wins");
         assert_eq!(state.settings.last_project, Some(ProjectId("b".into())));
     }
@@ -617,9 +634,9 @@ mod tests {
         assert!(state.projects_saved_at.is_some());
 
         // A listed project opens with no connection, and its saved processings are shown.
-        let _ = state.open_project_command(ProjectId("b".into()));
+        let serial = serial_of(&state.open_project_command(ProjectId("b".into())));
         state.follow_up.clear();
-        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), result: Err(offline()) });
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), serial, result: Err(offline()) });
         assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())));
         assert!(state.notices.is_empty(), "the marks say it; no error toast");
         assert!(state.follow_up.iter().any(|c| matches!(c, Command::WatchProcessings { .. })));
@@ -644,7 +661,7 @@ mod tests {
         });
         state.apply(Event::Reach { server: "http://s/rest".into(), reach: crate::api::Reach::Answering });
         assert!(state.follow_up.iter().any(|c| matches!(c, Command::LoadProjects { .. })));
-        assert!(state.follow_up.iter().any(|c| matches!(c, Command::OpenProject { id } if id.0 == "b")));
+        assert!(state.follow_up.iter().any(|c| matches!(c, Command::OpenProject { id, .. } if id.0 == "b")));
         assert!(state.follow_up.iter().any(|c| matches!(c, Command::WatchProcessings { .. })));
 
         // Their answers take the marks away.
@@ -659,15 +676,240 @@ mod tests {
         let mut state = AppState::default();
         let query = state.project_query.clone();
         state.apply(Event::Projects { query, result: Ok(page(vec![project("a")])), saved: None });
-        let _ = state.open_project_command(ProjectId("a".into()));
+        let serial = serial_of(&state.open_project_command(ProjectId("a".into())));
         let refused = ApiError::from_status(403, "");
-        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), result: Err(refused) });
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), serial, result: Err(refused) });
         assert!(state.open_project_id().is_none(), "a refusal is an answer");
         assert!(state.notices.iter().any(|n| n.is_error));
         // Not listed: nothing to open it from.
-        let _ = state.open_project_command(ProjectId("z".into()));
-        state.apply(Event::ProjectOpened { id: ProjectId("z".into()), result: Err(offline()) });
+        let serial = serial_of(&state.open_project_command(ProjectId("z".into())));
+        state.apply(Event::ProjectOpened { id: ProjectId("z".into()), serial, result: Err(offline()) });
         assert!(state.open_project_id().is_none());
+    }
+
+    fn session(server: &str, email: &str) -> Session {
+        Session { kind: crate::worker::SessionKind::Remote, server: server.into(), email: email.into(), stored: None }
+    }
+
+    fn listed_project(id: &str, default: bool) -> Project {
+        Project { is_default: default, ..project(id) }
+    }
+
+    fn run(id: &str) -> Processing {
+        Processing { id: ProcessingId(id.into()), name: id.into(), ..Processing::default() }
+    }
+
+    /// The commands applying events asked for, taken out.
+    fn sent(state: &mut AppState) -> Vec<Command> {
+        std::mem::take(&mut state.follow_up)
+    }
+
+    /// The serial of the open of `id` among `commands`.
+    fn open_of(commands: &[Command], id: &str) -> u64 {
+        commands
+            .iter()
+            .find_map(|c| match c {
+                Command::OpenProject { id: p, serial } if p.0 == id => Some(*serial),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no open of {id} in {commands:?}"))
+    }
+
+    /// A state signed in to `server`, its projects listed and `open` open.
+    fn signed_in_with_open(server: &str, open: &str) -> AppState {
+        let mut state = AppState::default();
+        state.apply(Event::SignedIn { session: session(server, "me@example.com"), status: UserStatus::default() });
+        let query = state.project_query.clone();
+        let list = page(vec![listed_project(open, true), listed_project("other", false)]);
+        state.apply(Event::Projects { query, result: Ok(list), saved: None });
+        let serial = open_of(&sent(&mut state), open);
+        state.apply(Event::ProjectOpened { id: ProjectId(open.into()), serial, result: Ok(project(open)) });
+        sent(&mut state);
+        state
+    }
+
+    #[test]
+    fn a_sign_in_lists_the_projects_then_opens_the_default_and_watches_it() {
+        let mut state = AppState::default();
+        state.apply(Event::SignedIn {
+            session: session("http://s/rest", "me@example.com"),
+            status: UserStatus::default(),
+        });
+        assert!(!state.connecting);
+        assert!(state.projects.is_pending(), "the projects are asked for");
+        let asked = sent(&mut state);
+        assert!(matches!(asked.as_slice(), [Command::LoadProjects { .. }]), "{asked:?}");
+
+        let query = state.project_query.clone();
+        let list = page(vec![listed_project("a", false), listed_project("d", true)]);
+        state.apply(Event::Projects { query, result: Ok(list.clone()), saved: None });
+        assert_eq!(state.projects.value(), Some(&list));
+        let asked = sent(&mut state);
+        let serial = open_of(&asked, "d");
+        assert!(state.open_project.is_pending());
+
+        state.apply(Event::ProjectOpened { id: ProjectId("d".into()), serial, result: Ok(project("d")) });
+        assert_eq!(state.open_project_id(), Some(&ProjectId("d".into())));
+        assert_eq!(state.settings.last_project, Some(ProjectId("d".into())));
+        let asked = sent(&mut state);
+        assert!(
+            asked.iter().any(|c| matches!(c, Command::WatchProcessings { project, .. } if project.0 == "d")),
+            "{asked:?}"
+        );
+    }
+
+    #[test]
+    fn a_late_open_of_a_after_b_was_asked_is_dropped_whichever_comes_first() {
+        // A's answer before B's.
+        let mut state = signed_in_with_open("http://s/rest", "start");
+        let a = serial_of(&state.open_project_command(ProjectId("a".into())));
+        let b = serial_of(&state.open_project_command(ProjectId("b".into())));
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), serial: a, result: Ok(project("a")) });
+        assert_eq!(state.open_project_id(), Some(&ProjectId("start".into())), "A's answer is not applied");
+        assert!(state.open_project.is_pending(), "B is still on its way");
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), serial: b, result: Ok(project("b")) });
+        assert_eq!(state.open_project_id(), Some(&ProjectId("b".into())));
+
+        // A, B, then A again: only the last click's answer counts, even for the same project.
+        let a1 = serial_of(&state.open_project_command(ProjectId("a".into())));
+        let b = serial_of(&state.open_project_command(ProjectId("b".into())));
+        let a2 = serial_of(&state.open_project_command(ProjectId("a".into())));
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), serial: a1, result: Err(offline()) });
+        assert!(state.notices.is_empty(), "the first A's failure is stale: {:?}", state.notices);
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), serial: b, result: Ok(project("b")) });
+        assert!(state.open_project.is_pending(), "B's answer is stale too");
+        let renamed = Project { name: "A, renamed".into(), ..project("a") };
+        state.apply(Event::ProjectOpened { id: ProjectId("a".into()), serial: a2, result: Ok(renamed) });
+        assert_eq!(state.open_project.value().map(|p| p.name.as_str()), Some("A, renamed"));
+        // A stale failure of B after that leaves A open.
+        state.apply(Event::ProjectOpened { id: ProjectId("b".into()), serial: b, result: Err(offline()) });
+        assert_eq!(state.open_project_id(), Some(&ProjectId("a".into())));
+    }
+
+    #[test]
+    fn processings_pages_answered_out_of_order_keep_the_page_asked_last() {
+        let mut state = signed_in_with_open("http://s/rest", "p");
+        let first = state.processing_query.clone();
+        let second = ProcessingPageQuery { offset: 20, ..first.clone() };
+        state.processing_query = second.clone();
+        let project = ProjectId("p".into());
+        // The second page's answer, then the first's, late.
+        state.apply(Event::Processings {
+            project: project.clone(),
+            query: second,
+            result: Ok(page(vec![run("on-page-2")])),
+            saved: None,
+        });
+        state.apply(Event::Processings {
+            project: project.clone(),
+            query: first,
+            result: Ok(page(vec![run("on-page-1")])),
+            saved: None,
+        });
+        let shown: Vec<_> = state.processings.value().unwrap().results.iter().map(|p| p.id.0.clone()).collect();
+        assert_eq!(shown, ["on-page-2"]);
+        // A poll of another project (the one open before) is not this one's list.
+        state.apply(Event::Processings {
+            project: ProjectId("other".into()),
+            query: state.processing_query.clone(),
+            result: Ok(page(vec![run("elsewhere")])),
+            saved: None,
+        });
+        assert_eq!(state.processings.value().unwrap().results[0].id.0, "on-page-2");
+    }
+
+    #[test]
+    fn a_result_for_a_layer_no_longer_wanted_is_dropped_and_does_not_move_the_map() {
+        let mut state = signed_in_with_open("http://s/rest", "p");
+        let (a, b) = (ProcessingId("a".into()), ProcessingId("b".into()));
+        assert!(matches!(state.show_result(&a), Some(Command::LoadResult { .. })));
+        // The user removes A's layer before it loads, and shows B meanwhile.
+        state.results.remove(&a);
+        assert!(state.show_result(&b).is_some());
+        let layer = std::sync::Arc::new(
+            crate::results::load_result(br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[10.0,20.0],[10.1,20.0],[10.1,20.1],[10.0,20.0]]]}}]}"#)
+                .unwrap(),
+        );
+        state.apply(Event::ResultLoaded { id: a.clone(), result: Ok(layer.clone()) });
+        assert!(!state.results.contains_key(&a), "a removed layer does not come back");
+        assert!(state.zoom_request.is_none(), "the map does not go to A");
+        assert_eq!(state.zoom_on_load, Some(b.clone()));
+        // B's answer is applied, and the map goes to it.
+        state.apply(Event::ResultLoaded { id: b.clone(), result: Ok(layer) });
+        assert!(state.results[&b].layer().is_some());
+        assert!(state.zoom_request.is_some());
+    }
+
+    #[test]
+    fn a_failure_keeps_the_previous_value_beside_the_error() {
+        let mut state = signed_in_with_open("http://s/rest", "p");
+        let account = UserStatus { email: "me@example.com".into(), remaining_credits: 42, ..UserStatus::default() };
+        state.apply(Event::Status(Ok(account.clone())));
+        state.apply(Event::Status(Err(ApiError::from_status(500, "down"))));
+        assert_eq!(state.status.value().map(|s| s.remaining_credits), Some(42), "the balance stays shown");
+        assert!(state.status.error().is_some(), "and the failure is said");
+
+        let listed = state.projects.value().cloned().unwrap();
+        let _ = state.reload_projects();
+        let query = state.project_query.clone();
+        state.apply(Event::Projects { query, result: Err(ApiError::from_status(500, "down")), saved: None });
+        assert_eq!(state.projects.value(), Some(&listed), "the list stays shown");
+        assert!(state.projects.error().is_some());
+        assert!(state.projects_saved_at.is_none(), "it is the server's last answer, not a saved copy");
+
+        let runs = page(vec![run("r")]);
+        let (project, query) = (ProjectId("p".into()), state.processing_query.clone());
+        state.apply(Event::Processings {
+            project: project.clone(),
+            query: query.clone(),
+            result: Ok(runs.clone()),
+            saved: None,
+        });
+        state.apply(Event::Processings { project, query, result: Err(ApiError::from_status(502, "")), saved: None });
+        assert_eq!(state.processings.value(), Some(&runs));
+        assert!(state.processings.error().is_some());
+    }
+
+    #[test]
+    fn answers_from_the_previous_session_are_dropped_after_a_switch() {
+        let mut state = signed_in_with_open("http://old/rest", "p");
+        // Still on the old server: an open of another of its projects is on its way.
+        let late = serial_of(&state.open_project_command(ProjectId("other".into())));
+        let old_query = state.processing_query.clone();
+
+        // The user signs in to another server (another account).
+        state.apply(Event::SignedIn {
+            session: session("http://new/rest", "you@example.com"),
+            status: UserStatus::default(),
+        });
+        sent(&mut state);
+        assert!(state.open_project_id().is_none());
+
+        // The old server's answers arrive after the switch: none of them lands.
+        state.apply(Event::ProjectOpened { id: ProjectId("other".into()), serial: late, result: Ok(project("other")) });
+        assert!(state.open_project_id().is_none(), "the old server's project is not opened");
+        assert!(state.settings.last_project.is_none(), "nor remembered for the new server");
+        state.apply(Event::Processings {
+            project: ProjectId("p".into()),
+            query: old_query,
+            result: Ok(page(vec![run("old-run")])),
+            saved: None,
+        });
+        assert!(state.processings.value().is_none(), "the old project's processings are not shown");
+        state.apply(Event::ResultLoaded { id: ProcessingId("old-run".into()), result: Err("late".into()) });
+        assert!(state.results.is_empty(), "the old account's result is not added");
+        state.apply(Event::Reach {
+            server: "http://old/rest".into(),
+            reach: crate::api::Reach::NotAnswering { since: chrono::Utc::now(), error: offline() },
+        });
+        assert_eq!(state.reach, Some(crate::api::Reach::Answering), "the old server's reach is not this session's");
+
+        // The new server's own answers do.
+        let query = state.project_query.clone();
+        state.apply(Event::Projects { query, result: Ok(page(vec![listed_project("n", true)])), saved: None });
+        let serial = open_of(&sent(&mut state), "n");
+        state.apply(Event::ProjectOpened { id: ProjectId("n".into()), serial, result: Ok(project("n")) });
+        assert_eq!(state.open_project_id(), Some(&ProjectId("n".into())));
     }
 
     #[test]

@@ -399,6 +399,13 @@ fn thumbnail(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, img: 
     });
 }
 
+/// The outline of the focused scene's footprint, and its width.
+pub const FOCUSED_FOOTPRINT: (Color32, f32) = (Color32::from_rgb(255, 220, 0), 3.0);
+/// The outline of a selected scene's footprint, and its width.
+pub const SELECTED_FOOTPRINT: (Color32, f32) = (Color32::from_rgb(255, 140, 0), 2.0);
+/// The outline of any other scene's footprint, and its width.
+pub const FOOTPRINT: (Color32, f32) = (Color32::from_rgb(200, 120, 255), 1.0);
+
 /// Footprints of the results (selected and focused ones stand out), a picture preview laid
 /// over its footprint, and clicks on footprints that pick their row.
 pub struct FootprintsPlugin<'a> {
@@ -476,11 +483,11 @@ impl Plugin for FootprintsPlugin<'_> {
                 continue;
             }
             let (color, width) = if self.focused == Some(id) {
-                (Color32::from_rgb(255, 220, 0), 3.0)
+                FOCUSED_FOOTPRINT
             } else if self.selected.contains(id) {
-                (Color32::from_rgb(255, 140, 0), 2.0)
+                SELECTED_FOOTPRINT
             } else {
-                (Color32::from_rgb(200, 120, 255), 1.0)
+                FOOTPRINT
             };
             painter.add(egui::Shape::line(pts.clone(), Stroke::new(width, color.gamma_multiply(self.opacity))));
             if let Some(at) = click

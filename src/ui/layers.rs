@@ -12,7 +12,8 @@ use rust_i18n::t;
 /// Outline colours of the vector layers that have no style of their own.
 const AOI_COLOR: egui::Color32 = egui::Color32::from_rgb(40, 170, 250);
 const PROCESSING_AOI_COLOR: egui::Color32 = egui::Color32::from_rgb(250, 200, 40);
-const IMAGE_FOOTPRINT_COLOR: egui::Color32 = egui::Color32::from_rgb(80, 220, 120);
+/// The outline of My imagery's footprints (public so tests can find it among what was painted).
+pub const IMAGE_FOOTPRINT_COLOR: egui::Color32 = egui::Color32::from_rgb(80, 220, 120);
 
 /// The map with every overlay in the layer list's order; a click on a result feature pins
 /// its attributes, hovering one names its class.

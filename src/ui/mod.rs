@@ -7,6 +7,7 @@ pub mod file_chooser;
 pub mod history;
 pub mod imagery;
 mod layers;
+pub use layers::IMAGE_FOOTPRINT_COLOR;
 pub mod new_processing;
 mod notices;
 pub mod processings;

@@ -60,7 +60,8 @@ pub enum Command {
     /// Delete a project. Handler: `Worker::spawn_call`.
     DeleteProject { id: ProjectId },
     /// Load a project to work in (its models become the ones offered). Handler: `Worker::spawn_call`.
-    OpenProject { id: ProjectId },
+    /// `serial` tags the answer, so only the latest request's is kept (click A, then B: B opens).
+    OpenProject { id: ProjectId, serial: u64 },
     /// Show a project's processings and poll them while any is unfinished. Handler: `Worker::watch_processings`.
     WatchProcessings { project: ProjectId, query: ProcessingPageQuery },
     /// Estimate the cost of a processing. Handler: `Worker::spawn_call`.
@@ -207,8 +208,10 @@ pub enum Event {
         id: ProjectId,
         result: Result<(), ApiError>,
     },
+    /// The answer to `Command::OpenProject { id, serial }`.
     ProjectOpened {
         id: ProjectId,
+        serial: u64,
         result: Result<Project, ApiError>,
     },
     /// A page of a project's processings (a poll or a reload). When the server could not be
@@ -501,10 +504,10 @@ impl Worker {
                 |c, id| async move { c.delete_project(&id).await },
                 |id, result| Event::ProjectDeleted { id, result },
             ),
-            Command::OpenProject { id } => self.spawn_keyed(
+            Command::OpenProject { id, serial } => self.spawn_keyed(
                 id,
                 |c, id| async move { c.project(&id).await },
-                |id, result| Event::ProjectOpened { id, result },
+                move |id, result| Event::ProjectOpened { id, serial, result },
             ),
             Command::WatchProcessings { project, query } => self.watch_processings(project, query),
             Command::EstimateCost { request } => self.spawn_keyed(

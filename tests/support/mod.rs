@@ -81,21 +81,27 @@ pub fn app<'a>(h: &'a Harness<'_, TestApp>) -> &'a MapflowApp {
     h.state().app.as_ref().unwrap()
 }
 
-/// Steps the UI until `what` holds, failing with its name after a few seconds.
-pub fn wait_for(h: &mut Harness<'_, TestApp>, what: &str, cond: impl Fn(&Harness<'_, TestApp>) -> bool) {
+/// How long [`step_until`] waits.
+fn step_limit() -> Duration {
+    Duration::from_secs(if cfg!(debug_assertions) { 30 } else { 15 })
+}
+
+/// Steps the UI until `cond` holds; after a timeout, saves a screenshot of the window (its path
+/// printed) and fails naming `description`, with the notices and the form's state.
+pub fn step_until(h: &mut Harness<'_, TestApp>, description: &str, cond: impl Fn(&Harness<'_, TestApp>) -> bool) {
     let start = Instant::now();
-    let limit = Duration::from_secs(if cfg!(debug_assertions) { 30 } else { 15 });
     loop {
         h.step();
         if h.state().app.is_some() && cond(h) {
             h.run_steps(2);
             return;
         }
-        if start.elapsed() > limit {
+        if start.elapsed() > step_limit() {
+            let shot = screenshot(h, description);
             let state = &h.state().app.as_ref().unwrap().state;
             let notices: Vec<_> = state.notices.iter().map(|n| n.text.clone()).collect();
             panic!(
-                "timed out waiting for: {what}\nnotices: {notices:?}\ncost: {:?} for {:?}\ncreate error: {:?}",
+                "timed out waiting for: {description}\nscreenshot: {shot}\nnotices: {notices:?}\ncost: {:?} for {:?}\ncreate error: {:?}",
                 state.cost,
                 state.cost_request.as_ref().map(|r| &r.name),
                 state.create_error
@@ -103,6 +109,67 @@ pub fn wait_for(h: &mut Harness<'_, TestApp>, what: &str, cond: impl Fn(&Harness
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The same as [`step_until`] (the older name, kept for the tests that use it).
+pub fn wait_for(h: &mut Harness<'_, TestApp>, what: &str, cond: impl Fn(&Harness<'_, TestApp>) -> bool) {
+    step_until(h, what, cond);
+}
+
+/// Renders the window to a PNG under the target dir's test scratch space, named after the
+/// test and `description`; returns its path, or why there is none.
+pub fn screenshot(h: &mut Harness<'_, TestApp>, description: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let test = std::thread::current().name().unwrap_or("test").replace("::", "-");
+    let slug: String =
+        description.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let path = dir.join(format!("{test}--{slug}.png"));
+    let saved = std::fs::create_dir_all(&dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| h.render())
+        .and_then(|image| image.save(&path).map_err(|e| e.to_string()));
+    match saved {
+        Ok(()) => {
+            eprintln!("screenshot saved: {}", path.display());
+            path.display().to_string()
+        }
+        Err(e) => format!("(none: {e})"),
+    }
+}
+
+/// Every shape the last frame painted, groups flattened: what the map's plugins actually drew.
+pub fn painted_shapes(h: &Harness<'_, TestApp>) -> Vec<egui::Shape> {
+    fn flatten(shape: &egui::Shape, out: &mut Vec<egui::Shape>) {
+        match shape {
+            egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| flatten(s, out)),
+            s => out.push(s.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    for clipped in &h.output().shapes {
+        flatten(&clipped.shape, &mut out);
+    }
+    out
+}
+
+/// The lon/lat `[lon, lat]` under a screen position, from the view the map drew last (Web
+/// Mercator: longitude and the Mercator ordinate are linear across the map rect).
+pub fn map_lon_lat(h: &Harness<'_, TestApp>, pos: egui::Pos2) -> [f64; 2] {
+    let rect = app(h).map.map_rect().expect("the map was drawn");
+    let [w, s, e, n] = app(h).map.visible_bbox().expect("the map was drawn");
+    let merc = |lat: f64| lat.to_radians().tan().asinh();
+    let unmerc = |y: f64| y.sinh().atan().to_degrees();
+    let fx = f64::from((pos.x - rect.left()) / rect.width());
+    let fy = f64::from((pos.y - rect.top()) / rect.height());
+    [w + fx * (e - w), unmerc(merc(n) + fy * (merc(s) - merc(n)))]
+}
+
+/// The lon/lat bbox `[w, s, e, n]` of screen points of the map.
+pub fn map_bbox_of(h: &Harness<'_, TestApp>, points: &[egui::Pos2]) -> [f64; 4] {
+    assert!(!points.is_empty(), "no points");
+    points.iter().map(|p| map_lon_lat(h, *p)).fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, [x, y]| {
+        [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)]
+    })
 }
 
 pub fn project_names(h: &Harness<'_, TestApp>) -> Vec<String> {
