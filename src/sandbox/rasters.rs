@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use geo::BoundingRect as _;
 use geo_types::{MultiPolygon, Polygon};
+use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt as _;
 
@@ -568,7 +569,7 @@ pub(crate) async fn receive(store: &RasterStore, headers: &HeaderMap, body: Body
     }
     out.flush().await.map_err(io_error)?;
     out.into_inner().sync_all().await.map_err(io_error)?;
-    Ok(Received { file: temp, filename, size, md5: md5.hex() })
+    Ok(Received { file: temp, filename, size, md5: hex(md5.finalize()) })
 }
 
 /// A file the sandbox made itself (the demo imagery of a fresh account), stored and
@@ -580,9 +581,12 @@ pub(crate) fn receive_bytes(store: &RasterStore, filename: &str, bytes: &[u8]) -
     let mut file = tempfile::Builder::new().prefix(".upload-").suffix(".part").tempfile_in(&store.dir)?;
     file.write_all(bytes)?;
     file.flush()?;
-    let mut md5 = Md5::new();
-    md5.update(bytes);
-    Ok(Received { file, filename: sanitize_filename(filename), size: bytes.len() as u64, md5: md5.hex() })
+    Ok(Received { file, filename: sanitize_filename(filename), size: bytes.len() as u64, md5: hex(Md5::digest(bytes)) })
+}
+
+/// A digest as lowercase hex, as the service writes an image's `checksum`.
+fn hex(digest: impl AsRef<[u8]>) -> String {
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads a request body to its end, discarding it: answering before the client has sent
@@ -1081,120 +1085,14 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-// ---- MD5 ----
-
-/// MD5 (RFC 1321), for the images' `checksum`: the real service reports a hash of the
-/// file, and no hashing crate is among the dependencies.
-struct Md5 {
-    state: [u32; 4],
-    len: u64,
-    block: [u8; 64],
-    filled: usize,
-}
-
-const MD5_S: [u32; 64] = [
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15,
-    21,
-];
-
-/// `floor(abs(sin(i + 1)) * 2^32)`.
-fn md5_k() -> &'static [u32; 64] {
-    static K: OnceLock<[u32; 64]> = OnceLock::new();
-    K.get_or_init(|| std::array::from_fn(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32))
-}
-
-impl Md5 {
-    fn new() -> Self {
-        Self { state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476], len: 0, block: [0; 64], filled: 0 }
-    }
-
-    fn update(&mut self, mut data: &[u8]) {
-        self.len = self.len.wrapping_add(data.len() as u64);
-        if self.filled > 0 {
-            let take = (64 - self.filled).min(data.len());
-            self.block[self.filled..self.filled + take].copy_from_slice(&data[..take]);
-            self.filled += take;
-            data = &data[take..];
-            if self.filled < 64 {
-                return;
-            }
-            let block = self.block;
-            self.compress(&block);
-            self.filled = 0;
-        }
-        let mut chunks = data.chunks_exact(64);
-        for chunk in &mut chunks {
-            let mut block = [0u8; 64];
-            block.copy_from_slice(chunk);
-            self.compress(&block);
-        }
-        let rest = chunks.remainder();
-        self.block[..rest.len()].copy_from_slice(rest);
-        self.filled = rest.len();
-    }
-
-    fn compress(&mut self, block: &[u8; 64]) {
-        let k = md5_k();
-        let m: [u32; 16] = std::array::from_fn(|i| {
-            u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]])
-        });
-        let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(MD5_S[i]));
-        }
-        for (s, v) in self.state.iter_mut().zip([a, b, c, d]) {
-            *s = s.wrapping_add(v);
-        }
-    }
-
-    fn hex(mut self) -> String {
-        let bits = self.len.wrapping_mul(8);
-        let mut pad = vec![0x80u8];
-        pad.resize(1 + (119 - self.filled) % 64, 0);
-        let len = self.len;
-        self.update(&pad);
-        self.update(&bits.to_le_bytes());
-        self.len = len;
-        self.state.iter().flat_map(|s| s.to_le_bytes()).map(|b| format!("{b:02x}")).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn md5(data: &[u8]) -> String {
-        let mut h = Md5::new();
-        h.update(data);
-        h.hex()
-    }
-
     #[test]
-    fn md5_vectors() {
-        assert_eq!(md5(b""), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(md5(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(md5(b"The quick brown fox jumps over the lazy dog"), "9e107d9d372bb6826bd81d3542a419d6");
-        let long: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
-        let mut pieces = Md5::new();
-        for chunk in long.chunks(7) {
-            pieces.update(chunk);
-        }
-        assert_eq!(pieces.hex(), md5(&long));
-        assert_eq!(
-            md5(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
-            "57edf4a22be3c955ac49da2e2107b67a"
-        );
+    fn checksums_are_md5_in_hex() {
+        assert_eq!(hex(Md5::digest(b"")), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(hex(Md5::digest(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
     }
 
     /// A parsed part: name, file name, content.
