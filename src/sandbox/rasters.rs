@@ -9,7 +9,8 @@
 //! Metadata lives in the persisted state; files in `<data_dir>/rasters/` (a temporary
 //! directory, removed with the sandbox, when the state is in memory).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,6 +24,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use geo::BoundingRect as _;
 use geo_types::{MultiPolygon, Polygon};
+use lru::LruCache;
 use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt as _;
@@ -39,9 +41,9 @@ pub(crate) const PREVIEW_LARGE: u32 = 1024;
 /// Side of the decimated copy of an image that its mosaic's map tiles are drawn from.
 const TILE_SOURCE_SIDE: u32 = 2048;
 /// How many decimated copies are kept for tiles (up to 16 MiB each).
-const TILE_SOURCES_KEPT: usize = 6;
+const TILE_SOURCES_KEPT: NonZeroUsize = NonZeroUsize::new(6).expect("not zero");
 /// How many encoded previews are kept.
-const PREVIEWS_KEPT: usize = 32;
+const PREVIEWS_KEPT: NonZeroUsize = NonZeroUsize::new(32).expect("not zero");
 /// How long a download link stays valid.
 pub(crate) const DOWNLOAD_TTL: Duration = Duration::from_secs(3600);
 /// Longest accepted multipart part header block.
@@ -181,20 +183,16 @@ pub(crate) struct RasterStore {
 /// when the file could not be read.
 type TileSource = OnceLock<Option<Arc<image::RgbaImage>>>;
 
-/// A small map that forgets its oldest entries.
-struct Bounded<V> {
-    capacity: usize,
-    map: HashMap<String, V>,
-    order: VecDeque<String>,
-}
+/// A small map that forgets its oldest entries first (reading one does not renew it).
+struct Bounded<V>(LruCache<String, V>);
 
 impl<V: Clone> Bounded<V> {
-    fn new(capacity: usize) -> Self {
-        Self { capacity, map: HashMap::new(), order: VecDeque::new() }
+    fn new(capacity: NonZeroUsize) -> Self {
+        Self(LruCache::new(capacity))
     }
 
     fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> V {
-        if let Some(v) = self.map.get(key) {
+        if let Some(v) = self.0.peek(key) {
             return v.clone();
         }
         let v = make();
@@ -203,24 +201,24 @@ impl<V: Clone> Bounded<V> {
     }
 
     fn get(&self, key: &str) -> Option<V> {
-        self.map.get(key).cloned()
+        self.0.peek(key).cloned()
     }
 
     fn insert(&mut self, key: &str, v: V) {
-        if self.map.insert(key.to_owned(), v).is_none() {
-            self.order.push_back(key.to_owned());
-        }
-        while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
+        match self.0.peek_mut(key) {
+            Some(old) => *old = v,
+            None => {
+                self.0.put(key.to_owned(), v);
             }
         }
     }
 
     /// Forgets every entry whose key starts with `prefix`.
     fn remove_prefix(&mut self, prefix: &str) {
-        self.map.retain(|k, _| !k.starts_with(prefix));
-        self.order.retain(|k| !k.starts_with(prefix));
+        let keys: Vec<String> = self.0.iter().map(|(k, _)| k).filter(|k| k.starts_with(prefix)).cloned().collect();
+        for key in keys {
+            self.0.pop(&key);
+        }
     }
 }
 
