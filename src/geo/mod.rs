@@ -8,6 +8,7 @@
 //! `walkers::Position` and the Mapflow API's `geometry`.
 
 mod import;
+pub mod mercator;
 mod validate;
 mod validity;
 mod wkt;

@@ -409,9 +409,6 @@ enum CrsKind {
     Proj { crs: Box<proj4rs::Proj>, lonlat: Box<proj4rs::Proj> },
 }
 
-/// The radius of the Web Mercator sphere, metres.
-const MERCATOR_R: f64 = 6_378_137.0;
-
 impl CrsTransform {
     /// The transform of EPSG `epsg`: 4326, 3857 (and its old aliases 900913, 3785) and
     /// WGS 84 / UTM (32601–32660, 32701–32760).
@@ -439,11 +436,7 @@ impl CrsTransform {
     pub fn to_lonlat(&self, x: f64, y: f64) -> Result<(f64, f64), GeoTiffError> {
         match &self.kind {
             CrsKind::LonLat => Ok((x, y)),
-            CrsKind::WebMercator => {
-                let lon = (x / MERCATOR_R).to_degrees();
-                let lat = (2.0 * (y / MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees();
-                Ok((lon, lat))
-            }
+            CrsKind::WebMercator => Ok(crate::geo::mercator::metres_to_lon_lat(x, y)),
             CrsKind::Proj { crs, lonlat } => {
                 let mut p = (x, y, 0.0);
                 proj4rs::transform::transform(crs, lonlat, &mut p).map_err(|e| GeoTiffError::Decode(e.to_string()))?;
@@ -456,10 +449,7 @@ impl CrsTransform {
     pub fn from_lonlat(&self, lon: f64, lat: f64) -> Result<(f64, f64), GeoTiffError> {
         match &self.kind {
             CrsKind::LonLat => Ok((lon, lat)),
-            CrsKind::WebMercator => {
-                let lat = lat.clamp(-85.06, 85.06).to_radians();
-                Ok((MERCATOR_R * lon.to_radians(), MERCATOR_R * (std::f64::consts::FRAC_PI_4 + lat / 2.0).tan().ln()))
-            }
+            CrsKind::WebMercator => Ok(crate::geo::mercator::lon_lat_to_metres(lon, lat)),
             CrsKind::Proj { crs, lonlat } => {
                 let mut p = (lon.to_radians(), lat.to_radians(), 0.0);
                 proj4rs::transform::transform(lonlat, crs, &mut p).map_err(|e| GeoTiffError::Decode(e.to_string()))?;

@@ -43,7 +43,7 @@ use super::imagery;
 use super::seed;
 use super::state::iso;
 use crate::api::{CatalogImage, CatalogSortBy, SortOrder};
-use crate::geo::Aoi;
+use crate::geo::{Aoi, mercator};
 
 /// The catalog's "today", 2026-11-01T00:00:00Z (Unix seconds): acquisitions are dated
 /// up to [`ARCHIVE_DAYS`] before it. Fixed, so a search answers the same on every run.
@@ -863,13 +863,6 @@ impl Previews {
     }
 }
 
-/// Global pixel coordinates of a lon/lat at zoom `z` (Web Mercator, 256-pixel tiles).
-fn to_pixels(lon: f64, lat: f64, z: u8) -> (f64, f64) {
-    let size = f64::from(imagery::TILE_SIZE) * 2f64.powi(i32::from(z));
-    let lat = lat.clamp(-85.05, 85.05).to_radians();
-    ((lon + 180.0) / 360.0 * size, (1.0 - lat.tan().asinh() / std::f64::consts::PI) / 2.0 * size)
-}
-
 /// The footprint's corners as a map lays a picture over them: the ring points nearest to
 /// the bounding box's NW, NE, SE and SW corners (the same rule as the app's).
 fn picture_corners(footprint: &Polygon<f64>) -> Option<[Coord<f64>; 4]> {
@@ -899,12 +892,12 @@ pub(crate) fn render_preview(scene: &Scene) -> RgbImage {
     let n = PREVIEW_SIZE;
     let Some(corners) = picture_corners(&scene.footprint) else { return RgbImage::new(n, n) };
     // The deepest zoom at which one tile still spans the footprint's bounding box.
-    let (px, py): (Vec<f64>, Vec<f64>) = corners.iter().map(|c| to_pixels(c.x, c.y, 0)).unzip();
+    let (px, py): (Vec<f64>, Vec<f64>) = corners.iter().map(|c| mercator::lon_lat_to_pixels(c.x, c.y, 0)).unzip();
     let span = |v: &[f64]| v.iter().copied().fold(f64::MIN, f64::max) - v.iter().copied().fold(f64::MAX, f64::min);
     let extent = span(&px).max(span(&py)).max(1e-9);
     let z = (f64::from(imagery::TILE_SIZE) / extent).log2().floor().clamp(0.0, 18.0) as u8;
     let mut tiles = TileSampler::new(&scene.id, z);
-    let corners = corners.map(|c| to_pixels(c.x, c.y, z));
+    let corners = corners.map(|c| mercator::lon_lat_to_pixels(c.x, c.y, z));
     let lerp = |a: (f64, f64), b: (f64, f64), t: f64| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
     let clouds = (scene.cloud_cover / 100.0).clamp(0.0, 1.0) as f32;
     let seed = scene.id.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
@@ -935,7 +928,7 @@ pub(crate) fn render_xyz(scene: &Scene, z: u8, x: u32, y: u32) -> RgbaImage {
         .exterior()
         .coords()
         .map(|c| {
-            let (px, py) = to_pixels(c.x, c.y, z);
+            let (px, py) = mercator::lon_lat_to_pixels(c.x, c.y, z);
             (px - x0, py - y0)
         })
         .collect();

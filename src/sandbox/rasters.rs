@@ -32,6 +32,7 @@ use tokio::io::AsyncWriteExt as _;
 use super::error::{ApiError, ApiResult};
 use super::state::PersistedState;
 use crate::api::{Memory, Mosaic, MosaicId, TileLayer};
+use crate::geo::mercator;
 use crate::imagery::geotiff::{self, CrsTransform, GeoTiffError, GeoTiffInfo};
 
 /// Side of the small preview, `GET /rasters/image/{id}/preview/s`.
@@ -444,7 +445,7 @@ pub(crate) fn tile_json(base_url: &str, state: &PersistedState, m: &MosaicRecord
         .map(|i| {
             let metres =
                 if i.info.epsg == Some(4326) { i.info.pixel_size[0] * 111_320.0 } else { i.info.pixel_size[0] };
-            (40_075_016.685_578_49 / (256.0 * metres.max(0.01))).log2().ceil()
+            (mercator::WORLD_METRES / (f64::from(TILE) * metres.max(0.01))).log2().ceil()
         })
         .fold(0.0f64, f64::max)
         .clamp(0.0, 22.0) as u8;
@@ -703,23 +704,15 @@ const TILE: u32 = 256;
 /// Tile pixels are reprojected exactly on a grid every this many pixels and interpolated
 /// in between (the error is far below a pixel at any zoom that shows the image).
 const GRID_STEP: u32 = 16;
-/// Web Mercator half world, metres.
-const HALF_WORLD: f64 = 20_037_508.342_789_244;
 
 /// Renders XYZ tile (z, x, y) of a mosaic from its images' decimated copies: each tile
 /// pixel centre is reprojected into the image's CRS and its pixel there is drawn; later
 /// uploads are drawn over earlier ones; transparent where there is no image. Blocking.
 pub(crate) fn render_tile(store: &RasterStore, images: &[ImageRecord], z: u8, x: u32, y: u32) -> image::RgbaImage {
     let mut out = image::RgbaImage::new(TILE, TILE);
-    let size = 2.0 * HALF_WORLD / f64::from(1u32 << z.min(31));
-    let (x0, y0) = (-HALF_WORLD + f64::from(x) * size, HALF_WORLD - f64::from(y) * size);
-    let pixel = size / f64::from(TILE);
-    let lonlat = |px: f64, py: f64| {
-        let (mx, my) = (x0 + px * pixel, y0 - py * pixel);
-        let lon = (mx / 6_378_137.0).to_degrees();
-        let lat = (2.0 * (my / 6_378_137.0).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees();
-        (lon, lat)
-    };
+    let (x0, y0) = mercator::tile_origin_metres(z, x, y);
+    let pixel = mercator::tile_metres(z) / f64::from(TILE);
+    let lonlat = |px: f64, py: f64| mercator::metres_to_lon_lat(x0 + px * pixel, y0 - py * pixel);
     let (west, north) = lonlat(0.0, 0.0);
     let (east, south) = lonlat(f64::from(TILE), f64::from(TILE));
 
