@@ -941,7 +941,7 @@ pub(crate) fn render_xyz(scene: &Scene, z: u8, x: u32, y: u32) -> RgbaImage {
     let ground = imagery::render_tile(&scene.id, z, x, y);
     RgbaImage::from_fn(n, n, |i, j| {
         let p = ground.get_pixel(i, j);
-        let inside = point_in_ring((f64::from(i) + 0.5, f64::from(j) + 0.5), &ring);
+        let inside = crate::geo::point_in_ring([f64::from(i) + 0.5, f64::from(j) + 0.5], &ring);
         Rgba([p[0], p[1], p[2], if inside { 255 } else { 0 }])
     })
 }
@@ -964,18 +964,6 @@ pub(crate) fn render_scenes_xyz(scenes: &[Scene], z: u8, x: u32, y: u32) -> Rgba
         }
     }
     out.unwrap_or_else(|| RgbaImage::new(imagery::TILE_SIZE, imagery::TILE_SIZE))
-}
-
-/// Even-odd point-in-polygon test.
-fn point_in_ring(p: (f64, f64), ring: &[(f64, f64)]) -> bool {
-    let mut inside = false;
-    for pair in ring.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        if (a.1 > p.1) != (b.1 > p.1) && p.0 < (b.0 - a.0) * (p.1 - a.1) / (b.1 - a.1) + a.0 {
-            inside = !inside;
-        }
-    }
-    inside
 }
 
 /// Bilinear samples of the synthetic imagery at global pixel positions of one zoom,
@@ -1148,10 +1136,4 @@ mod tests {
         assert_eq!(img, render_preview(&scene.scene));
     }
 
-    #[test]
-    fn point_in_ring_works() {
-        let ring = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)];
-        assert!(point_in_ring((5.0, 5.0), &ring));
-        assert!(!point_in_ring((15.0, 5.0), &ring));
-    }
 }

@@ -410,7 +410,7 @@ mod tests {
             let n = fc["features"].as_array().map_or(0, Vec::len);
             assert!(n > 0, "{kind:?} found nothing");
             for v in vertices(&fc) {
-                assert!(region::point_in_ring(v, &ring), "{kind:?}: {v:?} is outside");
+                assert!(crate::geo::point_in_ring(v, &ring), "{kind:?}: {v:?} is outside");
             }
         }
     }
