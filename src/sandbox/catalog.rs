@@ -40,6 +40,7 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
 use super::imagery;
+use super::rng::Rng;
 use super::seed;
 use super::state::iso;
 use crate::api::{CatalogImage, CatalogSortBy, SortOrder};
@@ -166,14 +167,14 @@ impl Family {
             return tasked_cities(ix, iy).iter().map(|c| c.scenes).sum();
         }
         let mean = self.per_cell() * cell.centre().1.to_radians().cos();
-        let mut rng = Rng::new(&[self.tag(), ix as u64, iy as u64, u64::MAX]);
+        let mut rng = Rng::from_parts(&[self.tag(), ix as u64, iy as u64, u64::MAX]);
         (mean.floor() + f64::from(u8::from(rng.unit() < mean.fract()))) as u64
     }
 
     /// The image in slot `slot` of cell (ix, iy), if the slot holds one.
     fn image(self, ix: i64, iy: i64, slot: u64) -> Option<Scene> {
         let cell = Cell::new(self, ix, iy)?;
-        let mut rng = Rng::new(&[self.tag(), ix as u64, iy as u64, slot]);
+        let mut rng = Rng::from_parts(&[self.tag(), ix as u64, iy as u64, slot]);
         let id = format!("{}-{ix}-{iy}-{slot}", self.prefix());
         let scene = match self {
             Family::Scene => high_res(&cell, &mut rng, id),
@@ -1013,7 +1014,8 @@ fn cloud_noise(u: f32, v: f32, seed: u32) -> f32 {
         let (ix, iy) = (x.floor(), y.floor());
         let (sx, sy) = (smooth(0.0, 1.0, x - ix), smooth(0.0, 1.0, y - iy));
         let at = |dx: f32, dy: f32| {
-            let h = Rng::new(&[u64::from(seed ^ salt), (ix + dx) as i64 as u64, (iy + dy) as i64 as u64]).next();
+            let h =
+                Rng::from_parts(&[u64::from(seed ^ salt), (ix + dx) as i64 as u64, (iy + dy) as i64 as u64]).next_u64();
             (h >> 40) as f32 / (1u64 << 24) as f32
         };
         let top = at(0.0, 0.0) + (at(1.0, 0.0) - at(0.0, 0.0)) * sx;
@@ -1039,48 +1041,6 @@ pub(crate) fn encode_rgba_png(img: &RgbaImage) -> Result<Vec<u8>, image::ImageEr
     )
     .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)?;
     Ok(out)
-}
-
-/// A small deterministic generator (SplitMix64): the catalog must not change with a
-/// dependency's version, so no library generator is used.
-struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded from several numbers.
-    fn new(parts: &[u64]) -> Self {
-        let mut rng = Rng(0x243F_6A88_85A3_08D3);
-        for &p in parts {
-            rng.0 ^= p;
-            rng.0 = rng.next();
-        }
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Uniform in lo..=hi.
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.unit() * (hi - lo + 1) as f64).floor() as i64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
 }
 
 #[cfg(test)]
@@ -1135,5 +1095,4 @@ mod tests {
         assert_eq!(img.dimensions(), (PREVIEW_SIZE, PREVIEW_SIZE));
         assert_eq!(img, render_preview(&scene.scene));
     }
-
 }
