@@ -1030,19 +1030,6 @@ fn smooth(e0: f32, e1: f32, v: f32) -> f32 {
     t * t * (3.0 - 2.0 * t)
 }
 
-/// Encodes an RGBA picture as PNG.
-pub(crate) fn encode_rgba_png(img: &RgbaImage) -> Result<Vec<u8>, image::ImageError> {
-    use image::ImageEncoder as _;
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(
-        &mut out,
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::Sub,
-    )
-    .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

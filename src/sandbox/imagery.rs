@@ -194,15 +194,18 @@ fn lattice(u: f64) -> (i64, f32) {
     (f as i64, t * t * (3.0 - 2.0 * t))
 }
 
-/// Encodes a tile as PNG, favouring speed over size.
-pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+/// Encodes a picture (a tile, a preview; RGB or RGBA) as PNG, favouring speed over size.
+pub fn encode_png<P>(img: &image::ImageBuffer<P, Vec<u8>>) -> Result<Vec<u8>, image::ImageError>
+where
+    P: image::PixelWithColorType<Subpixel = u8>,
+{
     let mut out = Vec::with_capacity(96 * 1024);
     image::codecs::png::PngEncoder::new_with_quality(
         &mut out,
         image::codecs::png::CompressionType::Fast,
         image::codecs::png::FilterType::Sub,
     )
-    .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)?;
+    .write_image(img.as_raw(), img.width(), img.height(), P::COLOR_TYPE)?;
     Ok(out)
 }
 

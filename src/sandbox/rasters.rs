@@ -321,7 +321,7 @@ impl RasterStore {
             return Ok(png);
         }
         let img = geotiff::read_preview(&self.file_path(id), side).map_err(|e| e.to_string())?;
-        let png = Bytes::from(super::catalog::encode_rgba_png(&img).map_err(|e| e.to_string())?);
+        let png = Bytes::from(super::imagery::encode_png(&img).map_err(|e| e.to_string())?);
         lock(&self.previews).insert(&key, png.clone());
         Ok(png)
     }
