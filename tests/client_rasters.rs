@@ -3,17 +3,20 @@
 //! refusals of the same files, image rename/delete, previews and download links.
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/test_geotiff.rs"]
+mod test_geotiff;
+
 use mapflow_desktop::api::{
     Client, ClientConfig, ErrorKind, ImageDownloadError, ImageId, Memory, Mosaic, MosaicId, RasterImage, RetryPolicy,
     UploadError,
 };
 use mapflow_desktop::app::messages::code_text;
 use mapflow_desktop::imagery::check::{UploadProblem, check_upload};
-use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use mapflow_desktop::sandbox::{Sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use test_geotiff::write_test_geotiff;
 use tokio_util::sync::CancellationToken;
 
 fn setup() -> (Sandbox, Client) {

@@ -18,11 +18,12 @@ use image::{Rgb, RgbImage};
 use serde_json::{Value, json};
 
 use super::processing::{self, Purpose};
-use super::rng::Rng;
 use super::rasters::{self, MosaicRecord, RasterStore};
+use super::rng::Rng;
 use super::seed;
 use super::state::PersistedState;
-use crate::imagery::geotiff::{self, CrsTransform};
+use crate::imagery::geotiff::CrsTransform;
+use crate::imagery::tiff_writer;
 
 /// Name of the demo's mosaic.
 pub(crate) const DEMO_MOSAIC_NAME: &str = "Demo mosaic";
@@ -182,7 +183,7 @@ pub(crate) fn populate(state: &mut PersistedState, store: &RasterStore, finish_s
 fn add_mosaic(state: &mut PersistedState, store: &RasterStore, now: DateTime<Utc>) -> Result<(), String> {
     let crs = CrsTransform::from_epsg(3857).map_err(|e| e.to_string())?;
     let origin = crs.from_lonlat(IMAGE_ORIGIN.0, IMAGE_ORIGIN.1).map_err(|e| e.to_string())?;
-    let bytes = geotiff::encode_rgb_geotiff(&picture(), 3857, [origin.0, origin.1], [IMAGE_PIXEL, IMAGE_PIXEL])
+    let bytes = tiff_writer::encode_rgb_geotiff(&picture(), 3857, [origin.0, origin.1], [IMAGE_PIXEL, IMAGE_PIXEL])
         .map_err(|e| e.to_string())?;
     let received = rasters::receive_bytes(store, DEMO_IMAGE_FILE, &bytes).map_err(|e| e.to_string())?;
     let accepted = rasters::check_file(store.limits(), rasters::memory_used(state), received).map_err(|e| e.message)?;
@@ -304,7 +305,8 @@ pub(crate) fn picture() -> RgbImage {
             }
         }
         for _ in 0..8 {
-            let (cx, cy) = (rng.int_by_remainder(inner.0 + 10, inner.2 - 11), rng.int_by_remainder(inner.1 + 10, inner.3 - 11));
+            let (cx, cy) =
+                (rng.int_by_remainder(inner.0 + 10, inner.2 - 11), rng.int_by_remainder(inner.1 + 10, inner.3 - 11));
             crown(&mut img, cx, cy, rng.int_by_remainder(5, 8));
         }
     }
@@ -383,7 +385,7 @@ mod tests {
         let info = &images[0].info;
         assert_eq!((info.width, info.height, info.bands, info.epsg), (IMAGE_SIDE, IMAGE_SIDE, 3, Some(3857)));
         assert!(store.file_path(&images[0].id).exists());
-        let footprint = geotiff::footprint_lonlat(info).expect("footprint");
+        let footprint = crate::imagery::geotiff::footprint_lonlat(info).expect("footprint");
         assert!(footprint.exterior().coords().all(|c| (76.92..76.94).contains(&c.x) && (43.24..43.26).contains(&c.y)));
     }
 
