@@ -30,12 +30,14 @@ mod crafted_tiff;
 mod detailed_aoi;
 #[path = "../tests/common/headless.rs"]
 mod headless;
+#[path = "../tests/common/test_geotiff.rs"]
+mod test_geotiff;
 
 use crafted_tiff::stripped;
 use detailed_aoi::circle;
-use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use mapflow_desktop::sandbox::{demo_token, seed};
 use serde_json::{Value, json};
+use test_geotiff::write_test_geotiff;
 
 const MB: u64 = 1_000_000;
 

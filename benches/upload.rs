@@ -13,8 +13,10 @@
 //! Run with `cargo bench --bench upload` (try `UPLOAD_BENCH_MB=64` first).
 #![allow(clippy::unwrap_used)]
 
+#[path = "../tests/common/test_geotiff.rs"]
+mod test_geotiff;
+
 use mapflow_desktop::api::{Client, ClientConfig, MosaicId, UploadError};
-use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use mapflow_desktop::sandbox::{Sandbox, SandboxConfig, demo_token};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::Path;
@@ -22,6 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use test_geotiff::write_test_geotiff;
 use tokio_util::sync::CancellationToken;
 
 const MIB: u64 = 1024 * 1024;

@@ -51,8 +51,8 @@ pub async fn save_result(
     out: &Path,
     log: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), String> {
-    let client = Client::new(ClientConfig::new(&target.server, target.token))
-        .map_err(|e| crate::messages::error_text(&e))?;
+    let client =
+        Client::new(ClientConfig::new(&target.server, target.token)).map_err(|e| crate::messages::error_text(&e))?;
     let id = ProcessingId(id.to_owned());
     let processing = client.processing(&id).await.map_err(|e| crate::messages::error_text(&e))?;
     if processing.status != ProcessingStatus::Ok {

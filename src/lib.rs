@@ -2,6 +2,10 @@
 
 rust_i18n::i18n!("locales", fallback = "en");
 
+// The test helpers shared with tests/ (tests/common/) name the crate by its name.
+#[cfg(test)]
+extern crate self as mapflow_desktop;
+
 pub mod api;
 pub mod app;
 pub mod cli;

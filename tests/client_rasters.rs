@@ -5,6 +5,8 @@
 
 #[path = "common/sandbox_setup.rs"]
 mod sandbox_setup;
+#[path = "common/test_geotiff.rs"]
+mod test_geotiff;
 
 use sandbox_setup::setup;
 
@@ -13,10 +15,10 @@ use mapflow_desktop::api::{
 };
 use mapflow_desktop::app::messages::code_text;
 use mapflow_desktop::imagery::check::{UploadProblem, check_upload};
-use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use test_geotiff::write_test_geotiff;
 use tokio_util::sync::CancellationToken;
 
 /// A small georeferenced GeoTIFF in `dir`.

@@ -6,12 +6,14 @@
 
 #[path = "common/sandbox_setup.rs"]
 mod sandbox_setup;
+#[path = "common/test_geotiff.rs"]
+mod test_geotiff;
 use sandbox_setup::StrictSandbox;
 
 use std::path::{Path, PathBuf};
+use test_geotiff::write_test_geotiff;
 
 use mapflow_desktop::geo::parse_wkt_polygons;
-use mapflow_desktop::imagery::geotiff::write_test_geotiff;
 use mapflow_desktop::sandbox::{RasterLimits, Sandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

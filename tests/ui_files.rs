@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+#[path = "common/test_geotiff.rs"]
+mod test_geotiff;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -244,7 +246,7 @@ fn several_geotiffs_are_picked_for_one_upload() {
 
     let dir = tempfile::tempdir().unwrap();
     for (name, x) in [("north.tif", 400_000.0), ("south.tif", 400_200.0)] {
-        mapflow_desktop::imagery::geotiff::write_test_geotiff(
+        test_geotiff::write_test_geotiff(
             &dir.path().join(name),
             100,
             100,

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+#[path = "common/test_geotiff.rs"]
+mod test_geotiff;
 
 use egui_kittest::kittest::{NodeT, Queryable};
 use mapflow_desktop::app::Settings;
@@ -103,17 +105,7 @@ fn an_aoi_beyond_the_uploaded_image_is_clipped_with_the_area_shown() {
     // 400 × 400 px of 0.5 m in UTM 37N: a 200 m square.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("block.tif");
-    mapflow_desktop::imagery::geotiff::write_test_geotiff(
-        &path,
-        400,
-        400,
-        3,
-        32637,
-        [400_000.0, 6_180_000.0],
-        [0.5, 0.5],
-        true,
-    )
-    .unwrap();
+    test_geotiff::write_test_geotiff(&path, 400, 400, 3, 32637, [400_000.0, 6_180_000.0], [0.5, 0.5], true).unwrap();
     drop_file(&mut h, &path);
     wait_for(&mut h, "the uploaded image", |h| app(h).state.imagery.images.value().is_some_and(|i| i.len() == 1));
     let footprint = mapflow_desktop::ui::imagery::footprints(&app(&h).state);

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+#[path = "common/test_geotiff.rs"]
+mod test_geotiff;
 
 use egui_kittest::kittest::Queryable;
 use mapflow_desktop::worker::UploadStatus;
@@ -17,17 +19,7 @@ fn create_upload_inspect_rename_delete() {
     // A small GeoTIFF in UTM zone 37N, dropped onto the window.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("field.tif");
-    mapflow_desktop::imagery::geotiff::write_test_geotiff(
-        &path,
-        300,
-        200,
-        3,
-        32637,
-        [400_000.0, 6_180_000.0],
-        [0.5, 0.5],
-        true,
-    )
-    .unwrap();
+    test_geotiff::write_test_geotiff(&path, 300, 200, 3, 32637, [400_000.0, 6_180_000.0], [0.5, 0.5], true).unwrap();
     drop_file(&mut h, &path);
     wait_for(&mut h, "the upload to finish", |h| {
         !app(h).state.imagery.uploading && !app(h).state.imagery.uploads.is_empty()

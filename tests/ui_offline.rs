@@ -196,6 +196,8 @@ fn started_again_with_the_saved_server_gone_the_app_stays_on_it_with_its_saved_l
     assert!(matches!(app(&h).state.reach, Some(mapflow_desktop::api::Reach::NotAnswering { .. })));
     wait_for(&mut h, "the saved projects", |h| app(h).state.projects_saved_at.is_some());
     h.get_by_label(seed::DEMO_PROJECT_NAME);
-    assert_eq!(marks(&h), 1, "marked as saved");
+    // The projects list is marked; so is the last project's processings table when it has
+    // reopened from its saved list by now.
+    assert!(marks(&h) >= 1, "marked as saved");
     assert!(app(&h).state.notices.iter().any(|n| n.text.contains("is not answering")), "and said why");
 }

@@ -5,9 +5,6 @@
 use crate::api::{ProcessingMessage, Provider, WorkflowDef};
 use std::ops::RangeInclusive;
 
-/// Metres per pixel of a Web Mercator tile pixel at zoom 0 on the equator.
-const M_PER_PX_Z0: f64 = 156_543.033_928;
-
 /// The highest zoom any imagery is asked for.
 pub const MAX_ZOOM: u8 = 22;
 
@@ -20,7 +17,7 @@ pub const AERIAL_MIN_ZOOM: u8 = 19;
 
 /// Metres per pixel of zoom `zoom` at latitude `lat` (degrees).
 pub fn ground_resolution(zoom: u8, lat: f64) -> f64 {
-    M_PER_PX_Z0 * lat.to_radians().cos().abs() / 2f64.powi(i32::from(zoom))
+    crate::geo::mercator::metres_per_pixel(lat, f64::from(zoom))
 }
 
 /// A model's name without the emoji the service puts before it, for sentences.

@@ -8,6 +8,7 @@
 //! `walkers::Position` and the Mapflow API's `geometry`.
 
 mod import;
+pub mod mercator;
 mod validate;
 mod validity;
 mod wkt;
@@ -174,6 +175,20 @@ fn usable_ring(ring: &LineString<f64>) -> Option<LineString<f64>> {
     Some(LineString::new(coords))
 }
 
+/// Whether `p` is inside `ring` by the even-odd rule; the ring may be closed (its last
+/// point repeating the first) or not. A point on an edge may fall either way.
+pub fn point_in_ring<T: Copy + Into<[f64; 2]>>(p: [f64; 2], ring: &[T]) -> bool {
+    let mut inside = false;
+    let n = ring.len();
+    for k in 0..n {
+        let (a, b): ([f64; 2], [f64; 2]) = (ring[k].into(), ring[(k + 1) % n].into());
+        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]) {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +210,19 @@ mod tests {
         assert_eq!(triangulate(&nan).1.len(), 0);
         let empty = Polygon::new(LineString::new(vec![]), vec![]);
         assert_eq!(triangulate(&empty), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn point_in_ring_open_or_closed() {
+        let open = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+        let closed = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)];
+        for p in [[5.0, 5.0], [15.0, 5.0], [-1.0, 5.0], [5.0, 10.5], [9.99, 0.01]] {
+            assert_eq!(point_in_ring(p, &open), point_in_ring(p, &closed), "{p:?}");
+        }
+        assert!(point_in_ring([5.0, 5.0], &open));
+        assert!(!point_in_ring([15.0, 5.0], &closed));
+        let hole_free: [[f64; 2]; 0] = [];
+        assert!(!point_in_ring([0.0, 0.0], &hole_free));
     }
 
     #[test]

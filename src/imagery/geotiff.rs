@@ -1,6 +1,6 @@
 //! GeoTIFF essentials: the raster properties and georeferencing of a file (read from its
 //! tags only, so a 1 GiB file answers in milliseconds), its footprint in lon/lat, a
-//! decimated RGBA preview, and a writer of georeferenced test images.
+//! decimated RGBA preview. Writing GeoTIFFs is [`super::tiff_writer`]'s.
 //!
 //! Shared by the sandbox (which checks and describes uploads like the real service) and
 //! the app (which checks a file locally before uploading it), so both judge a file the
@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
@@ -409,9 +409,6 @@ enum CrsKind {
     Proj { crs: Box<proj4rs::Proj>, lonlat: Box<proj4rs::Proj> },
 }
 
-/// The radius of the Web Mercator sphere, metres.
-const MERCATOR_R: f64 = 6_378_137.0;
-
 impl CrsTransform {
     /// The transform of EPSG `epsg`: 4326, 3857 (and its old aliases 900913, 3785) and
     /// WGS 84 / UTM (32601–32660, 32701–32760).
@@ -439,11 +436,7 @@ impl CrsTransform {
     pub fn to_lonlat(&self, x: f64, y: f64) -> Result<(f64, f64), GeoTiffError> {
         match &self.kind {
             CrsKind::LonLat => Ok((x, y)),
-            CrsKind::WebMercator => {
-                let lon = (x / MERCATOR_R).to_degrees();
-                let lat = (2.0 * (y / MERCATOR_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees();
-                Ok((lon, lat))
-            }
+            CrsKind::WebMercator => Ok(crate::geo::mercator::metres_to_lon_lat(x, y)),
             CrsKind::Proj { crs, lonlat } => {
                 let mut p = (x, y, 0.0);
                 proj4rs::transform::transform(crs, lonlat, &mut p).map_err(|e| GeoTiffError::Decode(e.to_string()))?;
@@ -456,10 +449,7 @@ impl CrsTransform {
     pub fn from_lonlat(&self, lon: f64, lat: f64) -> Result<(f64, f64), GeoTiffError> {
         match &self.kind {
             CrsKind::LonLat => Ok((lon, lat)),
-            CrsKind::WebMercator => {
-                let lat = lat.clamp(-85.06, 85.06).to_radians();
-                Ok((MERCATOR_R * lon.to_radians(), MERCATOR_R * (std::f64::consts::FRAC_PI_4 + lat / 2.0).tan().ln()))
-            }
+            CrsKind::WebMercator => Ok(crate::geo::mercator::lon_lat_to_metres(lon, lat)),
             CrsKind::Proj { crs, lonlat } => {
                 let mut p = (lon.to_radians(), lat.to_radians(), 0.0);
                 proj4rs::transform::transform(lonlat, crs, &mut p).map_err(|e| GeoTiffError::Decode(e.to_string()))?;
@@ -520,208 +510,6 @@ pub fn multipolygon_wkt(mp: &MultiPolygon<f64>) -> String {
             })
             .collect();
     format!("MULTIPOLYGON ({})", polygons.join(", "))
-}
-
-// ---- Writing test images ----
-
-/// The test pattern: band 0 a horizontal ramp, band 1 a vertical ramp, band 2 a
-/// checkerboard of 32 px squares, further bands a diagonal ramp. Never 0 in band 2, so a
-/// pixel is never black in all bands.
-fn pattern(x: u32, y: u32, width: u32, height: u32, band: u16) -> u8 {
-    match band {
-        0 => (u64::from(x) * 255 / u64::from(width.max(2) - 1)) as u8,
-        1 => (u64::from(y) * 255 / u64::from(height.max(2) - 1)) as u8,
-        2 => {
-            if ((x / 32) + (y / 32)).is_multiple_of(2) {
-                220
-            } else {
-                60
-            }
-        }
-        _ => ((x + y) % 256) as u8,
-    }
-}
-
-/// One IFD entry: tag, type, count and the value's bytes (little-endian).
-struct Entry {
-    tag: u16,
-    kind: u16,
-    count: u32,
-    bytes: Vec<u8>,
-}
-
-impl Entry {
-    fn shorts(tag: u16, values: &[u16]) -> Self {
-        Self { tag, kind: 3, count: values.len() as u32, bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
-    }
-    fn longs(tag: u16, values: &[u32]) -> Self {
-        Self { tag, kind: 4, count: values.len() as u32, bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
-    }
-    fn doubles(tag: u16, values: &[f64]) -> Self {
-        Self { tag, kind: 12, count: values.len() as u32, bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
-    }
-}
-
-fn invalid_input(message: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidInput, message.to_owned())
-}
-
-/// Writes a georeferenced test/bench GeoTIFF: classic little-endian TIFF, uncompressed,
-/// stripped, `bands` uint8 bands with a recognisable pattern (see the code), PixelIsArea.
-/// Written strip by strip, so a 1 GiB file needs no more than a strip of memory.
-///
-/// `epsg` 4326, 3857 or a UTM code; `origin` the upper-left corner in CRS units;
-/// `pixel_size` `[x, y]`, both > 0. `georef: false` writes a plain TIFF without GeoTIFF tags.
-/// Fails with `InvalidInput` for a zero size, a bad pixel size or more than 4 GiB of data.
-#[allow(clippy::too_many_arguments)] // the signature is shared with the app's tests and benches
-pub fn write_test_geotiff(
-    path: &Path,
-    width: u32,
-    height: u32,
-    bands: u16,
-    epsg: u32,
-    origin: [f64; 2],
-    pixel_size: [f64; 2],
-    georef: bool,
-) -> std::io::Result<()> {
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    let grid = Grid { width, height, bands, epsg, origin, pixel_size, georef };
-    write_geotiff(&mut out, &grid, |x, y, band| pattern(x, y, width, height, band))?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()
-}
-
-/// An RGB picture as a georeferenced GeoTIFF in memory (the layout of
-/// [`write_test_geotiff`]), for imagery the sandbox draws itself, such as its demo
-/// mosaic. `origin` is the upper-left corner in units of `epsg`.
-pub fn encode_rgb_geotiff(
-    picture: &image::RgbImage,
-    epsg: u32,
-    origin: [f64; 2],
-    pixel_size: [f64; 2],
-) -> std::io::Result<Vec<u8>> {
-    let (width, height) = picture.dimensions();
-    let grid = Grid { width, height, bands: 3, epsg, origin, pixel_size, georef: true };
-    let mut out = std::io::Cursor::new(Vec::new());
-    write_geotiff(&mut out, &grid, |x, y, band| picture.get_pixel(x, y)[usize::from(band)])?;
-    Ok(out.into_inner())
-}
-
-/// The raster grid of a GeoTIFF to write.
-#[derive(Clone, Copy)]
-struct Grid {
-    width: u32,
-    height: u32,
-    bands: u16,
-    epsg: u32,
-    origin: [f64; 2],
-    pixel_size: [f64; 2],
-    georef: bool,
-}
-
-/// Writes a classic little-endian, uncompressed, stripped uint8 GeoTIFF of `grid` whose
-/// samples are `sample(x, y, band)`, row by row.
-fn write_geotiff<W: Write>(out: &mut W, grid: &Grid, sample: impl Fn(u32, u32, u16) -> u8) -> std::io::Result<()> {
-    let Grid { width, height, bands, epsg, origin, pixel_size, georef } = *grid;
-    if width == 0 || height == 0 || bands == 0 {
-        return Err(invalid_input("width, height and bands must be positive"));
-    }
-    if !(pixel_size[0] > 0.0 && pixel_size[1] > 0.0 && pixel_size.iter().all(|v| v.is_finite())) {
-        return Err(invalid_input("the pixel size must be positive"));
-    }
-    let row_bytes = u64::from(width) * u64::from(bands);
-    let data_bytes = row_bytes * u64::from(height);
-    // Strips of at least 8 KiB (one row when rows are larger).
-    let rows_per_strip = u32::try_from((8192 / row_bytes).clamp(1, u64::from(height))).unwrap_or(1);
-    let strips = height.div_ceil(rows_per_strip);
-    // Header, pixels, then the IFD and its values: all must fit 32-bit offsets.
-    if data_bytes + u64::from(strips) * 8 + 4096 > u64::from(u32::MAX) {
-        return Err(invalid_input("more than 4 GiB of pixels; classic TIFF cannot hold it"));
-    }
-
-    let data_start = 8u32;
-    let ifd_offset = {
-        let end = u64::from(data_start) + data_bytes;
-        (end + end % 2) as u32
-    };
-    out.write_all(b"II")?;
-    out.write_all(&42u16.to_le_bytes())?;
-    out.write_all(&ifd_offset.to_le_bytes())?;
-
-    let mut row = vec![0u8; row_bytes as usize];
-    for y in 0..height {
-        for (x, pixel) in row.chunks_exact_mut(usize::from(bands)).enumerate() {
-            for (b, value) in pixel.iter_mut().enumerate() {
-                *value = sample(x as u32, y, b as u16);
-            }
-        }
-        out.write_all(&row)?;
-    }
-    if data_bytes % 2 == 1 {
-        out.write_all(&[0])?;
-    }
-
-    let strip_offsets: Vec<u32> =
-        (0..strips).map(|s| data_start + (u64::from(s) * u64::from(rows_per_strip) * row_bytes) as u32).collect();
-    let strip_counts: Vec<u32> = (0..strips)
-        .map(|s| {
-            let rows = rows_per_strip.min(height - s * rows_per_strip);
-            (u64::from(rows) * row_bytes) as u32
-        })
-        .collect();
-    let colour = bands >= 3;
-    let photometric_samples = if colour { 3 } else { 1 };
-    let mut entries = vec![
-        Entry::longs(256, &[width]),
-        Entry::longs(257, &[height]),
-        Entry::shorts(258, &vec![8; usize::from(bands)]),
-        Entry::shorts(259, &[1]),
-        Entry::shorts(262, &[if colour { 2 } else { 1 }]),
-        Entry::longs(273, &strip_offsets),
-        Entry::shorts(277, &[bands]),
-        Entry::longs(278, &[rows_per_strip]),
-        Entry::longs(279, &strip_counts),
-        Entry::shorts(284, &[1]),
-    ];
-    if bands > photometric_samples {
-        entries.push(Entry::shorts(338, &vec![0; usize::from(bands - photometric_samples)]));
-    }
-    entries.push(Entry::shorts(339, &vec![1; usize::from(bands)]));
-    if georef {
-        let geographic = epsg == 4326 || (4000..5000).contains(&epsg);
-        // Version 1.1.0, 3 keys: model type, raster type (PixelIsArea), the CRS.
-        let crs_key = if geographic { 2048 } else { 3072 };
-        let model = if geographic { 2 } else { 1 };
-        let epsg16 = u16::try_from(epsg).map_err(|_| invalid_input("the EPSG code does not fit a GeoKey"))?;
-        entries.push(Entry::doubles(33550, &[pixel_size[0], pixel_size[1], 0.0]));
-        entries.push(Entry::doubles(33922, &[0.0, 0.0, 0.0, origin[0], origin[1], 0.0]));
-        entries.push(Entry::shorts(34735, &[1, 1, 0, 3, 1024, 0, 1, model, 1025, 0, 1, 1, crs_key, 0, 1, epsg16]));
-    }
-
-    // The IFD: count, 12-byte entries, next-IFD 0; values over 4 bytes follow it.
-    let ifd_len = 2 + 12 * entries.len() as u32 + 4;
-    let mut value_offset = ifd_offset + ifd_len;
-    let mut tail = Vec::new();
-    out.write_all(&(entries.len() as u16).to_le_bytes())?;
-    for e in &entries {
-        out.write_all(&e.tag.to_le_bytes())?;
-        out.write_all(&e.kind.to_le_bytes())?;
-        out.write_all(&e.count.to_le_bytes())?;
-        if e.bytes.len() <= 4 {
-            let mut inline = [0u8; 4];
-            inline[..e.bytes.len()].copy_from_slice(&e.bytes);
-            out.write_all(&inline)?;
-        } else {
-            out.write_all(&value_offset.to_le_bytes())?;
-            tail.extend_from_slice(&e.bytes);
-            if tail.len() % 2 == 1 {
-                tail.push(0);
-            }
-            value_offset = ifd_offset + ifd_len + tail.len() as u32;
-        }
-    }
-    out.write_all(&0u32.to_le_bytes())?;
-    out.write_all(&tail)?;
-    out.flush()
 }
 
 // ---- Previews ----
@@ -1056,8 +844,14 @@ fn to_rgba(layout: &Layout, w: u32, h: u32, values: &[f64], per_pixel: usize) ->
 }
 
 #[cfg(test)]
+#[path = "../../tests/common/test_geotiff.rs"]
+mod test_geotiff;
+
+#[cfg(test)]
 mod tests {
+    use super::test_geotiff::{pattern, write_test_geotiff};
     use super::*;
+    use crate::imagery::tiff_writer::Entry;
 
     fn tmp() -> tempfile::TempDir {
         tempfile::tempdir().expect("tempdir")

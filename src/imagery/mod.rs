@@ -4,3 +4,4 @@
 
 pub mod check;
 pub mod geotiff;
+pub mod tiff_writer;

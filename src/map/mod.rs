@@ -35,7 +35,9 @@ pub use navigation::{FLIGHT_SECONDS, WORLD_BBOX, format_length, meters_per_point
 pub use source::TemplateSource;
 pub use tile_health::{FrameTiles, TileHealth};
 pub use world::{CITY_MIN_ZOOM, OfflineWorld};
-use world::{MAX_LATITUDE, WORLD_SIZE_AT_ZOOM_0, WorldPainter, WorldSlots};
+use world::{WORLD_SIZE_AT_ZOOM_0, WorldPainter, WorldSlots};
+
+use crate::geo::mercator::{self, MAX_LATITUDE};
 
 /// OpenStreetMap's standard tiles. Their policy asks for a user agent naming the app and for
 /// the HTTP cache to be honoured, both done in [`http_options`].
@@ -403,8 +405,8 @@ impl MapView {
         let east = if east < west { east + 360.0 } else { east };
         let (south, north) = (south.min(north), south.max(north));
 
-        let north_west = world::normalized(west, north);
-        let south_east = world::normalized(east, south);
+        let north_west = mercator::lon_lat_to_normalized(west, north);
+        let south_east = mercator::lon_lat_to_normalized(east, south);
         let width = (south_east[0] - north_west[0]).max(1e-12);
         let height = (south_east[1] - north_west[1]).max(1e-12);
 
@@ -414,7 +416,7 @@ impl MapView {
         let zoom = fit_x.min(fit_y).log2().clamp(MIN_ZOOM, FIT_MAX_ZOOM);
 
         let center = [((north_west[0] + south_east[0]) / 2.0).rem_euclid(1.0), (north_west[1] + south_east[1]) / 2.0];
-        let (lon, lat) = world::lon_lat_of(center);
+        let (lon, lat) = mercator::normalized_to_lon_lat(center);
         Some((lon_lat(lon, lat), zoom))
     }
 

@@ -8,13 +8,12 @@
 //! at 60 fps (and five levels in a test harness stepping 0.25 s). Here a notch is a fixed share
 //! of a zoom level whatever the frame rate. Ctrl+wheel and pinch still reach walkers.
 
-use std::f64::consts::PI;
-
 use egui::{Key, Modifiers, Pos2, Rect, Response, Ui, Vec2};
 use walkers::{Position, lon_lat};
 
-use super::world::{self, WORLD_SIZE_AT_ZOOM_0};
+use super::world::WORLD_SIZE_AT_ZOOM_0;
 use super::{MAX_ZOOM, MIN_ZOOM, MapView};
+use crate::geo::mercator;
 
 /// Zoom levels per point of vertical scroll. A native wheel notch scrolls 40 points (egui's
 /// `line_scroll_speed`), so a notch zooms half a level, and two notches double the scale.
@@ -26,17 +25,14 @@ const KEY_PAN_SHARE: f32 = 0.25;
 /// How long a flight ("Go to…", Home) takes, in seconds.
 pub const FLIGHT_SECONDS: f64 = 0.4;
 
-/// Equatorial radius of the WGS 84 ellipsoid, which Web Mercator uses for a sphere, in metres.
-const EARTH_RADIUS: f64 = 6_378_137.0;
-
 /// The whole Web Mercator world, for Home without a home extent.
-pub const WORLD_BBOX: [f64; 4] = [-180.0, -world::MAX_LATITUDE, 180.0, world::MAX_LATITUDE];
+pub const WORLD_BBOX: [f64; 4] = [-180.0, -mercator::MAX_LATITUDE, 180.0, mercator::MAX_LATITUDE];
 
 /// An animated move of the view: from one centre and zoom to another, eased.
 #[derive(Clone, Debug)]
 pub(super) struct Flight {
-    from: world::Norm,
-    to: world::Norm,
+    from: mercator::Norm,
+    to: mercator::Norm,
     from_zoom: f64,
     to_zoom: f64,
     start: f64,
@@ -44,7 +40,7 @@ pub(super) struct Flight {
 
 impl Flight {
     /// The centre (normalized Web Mercator) and zoom at time `now`, and whether it has landed.
-    fn at(&self, now: f64) -> (world::Norm, f64, bool) {
+    fn at(&self, now: f64) -> (mercator::Norm, f64, bool) {
         let t = ((now - self.start) / FLIGHT_SECONDS).clamp(0.0, 1.0);
         let eased = ease_in_out(t);
         let lerp = |a: f64, b: f64| a + (b - a) * eased;
@@ -73,8 +69,8 @@ impl MapView {
     /// Flies to `center` at `zoom` in [`FLIGHT_SECONDS`], starting on the next frame drawn.
     pub fn fly_to(&mut self, center: Position, zoom: f64) {
         let from_center = self.center();
-        let from = world::normalized_unclamped(from_center.x(), from_center.y());
-        let mut to = world::normalized(center.x(), center.y());
+        let from = mercator::lon_lat_to_normalized_unclamped(from_center.x(), from_center.y());
+        let mut to = mercator::lon_lat_to_normalized(center.x(), center.y());
         // The short way round, across the antimeridian if that is shorter.
         if to[0] - from[0] > 0.5 {
             to[0] -= 1.0;
@@ -112,7 +108,7 @@ impl MapView {
             flight.start = now;
         }
         let (center, zoom, landed) = flight.at(now);
-        let (lon, lat) = world::lon_lat_of(center);
+        let (lon, lat) = mercator::normalized_to_lon_lat(center);
         self.memory.center_at(lon_lat(lon, lat));
         if let Err(err) = self.memory.set_zoom(zoom) {
             tracing::warn!("zoom {zoom} rejected during a flight: {err}");
@@ -212,12 +208,12 @@ impl MapView {
     fn pan_by(&mut self, delta: Vec2) {
         let center = self.center();
         let world_size = WORLD_SIZE_AT_ZOOM_0 * 2f64.powf(self.memory.zoom());
-        let norm = world::normalized_unclamped(center.x(), center.y());
+        let norm = mercator::lon_lat_to_normalized_unclamped(center.x(), center.y());
         let moved = [
             (norm[0] - f64::from(delta.x) / world_size).rem_euclid(1.0),
             (norm[1] - f64::from(delta.y) / world_size).clamp(0.0, 1.0),
         ];
-        let (lon, lat) = world::lon_lat_of(moved);
+        let (lon, lat) = mercator::normalized_to_lon_lat(moved);
         self.memory.center_at(lon_lat(lon, lat));
     }
 
@@ -227,11 +223,11 @@ impl MapView {
         let offset = pointer - rect.center();
         let old_size = WORLD_SIZE_AT_ZOOM_0 * 2f64.powf(self.memory.zoom());
         let new_size = WORLD_SIZE_AT_ZOOM_0 * 2f64.powf(zoom);
-        let norm = world::normalized_unclamped(center.x(), center.y());
+        let norm = mercator::lon_lat_to_normalized_unclamped(center.x(), center.y());
         let under = [norm[0] + f64::from(offset.x) / old_size, norm[1] + f64::from(offset.y) / old_size];
         let moved =
             [(under[0] - f64::from(offset.x) / new_size).rem_euclid(1.0), under[1] - f64::from(offset.y) / new_size];
-        let (lon, lat) = world::lon_lat_of(moved);
+        let (lon, lat) = mercator::normalized_to_lon_lat(moved);
         self.memory.center_at(lon_lat(lon, lat));
         if let Err(err) = self.memory.set_zoom(zoom) {
             tracing::warn!("zoom {zoom} rejected: {err}");
@@ -241,8 +237,8 @@ impl MapView {
 
 /// Ground metres per screen point at latitude `lat` and `zoom`, in Web Mercator.
 pub fn meters_per_point(lat: f64, zoom: f64) -> f64 {
-    let lat = lat.clamp(-world::MAX_LATITUDE, world::MAX_LATITUDE);
-    2.0 * PI * EARTH_RADIUS * lat.to_radians().cos() / (WORLD_SIZE_AT_ZOOM_0 * 2f64.powf(zoom))
+    // A screen point is a tile pixel: walkers lays the world out WORLD_SIZE_AT_ZOOM_0 wide.
+    mercator::metres_per_pixel(lat, zoom)
 }
 
 /// The scale bar: the longest round length (1, 2 or 5 × 10ⁿ metres) at most `max_points` long,

@@ -5,7 +5,6 @@
 //! Web Mercator) happens once in [`OfflineWorld::load`]. A frame only scales and shifts the
 //! cached vertices onto the screen, into meshes whose buffers are reused from frame to frame.
 
-use std::f64::consts::PI;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -16,11 +15,10 @@ use geo::{MapCoords as _, TriangulateEarcut as _};
 use geo_types::{Coord, Geometry, LineString, Polygon};
 use walkers::Projector;
 
+use crate::geo::mercator::{self, MAX_LATITUDE, Norm};
+
 const COUNTRIES: &str = include_str!("../../assets/naturalearth/countries-110m.geojson");
 const CITIES: &str = include_str!("../../assets/naturalearth/cities.geojson");
-
-/// Web Mercator ends here: the world is square, and the poles are infinitely far.
-pub(crate) const MAX_LATITUDE: f64 = 85.051_128_779_806_59;
 
 /// Size of the whole world at zoom 0, in points, as walkers lays out its tiles.
 pub(crate) const WORLD_SIZE_AT_ZOOM_0: f64 = 256.0;
@@ -31,27 +29,6 @@ pub const CITY_MIN_ZOOM: f64 = 5.0;
 /// Border vertices closer than this to the previous one (in points) are skipped, so that a
 /// zoomed-out world does not cost a segment per sub-pixel step.
 const MIN_SEGMENT: f32 = 1.5;
-
-/// A position in normalized Web Mercator: the world is the unit square, x east, y south.
-pub(crate) type Norm = [f64; 2];
-
-/// Normalized Web Mercator of a lon/lat in degrees, the latitude clamped to the square world.
-pub(crate) fn normalized(lon: f64, lat: f64) -> Norm {
-    normalized_unclamped(lon, lat.clamp(-MAX_LATITUDE, MAX_LATITUDE))
-}
-
-/// Like [`normalized`], but also off the world square, for a view centre dragged past a pole.
-pub(crate) fn normalized_unclamped(lon: f64, lat: f64) -> Norm {
-    let y = lat.to_radians().tan().asinh();
-    [(lon + 180.0) / 360.0, (1.0 - y / PI) / 2.0]
-}
-
-/// Lon/lat in degrees of a normalized Web Mercator position.
-pub(crate) fn lon_lat_of(norm: Norm) -> (f64, f64) {
-    let lon = norm[0] * 360.0 - 180.0;
-    let lat = (PI * (1.0 - 2.0 * norm[1])).sinh().atan().to_degrees();
-    (lon, lat)
-}
 
 /// An axis-aligned box in normalized Web Mercator, for culling what is off screen.
 #[derive(Clone, Copy, Debug)]
@@ -166,7 +143,7 @@ impl OfflineWorld {
                         .map(str::to_owned);
                     let point = feature.geometry.map(Geometry::<f64>::try_from).and_then(Result::ok);
                     if let (Some(name), Some(Geometry::Point(point))) = (name, point) {
-                        world.cities.push(City { name, at: normalized(point.x(), point.y()) });
+                        world.cities.push(City { name, at: mercator::lon_lat_to_normalized(point.x(), point.y()) });
                     }
                 }
             }
@@ -221,7 +198,7 @@ impl OfflineWorld {
             let indices_start = self.land_indices.len();
             let mut bounds = NormBox::EMPTY;
             for &[lon, lat] in &triangulation.vertices {
-                let at = normalized(lon + shift, lat);
+                let at = mercator::lon_lat_to_normalized(lon + shift, lat);
                 bounds.include(at);
                 self.land_vertices.push(at);
             }
@@ -252,11 +229,11 @@ impl OfflineWorld {
                 continue;
             }
             if self.border_points.len() == start {
-                let at = normalized(a.x + shift, a.y);
+                let at = mercator::lon_lat_to_normalized(a.x + shift, a.y);
                 bounds.include(at);
                 self.border_points.push(at);
             }
-            let at = normalized(b.x + shift, b.y);
+            let at = mercator::lon_lat_to_normalized(b.x + shift, b.y);
             bounds.include(at);
             self.border_points.push(at);
         }
@@ -337,7 +314,7 @@ impl ScreenTransform {
         let rect = projector.clip_rect();
         let center = projector.unproject(rect.center().to_vec2());
         Self {
-            center_norm: normalized_unclamped(center.x(), center.y()),
+            center_norm: mercator::lon_lat_to_normalized_unclamped(center.x(), center.y()),
             center: [f64::from(rect.center().x), f64::from(rect.center().y)],
             scale: WORLD_SIZE_AT_ZOOM_0 * 2f64.powf(projector.zoom()),
             half_size: [f64::from(rect.width()) / 2.0, f64::from(rect.height()) / 2.0],
@@ -583,12 +560,12 @@ mod tests {
 
     #[test]
     fn normalized_round_trips() {
-        let at = normalized(37.6173, 55.7558);
-        let (lon, lat) = lon_lat_of(at);
+        let at = mercator::lon_lat_to_normalized(37.6173, 55.7558);
+        let (lon, lat) = mercator::normalized_to_lon_lat(at);
         assert!((lon - 37.6173).abs() < 1e-9);
         assert!((lat - 55.7558).abs() < 1e-9);
-        assert_eq!(normalized(-180.0, MAX_LATITUDE)[0], 0.0);
-        assert!(normalized(0.0, -90.0)[1] <= 1.0 + 1e-12);
+        assert_eq!(mercator::lon_lat_to_normalized(-180.0, MAX_LATITUDE)[0], 0.0);
+        assert!(mercator::lon_lat_to_normalized(0.0, -90.0)[1] <= 1.0 + 1e-12);
     }
 
     #[test]

@@ -40,10 +40,11 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
 use super::imagery;
+use super::rng::Rng;
 use super::seed;
 use super::state::iso;
 use crate::api::{CatalogImage, CatalogSortBy, SortOrder};
-use crate::geo::Aoi;
+use crate::geo::{Aoi, mercator};
 
 /// The catalog's "today", 2026-11-01T00:00:00Z (Unix seconds): acquisitions are dated
 /// up to [`ARCHIVE_DAYS`] before it. Fixed, so a search answers the same on every run.
@@ -166,14 +167,14 @@ impl Family {
             return tasked_cities(ix, iy).iter().map(|c| c.scenes).sum();
         }
         let mean = self.per_cell() * cell.centre().1.to_radians().cos();
-        let mut rng = Rng::new(&[self.tag(), ix as u64, iy as u64, u64::MAX]);
+        let mut rng = Rng::from_parts(&[self.tag(), ix as u64, iy as u64, u64::MAX]);
         (mean.floor() + f64::from(u8::from(rng.unit() < mean.fract()))) as u64
     }
 
     /// The image in slot `slot` of cell (ix, iy), if the slot holds one.
     fn image(self, ix: i64, iy: i64, slot: u64) -> Option<Scene> {
         let cell = Cell::new(self, ix, iy)?;
-        let mut rng = Rng::new(&[self.tag(), ix as u64, iy as u64, slot]);
+        let mut rng = Rng::from_parts(&[self.tag(), ix as u64, iy as u64, slot]);
         let id = format!("{}-{ix}-{iy}-{slot}", self.prefix());
         let scene = match self {
             Family::Scene => high_res(&cell, &mut rng, id),
@@ -863,13 +864,6 @@ impl Previews {
     }
 }
 
-/// Global pixel coordinates of a lon/lat at zoom `z` (Web Mercator, 256-pixel tiles).
-fn to_pixels(lon: f64, lat: f64, z: u8) -> (f64, f64) {
-    let size = f64::from(imagery::TILE_SIZE) * 2f64.powi(i32::from(z));
-    let lat = lat.clamp(-85.05, 85.05).to_radians();
-    ((lon + 180.0) / 360.0 * size, (1.0 - lat.tan().asinh() / std::f64::consts::PI) / 2.0 * size)
-}
-
 /// The footprint's corners as a map lays a picture over them: the ring points nearest to
 /// the bounding box's NW, NE, SE and SW corners (the same rule as the app's).
 fn picture_corners(footprint: &Polygon<f64>) -> Option<[Coord<f64>; 4]> {
@@ -899,12 +893,12 @@ pub(crate) fn render_preview(scene: &Scene) -> RgbImage {
     let n = PREVIEW_SIZE;
     let Some(corners) = picture_corners(&scene.footprint) else { return RgbImage::new(n, n) };
     // The deepest zoom at which one tile still spans the footprint's bounding box.
-    let (px, py): (Vec<f64>, Vec<f64>) = corners.iter().map(|c| to_pixels(c.x, c.y, 0)).unzip();
+    let (px, py): (Vec<f64>, Vec<f64>) = corners.iter().map(|c| mercator::lon_lat_to_pixels(c.x, c.y, 0)).unzip();
     let span = |v: &[f64]| v.iter().copied().fold(f64::MIN, f64::max) - v.iter().copied().fold(f64::MAX, f64::min);
     let extent = span(&px).max(span(&py)).max(1e-9);
     let z = (f64::from(imagery::TILE_SIZE) / extent).log2().floor().clamp(0.0, 18.0) as u8;
     let mut tiles = TileSampler::new(&scene.id, z);
-    let corners = corners.map(|c| to_pixels(c.x, c.y, z));
+    let corners = corners.map(|c| mercator::lon_lat_to_pixels(c.x, c.y, z));
     let lerp = |a: (f64, f64), b: (f64, f64), t: f64| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
     let clouds = (scene.cloud_cover / 100.0).clamp(0.0, 1.0) as f32;
     let seed = scene.id.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
@@ -935,7 +929,7 @@ pub(crate) fn render_xyz(scene: &Scene, z: u8, x: u32, y: u32) -> RgbaImage {
         .exterior()
         .coords()
         .map(|c| {
-            let (px, py) = to_pixels(c.x, c.y, z);
+            let (px, py) = mercator::lon_lat_to_pixels(c.x, c.y, z);
             (px - x0, py - y0)
         })
         .collect();
@@ -948,7 +942,7 @@ pub(crate) fn render_xyz(scene: &Scene, z: u8, x: u32, y: u32) -> RgbaImage {
     let ground = imagery::render_tile(&scene.id, z, x, y);
     RgbaImage::from_fn(n, n, |i, j| {
         let p = ground.get_pixel(i, j);
-        let inside = point_in_ring((f64::from(i) + 0.5, f64::from(j) + 0.5), &ring);
+        let inside = crate::geo::point_in_ring([f64::from(i) + 0.5, f64::from(j) + 0.5], &ring);
         Rgba([p[0], p[1], p[2], if inside { 255 } else { 0 }])
     })
 }
@@ -971,18 +965,6 @@ pub(crate) fn render_scenes_xyz(scenes: &[Scene], z: u8, x: u32, y: u32) -> Rgba
         }
     }
     out.unwrap_or_else(|| RgbaImage::new(imagery::TILE_SIZE, imagery::TILE_SIZE))
-}
-
-/// Even-odd point-in-polygon test.
-fn point_in_ring(p: (f64, f64), ring: &[(f64, f64)]) -> bool {
-    let mut inside = false;
-    for pair in ring.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        if (a.1 > p.1) != (b.1 > p.1) && p.0 < (b.0 - a.0) * (p.1 - a.1) / (b.1 - a.1) + a.0 {
-            inside = !inside;
-        }
-    }
-    inside
 }
 
 /// Bilinear samples of the synthetic imagery at global pixel positions of one zoom,
@@ -1032,7 +1014,8 @@ fn cloud_noise(u: f32, v: f32, seed: u32) -> f32 {
         let (ix, iy) = (x.floor(), y.floor());
         let (sx, sy) = (smooth(0.0, 1.0, x - ix), smooth(0.0, 1.0, y - iy));
         let at = |dx: f32, dy: f32| {
-            let h = Rng::new(&[u64::from(seed ^ salt), (ix + dx) as i64 as u64, (iy + dy) as i64 as u64]).next();
+            let h =
+                Rng::from_parts(&[u64::from(seed ^ salt), (ix + dx) as i64 as u64, (iy + dy) as i64 as u64]).next_u64();
             (h >> 40) as f32 / (1u64 << 24) as f32
         };
         let top = at(0.0, 0.0) + (at(1.0, 0.0) - at(0.0, 0.0)) * sx;
@@ -1045,61 +1028,6 @@ fn cloud_noise(u: f32, v: f32, seed: u32) -> f32 {
 fn smooth(e0: f32, e1: f32, v: f32) -> f32 {
     let t = ((v - e0) / (e1 - e0)).clamp(0.0, 1.0);
     t * t * (3.0 - 2.0 * t)
-}
-
-/// Encodes an RGBA picture as PNG.
-pub(crate) fn encode_rgba_png(img: &RgbaImage) -> Result<Vec<u8>, image::ImageError> {
-    use image::ImageEncoder as _;
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(
-        &mut out,
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::Sub,
-    )
-    .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)?;
-    Ok(out)
-}
-
-/// A small deterministic generator (SplitMix64): the catalog must not change with a
-/// dependency's version, so no library generator is used.
-struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded from several numbers.
-    fn new(parts: &[u64]) -> Self {
-        let mut rng = Rng(0x243F_6A88_85A3_08D3);
-        for &p in parts {
-            rng.0 ^= p;
-            rng.0 = rng.next();
-        }
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Uniform in lo..=hi.
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.unit() * (hi - lo + 1) as f64).floor() as i64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
 }
 
 #[cfg(test)]
@@ -1153,12 +1081,5 @@ mod tests {
         let img = render_preview(&scene.scene);
         assert_eq!(img.dimensions(), (PREVIEW_SIZE, PREVIEW_SIZE));
         assert_eq!(img, render_preview(&scene.scene));
-    }
-
-    #[test]
-    fn point_in_ring_works() {
-        let ring = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)];
-        assert!(point_in_ring((5.0, 5.0), &ring));
-        assert!(!point_in_ring((15.0, 5.0), &ring));
     }
 }

@@ -19,9 +19,11 @@ use serde_json::{Value, json};
 
 use super::processing::{self, Purpose};
 use super::rasters::{self, MosaicRecord, RasterStore};
+use super::rng::Rng;
 use super::seed;
 use super::state::PersistedState;
-use crate::imagery::geotiff::{self, CrsTransform};
+use crate::imagery::geotiff::CrsTransform;
+use crate::imagery::tiff_writer;
 
 /// Name of the demo's mosaic.
 pub(crate) const DEMO_MOSAIC_NAME: &str = "Demo mosaic";
@@ -181,7 +183,7 @@ pub(crate) fn populate(state: &mut PersistedState, store: &RasterStore, finish_s
 fn add_mosaic(state: &mut PersistedState, store: &RasterStore, now: DateTime<Utc>) -> Result<(), String> {
     let crs = CrsTransform::from_epsg(3857).map_err(|e| e.to_string())?;
     let origin = crs.from_lonlat(IMAGE_ORIGIN.0, IMAGE_ORIGIN.1).map_err(|e| e.to_string())?;
-    let bytes = geotiff::encode_rgb_geotiff(&picture(), 3857, [origin.0, origin.1], [IMAGE_PIXEL, IMAGE_PIXEL])
+    let bytes = tiff_writer::encode_rgb_geotiff(&picture(), 3857, [origin.0, origin.1], [IMAGE_PIXEL, IMAGE_PIXEL])
         .map_err(|e| e.to_string())?;
     let received = rasters::receive_bytes(store, DEMO_IMAGE_FILE, &bytes).map_err(|e| e.to_string())?;
     let accepted = rasters::check_file(store.limits(), rasters::memory_used(state), received).map_err(|e| e.message)?;
@@ -193,28 +195,6 @@ fn add_mosaic(state: &mut PersistedState, store: &RasterStore, now: DateTime<Utc
     };
     rasters::commit(store, state, DEMO_MOSAIC_ID, Some(record), accepted).map_err(|e| e.message)?;
     Ok(())
-}
-
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in lo..hi (hi > lo).
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo).max(1) as u64) as i64
-    }
 }
 
 /// The grain of a surface at a pixel: a little per-pixel noise, so flat colours look
@@ -276,7 +256,7 @@ pub(crate) fn picture() -> RgbImage {
             fill(&mut img, d, at - 1, d + 12, at + 1, [222, 222, 214], 0);
         }
     }
-    let mut rng = Rng::new(0xA1_4A7F);
+    let mut rng = Rng::seeded(0xA1_4A7F);
     for (bx, by) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
         let (x0, y0) = (bx * block + street / 2 + 4, by * block + street / 2 + 4);
         let (x1, y1) = ((bx + 1) * block - street / 2 - 4, (by + 1) * block - street / 2 - 4);
@@ -285,37 +265,37 @@ pub(crate) fn picture() -> RgbImage {
             fill(&mut img, x0, y0, x1, y1, GRASS, 0);
             fill(&mut img, x0, (y0 + y1) / 2 - 3, x1, (y0 + y1) / 2 + 3, PAVEMENT, -10);
             for _ in 0..40 {
-                let (cx, cy) = (rng.int(x0 + 6, x1 - 6), rng.int(y0 + 6, y1 - 6));
-                crown(&mut img, cx, cy, rng.int(5, 11));
+                let (cx, cy) = (rng.int_by_remainder(x0 + 6, x1 - 7), rng.int_by_remainder(y0 + 6, y1 - 7));
+                crown(&mut img, cx, cy, rng.int_by_remainder(5, 10));
             }
             continue;
         }
         // A perimeter block: buildings along the streets around a courtyard with a lawn.
-        let depth = rng.int(34, 48);
+        let depth = rng.int_by_remainder(34, 47);
         let inner = (x0 + depth, y0 + depth, x1 - depth, y1 - depth);
         fill(&mut img, inner.0 + 8, inner.1 + 8, inner.2 - 8, inner.3 - 8, GRASS, -6);
         let mut buildings = Vec::new();
         let mut x = x0;
         while x < x1 - 20 {
-            let w = rng.int(40, 90).min(x1 - x);
+            let w = rng.int_by_remainder(40, 89).min(x1 - x);
             buildings.push((x, y0, x + w - 3, y0 + depth));
             buildings.push((x, y1 - depth, x + w - 3, y1));
             x += w;
         }
         let mut y = y0 + depth;
         while y < y1 - depth - 10 {
-            let h = rng.int(30, 70).min(y1 - depth - y);
+            let h = rng.int_by_remainder(30, 69).min(y1 - depth - y);
             buildings.push((x0, y, x0 + depth, y + h - 3));
             buildings.push((x1 - depth, y, x1, y + h - 3));
             y += h;
         }
         for &(a, b, c, d) in &buildings {
             // The shadow falls to the south-east, over whatever is there.
-            let cast = rng.int(4, 10);
+            let cast = rng.int_by_remainder(4, 9);
             fill(&mut img, a + cast, b + cast, c + cast, d + cast, [40, 40, 44], 0);
         }
         for &(a, b, c, d) in &buildings {
-            let roof = ROOFS[rng.int(0, ROOFS.len() as i64) as usize];
+            let roof = ROOFS[rng.int_by_remainder(0, ROOFS.len() as i64 - 1) as usize];
             fill(&mut img, a, b, c, d, roof, 0);
             // A ridge or parapet line along the roof's long side.
             if c - a > d - b {
@@ -325,8 +305,9 @@ pub(crate) fn picture() -> RgbImage {
             }
         }
         for _ in 0..8 {
-            let (cx, cy) = (rng.int(inner.0 + 10, inner.2 - 10), rng.int(inner.1 + 10, inner.3 - 10));
-            crown(&mut img, cx, cy, rng.int(5, 9));
+            let (cx, cy) =
+                (rng.int_by_remainder(inner.0 + 10, inner.2 - 11), rng.int_by_remainder(inner.1 + 10, inner.3 - 11));
+            crown(&mut img, cx, cy, rng.int_by_remainder(5, 8));
         }
     }
     img
@@ -404,7 +385,7 @@ mod tests {
         let info = &images[0].info;
         assert_eq!((info.width, info.height, info.bands, info.epsg), (IMAGE_SIDE, IMAGE_SIDE, 3, Some(3857)));
         assert!(store.file_path(&images[0].id).exists());
-        let footprint = geotiff::footprint_lonlat(info).expect("footprint");
+        let footprint = crate::imagery::geotiff::footprint_lonlat(info).expect("footprint");
         assert!(footprint.exterior().coords().all(|c| (76.92..76.94).contains(&c.x) && (43.24..43.26).contains(&c.y)));
     }
 

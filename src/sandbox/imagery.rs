@@ -8,11 +8,10 @@
 
 use image::{ImageEncoder as _, Rgb, RgbImage};
 
+use crate::geo::mercator;
+
 /// Tile size in pixels.
 pub const TILE_SIZE: u32 = 256;
-
-/// The circumference of the Web Mercator world, metres.
-const WORLD: f64 = 40_075_016.685_578_49;
 
 /// The highest zoom a tile is rendered at; deeper tiles are refused by the route.
 pub const MAX_ZOOM: u8 = 24;
@@ -53,7 +52,7 @@ const PARCEL: f64 = 310.0;
 /// Renders the tile (z, x, y) of `provider`; the provider only changes the colour grading.
 pub fn render_tile(provider: &str, z: u8, x: u32, y: u32) -> RgbImage {
     let n = TILE_SIZE as usize;
-    let extent = WORLD / 2f64.powi(i32::from(z));
+    let extent = mercator::tile_metres(z);
     let pixel = extent / f64::from(TILE_SIZE);
     let x0 = f64::from(x) * extent;
     let y0 = f64::from(y) * extent;
@@ -195,15 +194,18 @@ fn lattice(u: f64) -> (i64, f32) {
     (f as i64, t * t * (3.0 - 2.0 * t))
 }
 
-/// Encodes a tile as PNG, favouring speed over size.
-pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+/// Encodes a picture (a tile, a preview; RGB or RGBA) as PNG, favouring speed over size.
+pub fn encode_png<P>(img: &image::ImageBuffer<P, Vec<u8>>) -> Result<Vec<u8>, image::ImageError>
+where
+    P: image::PixelWithColorType<Subpixel = u8>,
+{
     let mut out = Vec::with_capacity(96 * 1024);
     image::codecs::png::PngEncoder::new_with_quality(
         &mut out,
         image::codecs::png::CompressionType::Fast,
         image::codecs::png::FilterType::Sub,
     )
-    .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)?;
+    .write_image(img.as_raw(), img.width(), img.height(), P::COLOR_TYPE)?;
     Ok(out)
 }
 

@@ -23,6 +23,7 @@ mod imagery;
 mod processing;
 mod rasters;
 mod results;
+mod rng;
 mod routes;
 pub mod seed;
 mod state;

@@ -982,30 +982,32 @@ pub(crate) struct StatsRow {
 }
 
 impl StatsRow {
-    /// The CSV header, in the order of [`StatsRow::csv`].
-    pub const HEADER: &'static str =
-        "id,name,projectId,projectName,status,model,source,aoiCount,area,cost,created,updated";
+    /// The CSV header: the JSON keys, in the struct's order.
+    const HEADER: [&'static str; 12] = [
+        "id",
+        "name",
+        "projectId",
+        "projectName",
+        "status",
+        "model",
+        "source",
+        "aoiCount",
+        "area",
+        "cost",
+        "created",
+        "updated",
+    ];
 
-    /// The row as CSV (RFC 4180 quoting).
-    pub fn csv(&self) -> String {
-        let quote = |s: &str| {
-            if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
-        };
-        [
-            quote(&self.id),
-            quote(&self.name),
-            quote(&self.project_id),
-            quote(&self.project_name),
-            quote(&self.status),
-            quote(&self.model),
-            quote(&self.source),
-            self.aoi_count.to_string(),
-            self.area.to_string(),
-            self.cost.to_string(),
-            quote(&self.created),
-            quote(&self.updated),
-        ]
-        .join(",")
+    /// The rows as CSV (RFC 4180: CRLF, quoted where needed), the header first even when
+    /// there are no rows.
+    pub fn csv(rows: &[StatsRow]) -> Result<Vec<u8>, csv::Error> {
+        let mut out =
+            csv::WriterBuilder::new().has_headers(false).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        out.write_record(Self::HEADER)?;
+        for row in rows {
+            out.serialize(row)?;
+        }
+        out.into_inner().map_err(|e| e.into_error().into())
     }
 }
 
@@ -1115,4 +1117,34 @@ fn source_label(params: &Value) -> String {
 /// A page of processings as the page route answers it.
 pub(crate) fn page_of(results: Vec<Processing>, total: usize) -> Page<Processing> {
     Page { count: results.len() as i64, total: total as i64, results }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_csv_is_rfc_4180() {
+        let row = |name: &str| StatsRow {
+            id: "p1".to_owned(),
+            name: name.to_owned(),
+            project_id: "d".to_owned(),
+            project_name: "Default".to_owned(),
+            status: "OK".to_owned(),
+            model: "Buildings".to_owned(),
+            source: "Mapbox".to_owned(),
+            aoi_count: 1,
+            area: 2,
+            cost: 3,
+            created: "2024-01-01T00:00:00Z".to_owned(),
+            updated: String::new(),
+        };
+        let csv = String::from_utf8(StatsRow::csv(&[row("a, \"b\"\nc")]).expect("csv")).expect("utf-8");
+        assert_eq!(
+            csv,
+            "id,name,projectId,projectName,status,model,source,aoiCount,area,cost,created,updated\r\n\
+             p1,\"a, \"\"b\"\"\nc\",d,Default,OK,Buildings,Mapbox,1,2,3,2024-01-01T00:00:00Z,\r\n"
+        );
+        assert_eq!(StatsRow::csv(&[]).expect("csv").len(), csv.find('\n').expect("a header") + 1);
+    }
 }

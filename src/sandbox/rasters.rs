@@ -9,9 +9,13 @@
 //! Metadata lives in the persisted state; files in `<data_dir>/rasters/` (a temporary
 //! directory, removed with the sandbox, when the state is in memory).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -20,12 +24,15 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use geo::BoundingRect as _;
 use geo_types::{MultiPolygon, Polygon};
+use lru::LruCache;
+use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt as _;
 
 use super::error::{ApiError, ApiResult};
 use super::state::PersistedState;
 use crate::api::{Memory, Mosaic, MosaicId, TileLayer};
+use crate::geo::mercator;
 use crate::imagery::geotiff::{self, CrsTransform, GeoTiffError, GeoTiffInfo};
 
 /// Side of the small preview, `GET /rasters/image/{id}/preview/s`.
@@ -35,9 +42,9 @@ pub(crate) const PREVIEW_LARGE: u32 = 1024;
 /// Side of the decimated copy of an image that its mosaic's map tiles are drawn from.
 const TILE_SOURCE_SIDE: u32 = 2048;
 /// How many decimated copies are kept for tiles (up to 16 MiB each).
-const TILE_SOURCES_KEPT: usize = 6;
+const TILE_SOURCES_KEPT: NonZeroUsize = NonZeroUsize::new(6).expect("not zero");
 /// How many encoded previews are kept.
-const PREVIEWS_KEPT: usize = 32;
+const PREVIEWS_KEPT: NonZeroUsize = NonZeroUsize::new(32).expect("not zero");
 /// How long a download link stays valid.
 pub(crate) const DOWNLOAD_TTL: Duration = Duration::from_secs(3600);
 /// Longest accepted multipart part header block.
@@ -177,20 +184,16 @@ pub(crate) struct RasterStore {
 /// when the file could not be read.
 type TileSource = OnceLock<Option<Arc<image::RgbaImage>>>;
 
-/// A small map that forgets its oldest entries.
-struct Bounded<V> {
-    capacity: usize,
-    map: HashMap<String, V>,
-    order: VecDeque<String>,
-}
+/// A small map that forgets its oldest entries first (reading one does not renew it).
+struct Bounded<V>(LruCache<String, V>);
 
 impl<V: Clone> Bounded<V> {
-    fn new(capacity: usize) -> Self {
-        Self { capacity, map: HashMap::new(), order: VecDeque::new() }
+    fn new(capacity: NonZeroUsize) -> Self {
+        Self(LruCache::new(capacity))
     }
 
     fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> V {
-        if let Some(v) = self.map.get(key) {
+        if let Some(v) = self.0.peek(key) {
             return v.clone();
         }
         let v = make();
@@ -199,24 +202,24 @@ impl<V: Clone> Bounded<V> {
     }
 
     fn get(&self, key: &str) -> Option<V> {
-        self.map.get(key).cloned()
+        self.0.peek(key).cloned()
     }
 
     fn insert(&mut self, key: &str, v: V) {
-        if self.map.insert(key.to_owned(), v).is_none() {
-            self.order.push_back(key.to_owned());
-        }
-        while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
+        match self.0.peek_mut(key) {
+            Some(old) => *old = v,
+            None => {
+                self.0.put(key.to_owned(), v);
             }
         }
     }
 
     /// Forgets every entry whose key starts with `prefix`.
     fn remove_prefix(&mut self, prefix: &str) {
-        self.map.retain(|k, _| !k.starts_with(prefix));
-        self.order.retain(|k| !k.starts_with(prefix));
+        let keys: Vec<String> = self.0.iter().map(|(k, _)| k).filter(|k| k.starts_with(prefix)).cloned().collect();
+        for key in keys {
+            self.0.pop(&key);
+        }
     }
 }
 
@@ -318,7 +321,7 @@ impl RasterStore {
             return Ok(png);
         }
         let img = geotiff::read_preview(&self.file_path(id), side).map_err(|e| e.to_string())?;
-        let png = Bytes::from(super::catalog::encode_rgba_png(&img).map_err(|e| e.to_string())?);
+        let png = Bytes::from(super::imagery::encode_png(&img).map_err(|e| e.to_string())?);
         lock(&self.previews).insert(&key, png.clone());
         Ok(png)
     }
@@ -442,7 +445,7 @@ pub(crate) fn tile_json(base_url: &str, state: &PersistedState, m: &MosaicRecord
         .map(|i| {
             let metres =
                 if i.info.epsg == Some(4326) { i.info.pixel_size[0] * 111_320.0 } else { i.info.pixel_size[0] };
-            (40_075_016.685_578_49 / (256.0 * metres.max(0.01))).log2().ceil()
+            (mercator::WORLD_METRES / (f64::from(TILE) * metres.max(0.01))).log2().ceil()
         })
         .fold(0.0f64, f64::max)
         .clamp(0.0, 22.0) as u8;
@@ -507,68 +510,17 @@ pub(crate) async fn receive(store: &RasterStore, headers: &HeaderMap, body: Body
         }
     };
 
-    let mut parser = Multipart::new(&boundary);
-    let mut file: Option<(String, u64, Md5)> = None;
-    let (mut in_file, mut done_file, mut too_big) = (false, false, false);
-    // A failure while the client is still sending is answered once the body has ended.
-    let mut failure: Option<ApiError> = None;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("The upload was interrupted: {e}")))?;
-        if failure.is_some() {
-            continue;
-        }
-        parser.push(&chunk);
-        loop {
-            let event = match parser.next_event() {
-                Ok(event) => event,
-                Err(e) => {
-                    failure = Some(detail(StatusCode::UNPROCESSABLE_ENTITY, &e));
-                    break;
-                }
-            };
-            match event {
-                Event::NeedMore | Event::End => break,
-                Event::PartStart { name, filename } => {
-                    in_file = !done_file && name == "file";
-                    if in_file {
-                        file = Some((filename.unwrap_or_else(|| "image.tif".to_owned()), 0, Md5::new()));
-                    }
-                }
-                Event::Data(bytes) => {
-                    let Some((_, size, md5)) = file.as_mut().filter(|_| in_file) else { continue };
-                    *size += bytes.len() as u64;
-                    too_big |= max.is_some_and(|m| *size > m);
-                    if !too_big {
-                        md5.update(&bytes);
-                        if let Err(e) = out.write_all(&bytes).await {
-                            failure = Some(io_error(e));
-                            break;
-                        }
-                    }
-                }
-                Event::PartEnd => {
-                    done_file |= in_file;
-                    in_file = false;
-                }
-            }
-        }
-    }
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    if !parser.finished() {
-        return Err(detail(StatusCode::BAD_REQUEST, "The multipart body ended early: the upload was interrupted"));
-    }
-    let Some((filename, size, md5)) = file.filter(|_| done_file) else {
+    let read = read_file_field(&mut stream, &boundary, &mut out, max).await;
+    let Some(field) = read? else {
         return Err(detail(StatusCode::UNPROCESSABLE_ENTITY, "Field required: file"));
     };
-    let filename = sanitize_filename(&filename);
-    if too_big {
-        return Err(file_too_big(&filename, size, max.unwrap_or_default()));
+    let filename = sanitize_filename(&field.filename);
+    if field.too_big {
+        return Err(file_too_big(&filename, field.size, max.unwrap_or_default()));
     }
     out.flush().await.map_err(io_error)?;
     out.into_inner().sync_all().await.map_err(io_error)?;
-    Ok(Received { file: temp, filename, size, md5: md5.hex() })
+    Ok(Received { file: temp, filename, size: field.size, md5: field.md5 })
 }
 
 /// A file the sandbox made itself (the demo imagery of a fresh account), stored and
@@ -580,14 +532,17 @@ pub(crate) fn receive_bytes(store: &RasterStore, filename: &str, bytes: &[u8]) -
     let mut file = tempfile::Builder::new().prefix(".upload-").suffix(".part").tempfile_in(&store.dir)?;
     file.write_all(bytes)?;
     file.flush()?;
-    let mut md5 = Md5::new();
-    md5.update(bytes);
-    Ok(Received { file, filename: sanitize_filename(filename), size: bytes.len() as u64, md5: md5.hex() })
+    Ok(Received { file, filename: sanitize_filename(filename), size: bytes.len() as u64, md5: hex(Md5::digest(bytes)) })
+}
+
+/// A digest as lowercase hex, as the service writes an image's `checksum`.
+fn hex(digest: impl AsRef<[u8]>) -> String {
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads a request body to its end, discarding it: answering before the client has sent
 /// everything would break its connection instead of showing it the answer.
-pub(crate) async fn drain(mut stream: axum::body::BodyDataStream) {
+pub(crate) async fn drain<T, E>(mut stream: impl futures_util::Stream<Item = Result<T, E>> + Unpin) {
     while let Some(Ok(_)) = stream.next().await {}
 }
 
@@ -749,23 +704,15 @@ const TILE: u32 = 256;
 /// Tile pixels are reprojected exactly on a grid every this many pixels and interpolated
 /// in between (the error is far below a pixel at any zoom that shows the image).
 const GRID_STEP: u32 = 16;
-/// Web Mercator half world, metres.
-const HALF_WORLD: f64 = 20_037_508.342_789_244;
 
 /// Renders XYZ tile (z, x, y) of a mosaic from its images' decimated copies: each tile
 /// pixel centre is reprojected into the image's CRS and its pixel there is drawn; later
 /// uploads are drawn over earlier ones; transparent where there is no image. Blocking.
 pub(crate) fn render_tile(store: &RasterStore, images: &[ImageRecord], z: u8, x: u32, y: u32) -> image::RgbaImage {
     let mut out = image::RgbaImage::new(TILE, TILE);
-    let size = 2.0 * HALF_WORLD / f64::from(1u32 << z.min(31));
-    let (x0, y0) = (-HALF_WORLD + f64::from(x) * size, HALF_WORLD - f64::from(y) * size);
-    let pixel = size / f64::from(TILE);
-    let lonlat = |px: f64, py: f64| {
-        let (mx, my) = (x0 + px * pixel, y0 - py * pixel);
-        let lon = (mx / 6_378_137.0).to_degrees();
-        let lat = (2.0 * (my / 6_378_137.0).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees();
-        (lon, lat)
-    };
+    let (x0, y0) = mercator::tile_origin_metres(z, x, y);
+    let pixel = mercator::tile_metres(z) / f64::from(TILE);
+    let lonlat = |px: f64, py: f64| mercator::metres_to_lon_lat(x0 + px * pixel, y0 - py * pixel);
     let (west, north) = lonlat(0.0, 0.0);
     let (east, south) = lonlat(f64::from(TILE), f64::from(TILE));
 
@@ -828,345 +775,199 @@ pub(crate) fn render_tile(store: &RasterStore, images: &[ImageRecord], z: u8, x:
 
 // ---- Multipart ----
 
+/// Most bytes read outside part data at a time (a preamble, a delimiter and a part's
+/// headers, with a network chunk or two read ahead), so headers that never end are not
+/// held in memory.
+const MAX_OUTSIDE_DATA: usize = MAX_PART_HEADERS + (1 << 20);
+
 /// The boundary of a `multipart/form-data` content type.
 fn boundary(content_type: &str) -> Option<String> {
-    let mut parts = content_type.split(';');
-    if !parts.next()?.trim().eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    parts
-        .find_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"').to_owned())
-        })
-        .filter(|b| !b.is_empty() && b.len() <= 200)
+    multer::parse_boundary(content_type).ok().filter(|b| !b.is_empty() && b.len() <= 200)
 }
 
-/// What the multipart parser found next.
-#[derive(Debug, PartialEq)]
-enum Event {
-    /// More input is needed.
-    NeedMore,
-    PartStart {
-        name: String,
-        filename: Option<String>,
-    },
-    Data(Bytes),
-    PartEnd,
-    /// The closing delimiter was seen.
-    End,
+/// The `file` field of an upload as received.
+#[derive(Debug)]
+struct FileField {
+    filename: String,
+    size: u64,
+    /// MD5 of the bytes written, hex.
+    md5: String,
+    /// Over the size limit: read to its end, nothing written.
+    too_big: bool,
 }
 
-#[derive(Debug, PartialEq)]
-enum ParseState {
-    Preamble,
-    /// Just after a delimiter: `--` ends the body, CRLF starts a part.
-    AfterDelimiter,
-    Headers,
-    Data,
-    Done,
+/// Why the body stream stopped, as multer is told.
+#[derive(Debug, thiserror::Error)]
+enum Feed {
+    #[error("{0}")]
+    Body(String),
+    #[error("multipart part headers are too long")]
+    HeadersTooLong,
 }
 
-/// A push parser of `multipart/form-data`: bytes go in as they arrive, events come out;
-/// part data is handed out as soon as it cannot be the start of a delimiter, so memory
-/// stays at about one network chunk.
-struct Multipart {
-    /// `--boundary`.
-    dash_boundary: Vec<u8>,
-    /// `\r\n--boundary`.
-    delimiter: Vec<u8>,
-    buf: Vec<u8>,
-    state: ParseState,
+/// What the body stream did, shared with the reader.
+#[derive(Default)]
+struct Gate {
+    /// Multer is inside a part's data (not counted against [`MAX_OUTSIDE_DATA`]).
+    in_data: AtomicBool,
+    /// Bytes read since the last part's data ended.
+    outside: AtomicUsize,
+    ended: AtomicBool,
+    broken: AtomicBool,
 }
 
-impl Multipart {
-    fn new(boundary: &str) -> Self {
-        let dash_boundary = format!("--{boundary}").into_bytes();
-        let delimiter = [b"\r\n".as_slice(), &dash_boundary].concat();
-        Self { dash_boundary, delimiter, buf: Vec::new(), state: ParseState::Preamble }
-    }
+/// A body stream as multer reads it, refusing more than [`MAX_OUTSIDE_DATA`] between parts.
+struct Gated<'a, S> {
+    body: &'a mut S,
+    gate: Arc<Gate>,
+}
 
-    fn push(&mut self, bytes: &[u8]) {
-        if self.state != ParseState::Done {
-            self.buf.extend_from_slice(bytes);
-        }
-    }
+impl<S, E> futures_util::Stream for Gated<'_, S>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    type Item = Result<Bytes, Feed>;
 
-    /// Removes and returns the first `n` buffered bytes.
-    fn take(&mut self, n: usize) -> Bytes {
-        let data = Bytes::copy_from_slice(&self.buf[..n]);
-        self.buf.drain(..n);
-        data
-    }
-
-    fn finished(&self) -> bool {
-        self.state == ParseState::Done
-    }
-
-    fn next_event(&mut self) -> Result<Event, String> {
-        match self.state {
-            ParseState::Done => Ok(Event::End),
-            ParseState::Preamble => {
-                // The first delimiter may come without its leading CRLF.
-                if let Some(at) = find(&self.buf, &self.dash_boundary) {
-                    self.buf.drain(..at + self.dash_boundary.len());
-                    self.state = ParseState::AfterDelimiter;
-                    return self.next_event();
-                }
-                let keep = self.dash_boundary.len().saturating_sub(1).min(self.buf.len());
-                self.buf.drain(..self.buf.len() - keep);
-                Ok(Event::NeedMore)
-            }
-            ParseState::AfterDelimiter => {
-                if self.buf.len() < 2 {
-                    return Ok(Event::NeedMore);
-                }
-                if self.buf.starts_with(b"--") {
-                    self.state = ParseState::Done;
-                    self.buf.clear();
-                    return Ok(Event::End);
-                }
-                // Transport padding (spaces, tabs) may precede the CRLF.
-                match find(&self.buf, b"\r\n") {
-                    Some(at) if self.buf[..at].iter().all(|b| *b == b' ' || *b == b'\t') => {
-                        self.buf.drain(..at + 2);
-                        self.state = ParseState::Headers;
-                        self.next_event()
-                    }
-                    Some(_) => Err("malformed multipart delimiter".to_owned()),
-                    None if self.buf.len() > 256 => Err("malformed multipart delimiter".to_owned()),
-                    None => Ok(Event::NeedMore),
-                }
-            }
-            ParseState::Headers => {
-                let Some(at) = find(&self.buf, b"\r\n\r\n") else {
-                    if self.buf.len() > MAX_PART_HEADERS {
-                        return Err("multipart part headers are too long".to_owned());
-                    }
-                    return Ok(Event::NeedMore);
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let Poll::Ready(item) = this.body.poll_next_unpin(cx) else { return Poll::Pending };
+        let gate = &this.gate;
+        Poll::Ready(match item {
+            Some(Ok(bytes)) => {
+                let outside = if gate.in_data.load(Ordering::Relaxed) {
+                    0
+                } else {
+                    gate.outside.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len()
                 };
-                let headers = String::from_utf8_lossy(&self.buf[..at]).into_owned();
-                self.buf.drain(..at + 4);
-                self.state = ParseState::Data;
-                let (name, filename) = content_disposition(&headers);
-                Ok(Event::PartStart { name: name.unwrap_or_default(), filename })
+                Some(if outside > MAX_OUTSIDE_DATA { Err(Feed::HeadersTooLong) } else { Ok(bytes) })
             }
-            ParseState::Data => {
-                if let Some(at) = find(&self.buf, &self.delimiter) {
-                    if at > 0 {
-                        return Ok(Event::Data(self.take(at)));
-                    }
-                    self.buf.drain(..self.delimiter.len());
-                    self.state = ParseState::AfterDelimiter;
-                    return Ok(Event::PartEnd);
-                }
-                // Everything but a tail that may start a delimiter is data.
-                let keep = (self.delimiter.len() - 1).min(self.buf.len());
-                let emit = self.buf.len() - keep;
-                if emit == 0 {
-                    return Ok(Event::NeedMore);
-                }
-                Ok(Event::Data(self.take(emit)))
+            Some(Err(e)) => {
+                gate.broken.store(true, Ordering::Relaxed);
+                Some(Err(Feed::Body(e.to_string())))
             }
-        }
+            None => {
+                gate.ended.store(true, Ordering::Relaxed);
+                None
+            }
+        })
     }
 }
 
-/// The fuzz entry of the multipart parser: the first byte sets the size of the pieces the
-/// rest arrives in. The parser must never hand out more data than came in, nor keep more
-/// than a piece beyond its limits.
-pub(crate) fn fuzz_multipart(data: &[u8]) {
-    let Some((&step, body)) = data.split_first() else { return };
-    let mut parser = Multipart::new("fuzz-Boundary_01");
-    let (mut given, mut handed) = (0usize, 0usize);
-    for piece in body.chunks(usize::from(step % 64) + 1) {
-        parser.push(piece);
-        given += piece.len();
-        loop {
-            match parser.next_event() {
-                Ok(Event::NeedMore | Event::End) => break,
-                // A route stops reading at the first error.
-                Err(_) => return,
-                Ok(Event::Data(d)) => handed += d.len(),
-                Ok(Event::PartStart { .. } | Event::PartEnd) => {}
-            }
-        }
-        assert!(handed <= given, "handed out {handed} bytes of {given}");
-        assert!(parser.buf.len() <= MAX_PART_HEADERS + 64 + 256, "buffered {}", parser.buf.len());
-    }
+/// Why reading the parts stopped.
+enum Stop {
+    Parse(multer::Error),
+    Write(std::io::Error),
 }
 
-/// The first position of `needle` in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut from = 0;
-    while from + needle.len() <= haystack.len() {
-        let at = from + haystack[from..=haystack.len() - needle.len()].iter().position(|b| *b == first)?;
-        if haystack[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
-/// `name` and `filename` of a part's `Content-Disposition: form-data; name="…"; filename="…"`.
-fn content_disposition(headers: &str) -> (Option<String>, Option<String>) {
-    let Some(line) = headers
-        .split("\r\n")
-        .find(|l| l.split_once(':').is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition")))
-    else {
-        return (None, None);
+/// Reads a multipart body to its end, writing the first `file` field to `out` and hashing
+/// it on the way; other fields are skipped. After a failure the rest of the body is still
+/// read (answering before the client has sent everything would break its connection).
+async fn read_file_field<S, E, W>(
+    body: &mut S,
+    boundary: &str,
+    out: &mut W,
+    max: Option<u64>,
+) -> ApiResult<Option<FileField>>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    E: std::fmt::Display,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let gate = Arc::new(Gate::default());
+    let read = {
+        let mut parts = multer::Multipart::new(Gated { body: &mut *body, gate: Arc::clone(&gate) }, boundary);
+        read_parts(&mut parts, &gate, out, max).await
     };
-    let value = line.split_once(':').map(|(_, v)| v).unwrap_or_default();
-    let (mut name, mut filename) = (None, None);
-    for param in split_params(value) {
-        let Some((k, v)) = param.split_once('=') else { continue };
-        let v = v.trim();
-        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v).replace("\\\"", "\"");
-        match k.trim().to_ascii_lowercase().as_str() {
-            "name" => name = Some(v),
-            "filename" => filename = Some(v),
-            "filename*" => {
-                // RFC 5987: charset'lang'percent-encoded.
-                let encoded = v.splitn(3, '\'').nth(2).unwrap_or(&v);
-                filename = Some(percent_decode(encoded));
-            }
-            _ => {}
-        }
+    let (ended, broken) = (gate.ended.load(Ordering::Relaxed), gate.broken.load(Ordering::Relaxed));
+    if !ended && !broken {
+        drain(&mut *body).await;
     }
-    (name, filename)
+    read.map_err(|stop| match stop {
+        Stop::Write(e) => ApiError::internal(format!("Cannot store the upload: {e}")),
+        Stop::Parse(multer::Error::StreamReadFailed(e)) => match e.downcast::<Feed>().map(|feed| *feed) {
+            Ok(Feed::HeadersTooLong) => detail(StatusCode::UNPROCESSABLE_ENTITY, &Feed::HeadersTooLong.to_string()),
+            Ok(Feed::Body(e)) => detail(StatusCode::BAD_REQUEST, &format!("The upload was interrupted: {e}")),
+            Err(e) => detail(StatusCode::BAD_REQUEST, &format!("The upload was interrupted: {e}")),
+        },
+        Stop::Parse(
+            multer::Error::IncompleteStream
+            | multer::Error::IncompleteFieldData { .. }
+            | multer::Error::IncompleteHeaders,
+        ) if ended => detail(StatusCode::BAD_REQUEST, "The multipart body ended early: the upload was interrupted"),
+        Stop::Parse(e) => detail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    })
 }
 
-/// Splits header parameters on `;` outside quotes.
-fn split_params(value: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted, mut escaped) = (Vec::new(), String::new(), false, false);
-    for c in value.chars() {
-        match c {
-            _ if escaped => {
-                cur.push(c);
-                escaped = false;
+/// The parts of [`read_file_field`], read until the closing delimiter.
+async fn read_parts<W: tokio::io::AsyncWrite + Unpin>(
+    parts: &mut multer::Multipart<'_>,
+    gate: &Gate,
+    out: &mut W,
+    max: Option<u64>,
+) -> Result<Option<FileField>, Stop> {
+    let mut file: Option<FileField> = None;
+    let mut md5 = Md5::new();
+    loop {
+        gate.in_data.store(false, Ordering::Relaxed);
+        gate.outside.store(0, Ordering::Relaxed);
+        let Some(mut field) = parts.next_field().await.map_err(Stop::Parse)? else { break };
+        gate.in_data.store(true, Ordering::Relaxed);
+        let is_file = file.is_none() && field.name() == Some("file");
+        if is_file {
+            let filename = part_filename(&field).unwrap_or_else(|| "image.tif".to_owned());
+            file = Some(FileField { filename, size: 0, md5: String::new(), too_big: false });
+        }
+        while let Some(bytes) = field.chunk().await.map_err(Stop::Parse)? {
+            let Some(f) = file.as_mut().filter(|_| is_file) else { continue };
+            f.size += bytes.len() as u64;
+            f.too_big |= max.is_some_and(|m| f.size > m);
+            if !f.too_big {
+                md5.update(&bytes);
+                out.write_all(&bytes).await.map_err(Stop::Write)?;
             }
-            '\\' if quoted => {
-                cur.push(c);
-                escaped = true;
-            }
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
-            }
-            ';' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
         }
     }
-    out.push(cur);
-    out
+    Ok(file.map(|f| FileField { md5: hex(md5.finalize()), ..f }))
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-// ---- MD5 ----
-
-/// MD5 (RFC 1321), for the images' `checksum`: the real service reports a hash of the
-/// file, and no hashing crate is among the dependencies.
-struct Md5 {
-    state: [u32; 4],
-    len: u64,
-    block: [u8; 64],
-    filled: usize,
-}
-
-const MD5_S: [u32; 64] = [
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15,
-    21,
-];
-
-/// `floor(abs(sin(i + 1)) * 2^32)`.
-fn md5_k() -> &'static [u32; 64] {
-    static K: OnceLock<[u32; 64]> = OnceLock::new();
-    K.get_or_init(|| std::array::from_fn(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32))
-}
-
-impl Md5 {
-    fn new() -> Self {
-        Self { state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476], len: 0, block: [0; 64], filled: 0 }
-    }
-
-    fn update(&mut self, mut data: &[u8]) {
-        self.len = self.len.wrapping_add(data.len() as u64);
-        if self.filled > 0 {
-            let take = (64 - self.filled).min(data.len());
-            self.block[self.filled..self.filled + take].copy_from_slice(&data[..take]);
-            self.filled += take;
-            data = &data[take..];
-            if self.filled < 64 {
-                return;
-            }
-            let block = self.block;
-            self.compress(&block);
-            self.filled = 0;
-        }
-        let mut chunks = data.chunks_exact(64);
-        for chunk in &mut chunks {
-            let mut block = [0u8; 64];
-            block.copy_from_slice(chunk);
-            self.compress(&block);
-        }
-        let rest = chunks.remainder();
-        self.block[..rest.len()].copy_from_slice(rest);
-        self.filled = rest.len();
-    }
-
-    fn compress(&mut self, block: &[u8; 64]) {
-        let k = md5_k();
-        let m: [u32; 16] = std::array::from_fn(|i| {
-            u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]])
+/// A part's file name: RFC 5987's `filename*=charset'lang'percent-encoded` where given,
+/// else `filename`.
+fn part_filename(field: &multer::Field<'_>) -> Option<String> {
+    let extended = field
+        .headers()
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        .and_then(|v| {
+            v.split(';').find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim().eq_ignore_ascii_case("filename*").then(|| v.trim().trim_matches('"'))
+            })
+        })
+        .map(|v| {
+            let encoded = v.splitn(3, '\'').nth(2).unwrap_or(v);
+            percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned()
         });
-        let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(MD5_S[i]));
-        }
-        for (s, v) in self.state.iter_mut().zip([a, b, c, d]) {
-            *s = s.wrapping_add(v);
-        }
-    }
+    extended.or_else(|| field.file_name().map(str::to_owned))
+}
 
-    fn hex(mut self) -> String {
-        let bits = self.len.wrapping_mul(8);
-        let mut pad = vec![0x80u8];
-        pad.resize(1 + (119 - self.filled) % 64, 0);
-        let len = self.len;
-        self.update(&pad);
-        self.update(&bits.to_le_bytes());
-        self.len = len;
-        self.state.iter().flat_map(|s| s.to_le_bytes()).map(|b| format!("{b:02x}")).collect()
+/// The fuzz entry of the upload reader: the first byte sets the size of the pieces the
+/// rest arrives in. It must never write more than came in.
+pub(crate) fn fuzz_multipart(data: &[u8]) {
+    use futures_util::FutureExt as _;
+    let Some((&step, body)) = data.split_first() else { return };
+    let pieces: Vec<Result<Bytes, std::convert::Infallible>> =
+        body.chunks(usize::from(step % 64) + 1).map(|p| Ok(Bytes::copy_from_slice(p))).collect();
+    let mut stream = futures_util::stream::iter(pieces);
+    let mut out = Vec::new();
+    // Every piece is ready at once, so the reader never waits.
+    if let Some(Ok(Some(field))) = read_file_field(&mut stream, "fuzz-Boundary_01", &mut out, None).now_or_never() {
+        assert!(
+            field.size == out.len() as u64 && out.len() <= body.len(),
+            "wrote {} bytes of {}",
+            out.len(),
+            body.len()
+        );
     }
 }
 
@@ -1174,51 +975,22 @@ impl Md5 {
 mod tests {
     use super::*;
 
-    fn md5(data: &[u8]) -> String {
-        let mut h = Md5::new();
-        h.update(data);
-        h.hex()
-    }
-
     #[test]
-    fn md5_vectors() {
-        assert_eq!(md5(b""), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(md5(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(md5(b"The quick brown fox jumps over the lazy dog"), "9e107d9d372bb6826bd81d3542a419d6");
-        let long: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
-        let mut pieces = Md5::new();
-        for chunk in long.chunks(7) {
-            pieces.update(chunk);
-        }
-        assert_eq!(pieces.hex(), md5(&long));
-        assert_eq!(
-            md5(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
-            "57edf4a22be3c955ac49da2e2107b67a"
-        );
+    fn checksums_are_md5_in_hex() {
+        assert_eq!(hex(Md5::digest(b"")), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(hex(Md5::digest(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
     }
 
-    /// A parsed part: name, file name, content.
-    type Part = (String, Option<String>, Vec<u8>);
-
-    /// Feeds `body` to a parser in pieces of `step` bytes and collects the parts.
-    fn parse(body: &[u8], boundary: &str, step: usize) -> Result<Vec<Part>, String> {
-        let mut parser = Multipart::new(boundary);
-        let mut parts: Vec<Part> = Vec::new();
-        for piece in body.chunks(step) {
-            parser.push(piece);
-            loop {
-                match parser.next_event()? {
-                    Event::NeedMore | Event::End => break,
-                    Event::PartStart { name, filename } => parts.push((name, filename, Vec::new())),
-                    Event::Data(d) => parts.last_mut().ok_or("data before a part")?.2.extend_from_slice(&d),
-                    Event::PartEnd => {}
-                }
-            }
-        }
-        if !parser.finished() {
-            return Err("unfinished".to_owned());
-        }
-        Ok(parts)
+    /// Feeds `body` to the upload reader in pieces of `step` bytes: the file field and
+    /// what was written of it.
+    fn parse(body: &[u8], boundary: &str, step: usize) -> ApiResult<Option<(FileField, Vec<u8>)>> {
+        use futures_util::FutureExt as _;
+        let pieces: Vec<Result<Bytes, std::convert::Infallible>> =
+            body.chunks(step).map(|p| Ok(Bytes::copy_from_slice(p))).collect();
+        let mut stream = futures_util::stream::iter(pieces);
+        let mut out = Vec::new();
+        let field = read_file_field(&mut stream, boundary, &mut out, None).now_or_never().expect("ready")?;
+        Ok(field.map(|f| (f, out)))
     }
 
     #[test]
@@ -1232,15 +1004,23 @@ mod tests {
         body.extend_from_slice(&payload);
         body.extend_from_slice(b"\r\n--XbX--\r\n");
         for step in [1, 2, 3, 7, 64, 1000, body.len()] {
-            let parts = parse(&body, "XbX", step).expect("parse");
-            assert_eq!(parts.len(), 2, "step {step}");
-            assert_eq!((parts[0].0.as_str(), parts[0].2.as_slice()), ("note", b"hello".as_slice()));
-            assert_eq!(parts[1].0, "file");
-            assert_eq!(parts[1].1.as_deref(), Some("dir/a \"b\".tif"));
-            assert_eq!(parts[1].2, payload, "step {step}");
+            let (field, written) = parse(&body, "XbX", step).expect("parse").expect("a file field");
+            assert_eq!(field.filename, "dir/a \"b\".tif");
+            assert_eq!(written, payload, "step {step}");
+            assert_eq!((field.size, field.md5.as_str()), (payload.len() as u64, hex(Md5::digest(&payload)).as_str()));
         }
         assert_eq!(sanitize_filename("dir/a \"b\".tif"), "a \"b\".tif");
-        assert!(parse(&body[..body.len() - 12], "XbX", 5).is_err());
+        let cut = parse(&body[..body.len() - 12], "XbX", 5).expect_err("a cut body");
+        assert_eq!(cut.status, StatusCode::BAD_REQUEST, "{cut:?}");
+
+        let note = b"--XbX\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--XbX--\r\n";
+        assert!(parse(note, "XbX", 3).expect("parse").is_none());
+        let extended = b"--XbX\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''%D0%BA%D0%B0%D1%80%D1%82%D0%B0.tif\r\n\r\nII*\r\n--XbX--\r\n";
+        assert_eq!(parse(extended, "XbX", 4).expect("parse").expect("a file field").0.filename, "карта.tif");
+        let mut endless = b"--XbX\r\nContent-Disposition: form-data; name=\"file\"\r\nX-Pad: ".to_vec();
+        endless.resize(MAX_OUTSIDE_DATA + 10, b'a');
+        let refused = parse(&endless, "XbX", 4096).expect_err("endless headers");
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{refused:?}");
     }
 
     #[test]

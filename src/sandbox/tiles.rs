@@ -1,29 +1,29 @@
 //! Encoded imagery tiles, rendered on demand and kept in a small bounded cache, since a
 //! map view asks for the same tiles again and again while panning.
 
-use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use axum::body::Bytes;
+use lru::LruCache;
 
 use super::imagery;
 
 /// How many encoded tiles are kept (about 100 KB each).
-const CACHE_TILES: usize = 256;
+const CACHE_TILES: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
 
 /// A tile's address: provider, z, x, y.
 type TileKey = (String, u8, u32, u32);
 
-/// Encoded PNG tiles by address, the oldest evicted first.
-#[derive(Default)]
+/// Encoded PNG tiles by address, the oldest evicted first (reading one does not renew it).
 pub(crate) struct TileCache {
-    inner: Mutex<CacheInner>,
+    tiles: Mutex<LruCache<TileKey, Bytes>>,
 }
 
-#[derive(Default)]
-struct CacheInner {
-    tiles: HashMap<TileKey, Bytes>,
-    order: VecDeque<TileKey>,
+impl Default for TileCache {
+    fn default() -> Self {
+        Self { tiles: Mutex::new(LruCache::new(CACHE_TILES)) }
+    }
 }
 
 impl TileCache {
@@ -31,24 +31,19 @@ impl TileCache {
     /// Blocking (a few milliseconds): call it off the async workers.
     pub fn png(&self, provider: &str, z: u8, x: u32, y: u32) -> Result<Bytes, image::ImageError> {
         let key = (provider.to_owned(), z, x, y);
-        if let Some(png) = self.lock().tiles.get(&key) {
+        if let Some(png) = self.lock().peek(&key) {
             return Ok(png.clone());
         }
         let png = Bytes::from(imagery::encode_png(&imagery::render_tile(provider, z, x, y))?);
-        let mut inner = self.lock();
-        if inner.tiles.insert(key.clone(), png.clone()).is_none() {
-            inner.order.push_back(key);
-            while inner.order.len() > CACHE_TILES {
-                if let Some(old) = inner.order.pop_front() {
-                    inner.tiles.remove(&old);
-                }
-            }
+        let mut tiles = self.lock();
+        if !tiles.contains(&key) {
+            tiles.put(key, png.clone());
         }
         Ok(png)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<TileKey, Bytes>> {
+        self.tiles.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

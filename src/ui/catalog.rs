@@ -441,17 +441,10 @@ fn corners(ring: &[[f64; 2]]) -> Option<[[f64; 2]; 4]> {
     Some([nearest([w, n])?, nearest([e, n])?, nearest([e, s])?, nearest([w, s])?])
 }
 
+/// Whether a screen point is inside a footprint drawn on screen.
 fn inside(p: Pos2, poly: &[Pos2]) -> bool {
-    let mut c = false;
-    let mut j = poly.len().wrapping_sub(1);
-    for i in 0..poly.len() {
-        let (a, b) = (poly[i], poly[j]);
-        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
-            c = !c;
-        }
-        j = i;
-    }
-    c
+    let ring: Vec<[f64; 2]> = poly.iter().map(|q| [f64::from(q.x), f64::from(q.y)]).collect();
+    crate::geo::point_in_ring([f64::from(p.x), f64::from(p.y)], &ring)
 }
 
 impl Plugin for FootprintsPlugin<'_> {

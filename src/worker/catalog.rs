@@ -27,8 +27,7 @@ impl Worker {
                     Some(Ok(bytes)) => bytes,
                     _ => {
                         let client = client.ok_or_else(|| "not signed in".to_owned())?;
-                        let bytes =
-                            client.fetch_preview(&url).await.map_err(|e| crate::messages::error_text(&e))?;
+                        let bytes = client.fetch_preview(&url).await.map_err(|e| crate::messages::error_text(&e))?;
                         if let Some(path) = &cache {
                             // A cache that cannot be written only costs a refetch later.
                             if let Err(e) = write_cache(path, &bytes) {

@@ -50,14 +50,14 @@ struct Grid {
 
 impl Grid {
     fn new(seed: u64) -> Grid {
-        let mut rng = Rng::new(seed, 0, 0, 0x6A1D);
+        let mut rng = Rng::for_place(seed, 0, 0, 0x6A1D);
         Grid { seed, offset: [rng.range(0.0, PITCH), rng.range(0.0, PITCH)] }
     }
 
     /// Street number `i` across `axis` (0: a street of constant u, 1: of constant v): its
     /// centreline position and width.
     fn street(&self, axis: usize, i: i64) -> (f64, f64) {
-        let mut rng = Rng::new(self.seed, i, axis as i64, 0x5_7EE7);
+        let mut rng = Rng::for_place(self.seed, i, axis as i64, 0x5_7EE7);
         let pos = i as f64 * PITCH + self.offset[axis] + rng.range(-JITTER, JITTER);
         let width = if rng.chance(0.12) { rng.range(20.0, 28.0) } else { rng.range(9.0, 14.0) };
         (pos, width)
@@ -76,7 +76,7 @@ impl Grid {
         let (u1, wu1) = self.street(0, i + 1);
         let (v0, wv0) = self.street(1, k);
         let (v1, wv1) = self.street(1, k + 1);
-        let mut rng = Rng::new(self.seed, i, k, 0xB10C);
+        let mut rng = Rng::for_place(self.seed, i, k, 0xB10C);
         let roll = rng.unit();
         let kind = if roll < 0.03 {
             BlockKind::Park
@@ -454,7 +454,7 @@ fn pick(rng: &mut Rng, weights: &[(i64, f64)]) -> i64 {
 /// sheds, offices up to about 46 m.
 fn height_of(class: i64, rng: &mut Rng) -> f64 {
     match class {
-        101 => rng.int(2, 9) as f64 * 3.0 + rng.range(0.5, 2.5),
+        101 => rng.int_by_remainder(2, 9) as f64 * 3.0 + rng.range(0.5, 2.5),
         102 => rng.range(3.0, 9.0),
         103 => rng.range(5.0, 18.0),
         104 => {

@@ -23,6 +23,8 @@ mod region;
 
 use region::P;
 
+use super::rng::{Rng, mix};
+
 /// How far inside the AOI every vertex stays, metres: more than the rounding of 7
 /// decimals (≤ 0.6 cm).
 const MARGIN: f64 = 0.05;
@@ -128,7 +130,7 @@ impl Frame {
         // The lengths of a degree on the WGS 84 ellipsoid.
         let kx = (111_412.84 * phi.cos() - 93.5 * (3.0 * phi).cos()).max(1.0);
         let ky = 111_132.92 - 559.82 * (2.0 * phi).cos() + 1.175 * (4.0 * phi).cos();
-        let angle = Rng::new(spec.seed, 0, 0, 0xA9).range(0.0, 90.0).to_radians();
+        let angle = Rng::for_place(spec.seed, 0, 0, 0xA9).range(0.0, 90.0).to_radians();
         Some(Frame { lon0, lat0, kx, ky, cos: angle.cos(), sin: angle.sin() })
     }
 
@@ -141,49 +143,6 @@ impl Frame {
         let (x, y) = (u * self.cos - v * self.sin, u * self.sin + v * self.cos);
         [self.lon0 + x / self.kx, self.lat0 + y / self.ky]
     }
-}
-
-/// A small, fast generator (SplitMix64), seeded per place so results do not depend on
-/// the order they are made in.
-struct Rng(u64);
-
-impl Rng {
-    /// A generator for the place (a, b) of the kind `salt`.
-    fn new(seed: u64, a: i64, b: i64, salt: u64) -> Rng {
-        Rng(mix(seed ^ mix((a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ mix((b as u64) ^ (salt << 32)))))
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix(self.0)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in [lo, hi).
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// Uniform in lo..=hi.
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next_u64() % (hi - lo + 1).max(1) as u64) as i64
-    }
-}
-
-/// The SplitMix64 finalizer: a well-mixed 64-bit hash of a 64-bit value.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// A property value of a feature.
@@ -410,7 +369,7 @@ mod tests {
             let n = fc["features"].as_array().map_or(0, Vec::len);
             assert!(n > 0, "{kind:?} found nothing");
             for v in vertices(&fc) {
-                assert!(region::point_in_ring(v, &ring), "{kind:?}: {v:?} is outside");
+                assert!(crate::geo::point_in_ring(v, &ring), "{kind:?}: {v:?} is outside");
             }
         }
     }

@@ -16,7 +16,7 @@ const CELL_MARGIN: f64 = 6.0;
 /// Forest patches (`object_type: "forest"`) and tree crowns (`"crown"`), with height
 /// bands in `class_id` and `max_height` when the Heights block is on.
 pub(super) fn forest(spec: &Spec, region: &Region, out: &mut Writer) {
-    let mut origin = Rng::new(spec.seed, 0, 0, 0xF0_2E57);
+    let mut origin = Rng::for_place(spec.seed, 0, 0, 0xF0_2E57);
     let offset = [origin.range(0.0, CELL), origin.range(0.0, CELL)];
     let (lo, hi) = region.bounds();
     let first = |axis: usize| ((lo[axis] - offset[axis]) / CELL).floor() as i64;
@@ -29,7 +29,7 @@ pub(super) fn forest(spec: &Spec, region: &Region, out: &mut Writer) {
             if placement == Placement::Outside {
                 continue;
             }
-            let mut rng = Rng::new(spec.seed, i, j, 0xF02E);
+            let mut rng = Rng::for_place(spec.seed, i, j, 0xF02E);
             let centre = [cell_lo[0] + CELL / 2.0, cell_lo[1] + CELL / 2.0];
             let mut emit = |ring: Vec<P>, object_type: &'static str, height: f64| {
                 if placement == Placement::Mixed && !region.contains_ring(&ring, MARGIN) {
@@ -51,9 +51,9 @@ pub(super) fn forest(spec: &Spec, region: &Region, out: &mut Writer) {
                 emit(ring, "forest", height);
             } else {
                 let (count, radius, height) = if density > 0.42 {
-                    (rng.int(3, 9), (2.0, 5.5), (2.5, 22.0))
+                    (rng.int_by_remainder(3, 9), (2.0, 5.5), (2.5, 22.0))
                 } else {
-                    (rng.int(0, 2), (1.5, 3.5), (1.0, 7.0))
+                    (rng.int_by_remainder(0, 2), (1.5, 3.5), (1.0, 7.0))
                 };
                 let mut placed: Vec<(P, f64)> = Vec::new();
                 for _ in 0..count * 3 {
@@ -118,7 +118,7 @@ fn value_noise(seed: u64, p: P, wavelength: f64, salt: u64) -> f64 {
     let smooth = |t: f64| t * t * (3.0 - 2.0 * t);
     let (fx, fy) = (smooth(x - ix), smooth(y - iy));
     let (ix, iy) = (ix as i64, iy as i64);
-    let v = |dx: i64, dy: i64| Rng::new(seed, ix + dx, iy + dy, 0x4_01CE + salt).unit();
+    let v = |dx: i64, dy: i64| Rng::for_place(seed, ix + dx, iy + dy, 0x4_01CE + salt).unit();
     let bottom = v(0, 0) + (v(1, 0) - v(0, 0)) * fx;
     let top = v(0, 1) + (v(1, 1) - v(0, 1)) * fx;
     bottom + (top - bottom) * fy

@@ -7,6 +7,8 @@
 //! few edges in that cell, and a cell with no edge at all answers for everything in it.
 //! Everything works in the metric grid frame of [`super::Frame`].
 
+use crate::geo::point_in_ring;
+
 /// A point in metres of the grid frame.
 pub(super) type P = [f64; 2];
 
@@ -406,19 +408,6 @@ fn intersection_param(a: P, b: P, p: P, q: P) -> Option<f64> {
     let t = (ap[0] * s[1] - ap[1] * s[0]) / denom;
     let u = (ap[0] * r[1] - ap[1] * r[0]) / denom;
     ((0.0..=1.0).contains(&t) && (0.0..=1.0).contains(&u)).then_some(t)
-}
-
-/// Even-odd point in a ring (not closed).
-pub(super) fn point_in_ring(p: P, ring: &[P]) -> bool {
-    let mut inside = false;
-    let n = ring.len();
-    for k in 0..n {
-        let (a, b) = (ring[k], ring[(k + 1) % n]);
-        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]) {
-            inside = !inside;
-        }
-    }
-    inside
 }
 
 fn dist2(a: P, b: P) -> f64 {

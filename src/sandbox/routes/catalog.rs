@@ -245,5 +245,5 @@ async fn tile(id: &str, z: &str, x: &str, y: &str, flip: bool) -> Response {
         return not_found("tile");
     };
     let y = if flip { (1u32 << z) - 1 - y } else { y };
-    render(move || catalog::encode_rgba_png(&catalog::render_xyz(&scene, z, x, y))).await
+    render(move || crate::sandbox::imagery::encode_png(&catalog::render_xyz(&scene, z, x, y))).await
 }

@@ -374,12 +374,7 @@ async fn stats(
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("Invalid stats request: {e}")))?;
     let (rows, total) = shared.read(|s: &PersistedState| processing::stats(s, &query, Utc::now()))?;
     if kind == "CSV" {
-        let mut csv = String::from(StatsRow::HEADER);
-        csv.push_str("\r\n");
-        for row in &rows {
-            csv.push_str(&row.csv());
-            csv.push_str("\r\n");
-        }
+        let csv = StatsRow::csv(&rows).map_err(|e| ApiError::internal(format!("Cannot write the CSV: {e}")))?;
         return Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
     }
     Ok(Json(json!({"results": rows, "total": total})).into_response())

@@ -365,7 +365,7 @@ async fn tile(
         Ok(rasters::images_of(s, &id).cloned().collect())
     })?;
     let png = tokio::task::spawn_blocking(move || {
-        crate::sandbox::catalog::encode_rgba_png(&rasters::render_tile(&shared.rasters, &images, z, x, y))
+        crate::sandbox::imagery::encode_png(&rasters::render_tile(&shared.rasters, &images, z, x, y))
     })
     .await
     .map_err(|e| ApiError::internal(format!("Tile rendering failed: {e}")))?

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::sandbox::catalog;
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::imagery;
 use crate::sandbox::processing::{self, RasterSource};
 use crate::sandbox::rasters::{self, ImageRecord};
 use crate::sandbox::state::Shared;
@@ -56,10 +57,11 @@ async fn raster_tile(
         })
     })?;
     let png = tokio::task::spawn_blocking(move || match source {
-        Drawn::Images(images) => catalog::encode_rgba_png(&rasters::render_tile(&shared.rasters, &images, z, x, y))
-            .map(axum::body::Bytes::from),
+        Drawn::Images(images) => {
+            imagery::encode_png(&rasters::render_tile(&shared.rasters, &images, z, x, y)).map(axum::body::Bytes::from)
+        }
         Drawn::Scenes(scenes) => {
-            catalog::encode_rgba_png(&catalog::render_scenes_xyz(&scenes, z, x, y)).map(axum::body::Bytes::from)
+            imagery::encode_png(&catalog::render_scenes_xyz(&scenes, z, x, y)).map(axum::body::Bytes::from)
         }
         Drawn::Provider(provider) => shared.tiles.png(&provider, z, x, y),
     })
