@@ -98,35 +98,30 @@ impl Texts {
     }
 
     pub(crate) fn get(&self, id: u32) -> &str {
-        let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends.get(id - 1).copied().unwrap_or(0) as usize };
-        let end = self.ends.get(id).copied().unwrap_or(0) as usize;
-        self.buffer.get(start..end).unwrap_or("")
+        text_at(&self.buffer, &self.ends, id)
     }
 
     /// The id of `text`, adding it when new.
     pub(crate) fn intern(&mut self, text: &str) -> u32 {
         let hash = self.hasher.hash_one(text);
-        let (buffer, ends) = (&self.buffer, &self.ends);
-        let text_of = |id: u32| {
-            let id = id as usize;
-            let start = if id == 0 { 0 } else { ends[id - 1] as usize };
-            &buffer[start..ends[id] as usize]
-        };
-        if let Some(&id) = self.ids.find(hash, |&id| text_of(id) == text) {
+        if let Some(&id) = self.ids.find(hash, |&id| text_at(&self.buffer, &self.ends, id) == text) {
             return id;
         }
         let id = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
         self.buffer.push_str(text);
         self.ends.push(u32::try_from(self.buffer.len()).unwrap_or(u32::MAX));
         let (buffer, ends, hasher) = (&self.buffer, &self.ends, &self.hasher);
-        self.ids.insert_unique(hash, id, |&id| {
-            let id = id as usize;
-            let start = if id == 0 { 0 } else { ends[id - 1] as usize };
-            hasher.hash_one(&buffer[start..ends[id] as usize])
-        });
+        self.ids.insert_unique(hash, id, |&id| hasher.hash_one(text_at(buffer, ends, id)));
         id
     }
+}
+
+/// Text `id` of a buffer of texts ending at `ends`; empty for an unknown id.
+fn text_at<'a>(buffer: &'a str, ends: &[u32], id: u32) -> &'a str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends.get(id - 1).copied().unwrap_or(0) as usize };
+    let end = ends.get(id).copied().unwrap_or(0) as usize;
+    buffer.get(start..end).unwrap_or("")
 }
 
 /// Null in an integer column.

@@ -469,17 +469,16 @@ fn load(
         });
         let skeleton = splitter.finish(&mut send);
         drop(batches);
-        let merged = match merger {
-            Ok(merger) => merger.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(err) => Err((Pos::default(), ResultError::Read { reason: err.to_string() })),
-        };
-        let merged = merged.map(|mut merger| {
-            here.sort_by_key(|p| p.as_ref().map_or(0, |c| c.index));
-            for chunk in here {
-                merger.add_prepared(chunk);
-            }
-            merger
-        });
+        // Batches prepared here go in after the rest; the merger puts them in file order.
+        let merged = merger
+            .map(|merger| merger.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .map_err(|err| ResultError::Read { reason: err.to_string() })
+            .map(|mut merger| {
+                for chunk in here {
+                    merger.add_prepared(chunk);
+                }
+                merger
+            });
         (read, skeleton, merged)
     });
     read?;
@@ -490,7 +489,7 @@ fn load(
             reason: format!("“{}” does not close what is open", char::from(mismatch.found)),
         });
     }
-    let mut merger = merged.map_err(|(_, e)| e)?;
+    let mut merger = merged?;
     if let Some((_, err)) = merger.error.take() {
         return Err(err);
     }
@@ -550,12 +549,12 @@ fn prepare_batch(batch: Batch) -> Prepared {
 
 /// Receives prepared chunks in any order and adds them in file order; the first error (by
 /// file position) is kept.
-fn merge_in_order(inbox: mpsc::Receiver<Prepared>) -> Result<Merger, (Pos, ResultError)> {
+fn merge_in_order(inbox: mpsc::Receiver<Prepared>) -> Merger {
     let mut merger = Merger::default();
     for prepared in inbox {
         merger.add_prepared(prepared);
     }
-    Ok(merger)
+    merger
 }
 
 /// A chunk projected to local metres and triangulated; classes are numbered per chunk.

@@ -89,25 +89,6 @@ impl ResultCache {
         self.evict_to(self.limit.load(Ordering::Relaxed));
     }
 
-    /// Keeps a result, then evicts the least recently used ones over the cap.
-    pub fn put(&self, server: &str, id: &str, bytes: &[u8]) -> std::io::Result<()> {
-        use std::io::Write as _;
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let limit = self.limit.load(Ordering::Relaxed);
-        if bytes.len() as u64 > limit {
-            return Ok(());
-        }
-        let path = self.path(server, id);
-        let dir = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::Builder::new().prefix(".part-").tempfile_in(dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&path).map_err(|e| e.error)?;
-        self.evict_to(limit);
-        Ok(())
-    }
-
     /// Forgets one result (its processing was run again).
     pub fn remove(&self, server: &str, id: &str) {
         let _ = std::fs::remove_file(self.path(server, id));
@@ -167,21 +148,27 @@ impl ResultCache {
 mod tests {
     use super::*;
 
+    /// Keeps a result as the worker does: written into its slot, then the cap kept.
+    fn put(cache: &ResultCache, server: &str, id: &str, bytes: &[u8]) {
+        std::fs::write(cache.slot(server, id).unwrap(), bytes).unwrap();
+        cache.trim();
+    }
+
     #[test]
     fn results_are_kept_by_server_and_the_oldest_go_over_the_cap() {
         let dir = tempfile::tempdir().unwrap();
         let cache = ResultCache::new(dir.path().to_owned(), 25);
-        cache.put("http://a/rest", "p1", b"0123456789").unwrap();
+        put(&cache, "http://a/rest", "p1", b"0123456789");
         let read = |server: &str, id: &str| cache.lookup(server, id).map(|p| std::fs::read(p).unwrap());
         assert_eq!(read("http://a/rest/", "p1").as_deref(), Some(&b"0123456789"[..]));
         assert_eq!(read("http://b/rest", "p1"), None, "another server's result is not this one");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        cache.put("http://a/rest", "p2", b"0123456789").unwrap();
+        put(&cache, "http://a/rest", "p2", b"0123456789");
         std::thread::sleep(std::time::Duration::from_millis(20));
         // p1 used again: p2 is now the oldest.
         assert!(read("http://a/rest", "p1").is_some());
         std::thread::sleep(std::time::Duration::from_millis(20));
-        cache.put("http://a/rest", "p3", b"0123456789").unwrap();
+        put(&cache, "http://a/rest", "p3", b"0123456789");
         assert_eq!(cache.size(), 20);
         assert!(read("http://a/rest", "p2").is_none());
         assert!(read("http://a/rest", "p1").is_some() && read("http://a/rest", "p3").is_some());
@@ -194,7 +181,7 @@ mod tests {
         assert_eq!(cache.lookup("http://b/rest", "p4"), None);
         cache.trim();
         assert_eq!(cache.size(), 0, "over the cap of 10, even the newest goes");
-        cache.put("http://a/rest", "p1", b"0123456789").unwrap();
+        put(&cache, "http://a/rest", "p1", b"0123456789");
         cache.clear();
         assert_eq!(cache.size(), 0);
         assert!(id_file("../etc/passwd").chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
