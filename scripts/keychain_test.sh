@@ -7,5 +7,5 @@ keyrings="$(mktemp -d)"
 trap 'rm -rf "$keyrings"' EXIT
 XDG_DATA_HOME="$keyrings" dbus-run-session -- bash -c '
   echo -n "ci-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  MAPFLOW_KEYCHAIN_TEST=1 cargo test --locked --test keychain -- --nocapture
+  MAPFLOW_KEYCHAIN_TEST=1 cargo test --locked -p mapflow-desktop --test process keychain -- --nocapture
 '

@@ -1,0 +1,6 @@
+//! The client against the sandbox over loopback, and the wire fixtures both are checked against.
+#![allow(clippy::unwrap_used)]
+
+mod client_catalog;
+mod client_projects;
+mod wire_fixtures;

@@ -1,0 +1,295 @@
+//! The client and the sandbox against the wire fixtures of `tests/fixtures/wire/`: request
+//! and response bodies written by hand from the API's text, not from the app's types.
+//!
+//! - The client reads every field of a response fixture (decoded and written back, each value
+//!   is kept), except the fields listed here as not modelled; it writes its requests exactly
+//!   as the request fixtures do.
+//! - The sandbox answers with every key of a response fixture, of the same JSON type (or
+//!   null), and accepts the request fixtures.
+//!
+//! A wrong wire name on either side fails here.
+
+use mapflow_api as api;
+use mapflow_sandbox::{Sandbox, SandboxConfig, seed};
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/wire/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A datetime string as an instant (UTC when it names no zone), for comparing two spellings.
+fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc()))
+}
+
+/// Differences between what was sent (`want`) and what came back (`got`) at `path`; the
+/// paths in `skip` are not compared (and `skipped` notes them).
+fn compare(
+    want: &Value,
+    got: Option<&Value>,
+    path: &str,
+    skip: &[&str],
+    skipped: &mut Vec<String>,
+    out: &mut Vec<String>,
+) {
+    if skip.contains(&path) {
+        skipped.push(path.to_owned());
+        return;
+    }
+    match (want, got) {
+        (Value::Null, None | Some(Value::Null)) => {}
+        (_, None) => out.push(format!("{path}: missing")),
+        (Value::Object(w), Some(Value::Object(g))) => {
+            for (k, v) in w {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                compare(v, g.get(k), &p, skip, skipped, out);
+            }
+        }
+        (Value::Array(w), Some(Value::Array(g))) => {
+            if w.len() != g.len() {
+                out.push(format!("{path}: {} items, not {}", g.len(), w.len()));
+            }
+            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
+                compare(wv, Some(gv), &format!("{path}[{i}]"), skip, skipped, out);
+            }
+        }
+        (Value::Number(w), Some(Value::Number(g))) if (w.as_f64().unwrap() - g.as_f64().unwrap()).abs() > 1e-9 => {
+            out.push(format!("{path}: {g}, not {w}"));
+        }
+        (Value::Number(_), Some(Value::Number(_))) => {}
+        (Value::String(w), Some(Value::String(g))) if w != g && (instant(w).is_none() || instant(w) != instant(g)) => {
+            out.push(format!("{path}: {g:?}, not {w:?}"));
+        }
+        (w, Some(g)) if w != g => out.push(format!("{path}: {g}, not {w}")),
+        _ => {}
+    }
+}
+
+/// Decodes a response fixture with the client's type and writes it back: every value must be
+/// kept, but for the paths in `not_modelled`, which must be exactly those the client drops.
+fn client_reads<T: DeserializeOwned + Serialize>(name: &str, not_modelled: &[&str]) {
+    let want = fixture(name);
+    let model: T =
+        serde_json::from_value(want.clone()).unwrap_or_else(|e| panic!("{name}: the client refuses it: {e}"));
+    let got = serde_json::to_value(&model).unwrap();
+    let (mut skipped, mut out) = (Vec::new(), Vec::new());
+    compare(&want, Some(&got), "", not_modelled, &mut skipped, &mut out);
+    assert!(out.is_empty(), "{name}: the client loses or changes fields:\n{}", out.join("\n"));
+    for path in not_modelled {
+        assert!(
+            skipped.iter().any(|s| s == path),
+            "{name}: {path} is listed as not modelled but the fixture has no such field"
+        );
+    }
+}
+
+/// Decodes a request fixture with the client's type and writes it back: it must come out the
+/// same, key for key (the client sends what the API reads).
+fn client_writes<T: DeserializeOwned + Serialize>(name: &str) {
+    let want = fixture(name);
+    let model: T = serde_json::from_value(want.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let got = serde_json::to_value(&model).unwrap();
+    let (mut skipped, mut out) = (Vec::new(), Vec::new());
+    compare(&want, Some(&got), "", &[], &mut skipped, &mut out);
+    // And nothing the fixture does not have.
+    compare(&got, Some(&want), "", &[], &mut skipped, &mut out);
+    assert!(out.is_empty(), "{name}: the client writes it otherwise:\n{}", out.join("\n"));
+}
+
+#[test]
+fn the_client_reads_every_documented_field() {
+    client_reads::<api::UserStatus>("user_status", &[]);
+    client_reads::<api::Project>("project", &["processingCounts", "templatesCount"]);
+    client_reads::<api::Processing>("processing", &[]);
+    client_reads::<api::CatalogImage>("catalog_image", &[]);
+    client_reads::<api::Mosaic>("mosaic", &[]);
+    client_reads::<api::RasterImage>("raster_image", &[]);
+    client_reads::<api::Memory>("memory", &[]);
+}
+
+#[test]
+fn the_client_writes_its_requests_as_the_api_reads_them() {
+    for name in [
+        "processing_create_provider",
+        "processing_create_user_defined",
+        "processing_create_imagery_search",
+        "processing_create_my_imagery",
+    ] {
+        client_writes::<api::ProcessingRequest>(name);
+    }
+    client_writes::<api::CatalogQuery>("catalog_meta_request");
+    client_writes::<api::ProjectPageQuery>("projects_page_request");
+}
+
+/// The JSON type of a value, numbers as one.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Maps whose keys are the data's, not the API's (a message's parameters, `meta`).
+const FREE_FORM: [&str; 3] = ["messages[0].parameters", "meta", "params.inferenceParams"];
+
+/// Keys of `want` missing from `got`, or of another JSON type (null on either side is fine);
+/// arrays are compared by their first items.
+fn shape(want: &Value, got: &Value, path: &str, out: &mut Vec<String>) {
+    if FREE_FORM.contains(&path) {
+        if !got.is_object() && !got.is_null() {
+            out.push(format!("{path}: {} ({got}), not an object", kind(got)));
+        }
+        return;
+    }
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, v) in w {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                match g.get(k) {
+                    None => out.push(format!("{p}: missing")),
+                    Some(gv) => shape(v, gv, &p, out),
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) => {
+            if let (Some(wv), Some(gv)) = (w.first(), g.first()) {
+                shape(wv, gv, &format!("{path}[0]"), out);
+            }
+        }
+        (Value::Null, _) | (_, Value::Null) => {}
+        (w, g) if kind(w) != kind(g) => out.push(format!("{path}: {} ({g}), not {}", kind(g), kind(w))),
+        _ => {}
+    }
+}
+
+fn assert_shape(name: &str, got: &Value) {
+    let mut out = Vec::new();
+    shape(&fixture(name), got, "", &mut out);
+    assert!(out.is_empty(), "the sandbox's answer differs from {name}.json:\n{}\n{got:#}", out.join("\n"));
+}
+
+struct Api {
+    sandbox: Sandbox,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.sandbox.base_url()))
+            .header("Authorization", format!("Basic {}", self.sandbox.token().expose()));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+    }
+}
+
+#[tokio::test]
+async fn the_sandbox_answers_with_every_documented_key_and_takes_the_documented_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        SandboxConfig { data_dir: Some(dir.path().to_owned()), record_requests: true, ..SandboxConfig::default() };
+    let api = Api { sandbox: Sandbox::start(config).unwrap(), http: reqwest::Client::new() };
+
+    let status = api.call(Method::GET, "/user/status", None).await;
+    assert_shape("user_status", &status);
+    let project = api.call(Method::GET, "/projects/default", None).await;
+    assert_shape("project", &project);
+    let page = api.call(Method::POST, "/projects/page", Some(fixture("projects_page_request"))).await;
+    assert!(page["results"].is_array() && page["total"].is_number(), "{page}");
+
+    // The demo project's processings, and its mosaic with its image.
+    let projects = api.call(Method::GET, "/projects", None).await;
+    let demo = projects.as_array().unwrap().iter().find(|p| p["name"] == seed::DEMO_PROJECT_NAME).unwrap();
+    let processings =
+        api.call(Method::GET, &format!("/projects/{}/processings/v2", demo["id"].as_str().unwrap()), None).await;
+    let failed = processings.as_array().unwrap().iter().find(|p| p["status"] == "FAILED").unwrap();
+    assert_shape("processing", failed);
+    let mosaics = api.call(Method::GET, "/rasters/mosaic", None).await;
+    let mosaic = &mosaics.as_array().unwrap()[0];
+    assert_shape("mosaic", mosaic);
+    let mosaic_id = mosaic["id"].as_str().unwrap().to_owned();
+    let images = api.call(Method::GET, &format!("/rasters/mosaic/{mosaic_id}/image"), None).await;
+    assert_shape("raster_image", &images.as_array().unwrap()[0]);
+    assert_shape("memory", &api.call(Method::GET, "/rasters/memory", None).await);
+
+    // The catalog: the documented query (its provider one the sandbox has), and an image.
+    let provider = status["searchDataProviders"][0]["name"].as_str().unwrap().to_owned();
+    let mut query = fixture("catalog_meta_request");
+    let searched = query["aoi"].clone();
+    query["dataProviders"] = json!([provider]);
+    query["maxResolution"] = json!(1.0);
+    query["minResolution"] = json!(0.0);
+    query["maxCloudCover"] = json!(100);
+    query["minAoiIntersectionPercent"] = json!(0);
+    query["acquisitionDateFrom"] = json!("2015-01-01T00:00:00Z");
+    query["acquisitionDateTo"] = json!("2026-01-01T00:00:00Z");
+    let found = api.call(Method::POST, "/catalog/meta", Some(query)).await;
+    let image = &found["images"].as_array().filter(|i| !i.is_empty()).unwrap_or_else(|| panic!("no image: {found}"))[0];
+    assert_shape("catalog_image", image);
+
+    // Every kind of source, as documented, estimated for the default project.
+    let model = |name: &str| {
+        status["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"].as_str().unwrap().contains(name))
+            .cloned()
+            .unwrap()
+    };
+    let data_provider = status["dataProviders"][0]["name"].as_str().unwrap().to_owned();
+    for (name, fill) in [
+        ("processing_create_provider", json!({"dataProvider": {"providerName": data_provider, "zoom": 18}})),
+        ("processing_create_user_defined", Value::Null),
+        (
+            "processing_create_imagery_search",
+            json!({"imagerySearch": {"dataProvider": image["providerName"], "imageIds": [image["id"]], "zoom": 18}}),
+        ),
+        ("processing_create_my_imagery", json!({"myImagery": {"mosaicId": mosaic_id}})),
+    ] {
+        let mut body = fixture(name);
+        body["projectId"] = project["id"].clone();
+        // The searched area: over the found image, and above every provider's minimum.
+        body["geometry"] = searched.clone();
+        if body.get("wdId").is_some() {
+            body["wdId"] = model("Buildings")["id"].clone();
+        } else {
+            let wanted = if name.contains("user_defined") { "Roads" } else { "Buildings" };
+            body["wdName"] = model(wanted)["name"].clone();
+        }
+        if !fill.is_null() {
+            body["params"]["sourceParams"] = fill;
+        }
+        if let Some(blocks) = body["blocks"].as_array_mut() {
+            blocks.retain(|b| {
+                model("Buildings")["blocks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["name"] == b["name"] && m["optional"] == true)
+            });
+        }
+        let cost = api.call(Method::POST, "/processing/cost/v2", Some(body)).await;
+        assert!(cost.as_f64().is_some_and(|c| c >= 0.0), "{name}: the estimate is a bare number: {cost}");
+    }
+    assert_eq!(api.sandbox.unexpected_requests(), Vec::<String>::new());
+}
