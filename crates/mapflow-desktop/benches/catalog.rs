@@ -122,7 +122,7 @@ fn main() {
     let all = images(FOOTPRINTS);
     let mut state = AppState::new(Settings::default());
     // The table shows one page of 100; the map shows every footprint of the search.
-    state.catalog.results = Remote::Ready(CatalogPage {
+    state.catalog.results = Remote::ready(CatalogPage {
         images: all[..ROWS].to_vec(),
         total: FOOTPRINTS as i64,
         limit: ROWS as i64,
@@ -130,7 +130,7 @@ fn main() {
     });
     for img in &all[..ROWS] {
         let thumb = egui::ColorImage::from_rgba_unmultiplied([64, 64], &[90u8; 64 * 64 * 4]);
-        state.catalog.previews.insert(img.preview_url.clone().unwrap(), PreviewState::Ready(Arc::new(thumb)));
+        state.catalog.previews.insert(img.preview_url.clone().unwrap(), PreviewState::ready(Arc::new(thumb)));
     }
     let rings = all.iter().filter_map(|i| Some((i.id.clone(), footprint_ring(i)?))).collect();
     let mut memory = MapMemory::default();

@@ -125,12 +125,8 @@ impl CatalogFilters {
     }
 }
 
-/// A preview image: loading, decoded (the UI makes a texture of it), or failed.
-pub enum PreviewState {
-    Loading,
-    Ready(Arc<egui::ColorImage>),
-    Failed(String),
-}
+/// A preview image: loading, decoded (the UI makes a texture of it), or why it failed.
+pub type PreviewState = Remote<Arc<egui::ColorImage>, String>;
 
 /// What the catalog panel shows.
 #[derive(Default)]
@@ -160,7 +156,7 @@ impl CatalogState {
         if self.previews.contains_key(url) {
             return None;
         }
-        self.previews.insert(url.to_owned(), PreviewState::Loading);
+        self.previews.insert(url.to_owned(), PreviewState::pending());
         Some(Command::FetchPreview { url: url.to_owned() })
     }
 }
@@ -224,22 +220,31 @@ impl AppState {
                 }
                 self.catalog.results.finish(result);
             }
+            // Only a preview still wanted (one asked for and not cleared since) is kept.
             Event::Preview { url, result } => {
-                let state = match result {
-                    Ok(img) => PreviewState::Ready(img),
-                    Err(e) => PreviewState::Failed(e),
-                };
-                self.catalog.previews.insert(url, state);
+                if let Some(preview) = self.catalog.previews.get_mut(&url) {
+                    preview.finish(result);
+                }
             }
             other => tracing::error!("event not handled here: {other:?}"),
         }
+    }
+
+    /// Forgets the search: its results, selection and the scene on the map. An answer still
+    /// coming for it is dropped (no query is wanted any more).
+    pub fn clear_catalog(&mut self) {
+        self.catalog.results.reset();
+        self.catalog.query = None;
+        self.catalog.selected.clear();
+        self.catalog.on_map = None;
+        self.settings.catalog_last = None;
     }
 
     /// Restores the last search's results (from the settings) after a restart.
     pub fn restore_catalog(&mut self) {
         if let Some((query, page)) = self.settings.catalog_last.clone() {
             self.catalog.query = Some(query);
-            self.catalog.results = Remote::Ready(page);
+            self.catalog.results = Remote::ready(page);
         }
     }
 

@@ -64,7 +64,7 @@ pub struct HistoryView {
 impl Default for HistoryState {
     fn default() -> Self {
         Self {
-            rows: Remote::NotRequested,
+            rows: Remote::default(),
             asked: 0,
             status: None,
             model: None,

@@ -40,7 +40,7 @@ impl AppState {
     /// Selects a mosaic and loads its images.
     pub fn select_mosaic(&mut self, id: MosaicId) -> Command {
         self.imagery.selected = Some(id.clone());
-        self.imagery.images = Remote::NotRequested;
+        self.imagery.images.reset();
         self.imagery.images.start();
         Command::LoadMosaicImages { id }
     }
@@ -53,7 +53,7 @@ impl AppState {
                     && !list.iter().any(|m| &m.id == sel)
                 {
                     self.imagery.selected = None;
-                    self.imagery.images = Remote::NotRequested;
+                    self.imagery.images.reset();
                 }
                 self.imagery.mosaics.finish(result);
             }

@@ -7,12 +7,9 @@ use crate::worker::{Command, Event};
 use rust_i18n::t;
 use std::sync::Arc;
 
-/// A result on the map: loading, ready, or why it is not there.
-pub enum ResultState {
-    Loading,
-    Ready(Arc<ResultLayer>),
-    Failed(String),
-}
+/// A result on the map: loading, ready, or why it is not there (a sentence: the download's
+/// error or the file's).
+pub type ResultState = super::Remote<Arc<ResultLayer>, String>;
 
 /// One processing's result layer with its display options and draw cache.
 pub struct ResultView {
@@ -41,10 +38,7 @@ pub fn local_layer_path(id: &crate::api::ProcessingId) -> Option<std::path::Path
 
 impl ResultView {
     pub fn layer(&self) -> Option<&Arc<ResultLayer>> {
-        match &self.state {
-            ResultState::Ready(l) => Some(l),
-            _ => None,
-        }
+        self.state.value()
     }
 }
 
@@ -91,16 +85,17 @@ impl AppState {
             if view.raster_url.is_none() {
                 view.raster_url = raster_url;
             }
-            match &view.state {
-                ResultState::Ready(layer) => {
-                    self.zoom_request = layer.bbox();
-                    self.zoom_on_load = None;
-                    return None;
-                }
-                ResultState::Loading => return None,
-                ResultState::Failed(_) => {}
+            if view.state.is_pending() {
+                return None;
             }
-            view.state = ResultState::Loading;
+            if view.state.error().is_none()
+                && let Some(layer) = view.state.value()
+            {
+                self.zoom_request = layer.bbox();
+                self.zoom_on_load = None;
+                return None;
+            }
+            view.state.start();
         } else {
             let processing = self.processing(id);
             let name = processing.map(|p| p.name.clone()).unwrap_or_else(|| id.0.clone());
@@ -109,7 +104,7 @@ impl AppState {
             self.results.insert(
                 id.clone(),
                 ResultView {
-                    state: ResultState::Loading,
+                    state: ResultState::pending(),
                     style: ResultStyle::default(),
                     cache: DrawCache::default(),
                     hovered: None,
@@ -253,9 +248,9 @@ impl AppState {
                                 self.first_look_search = None;
                                 search_over = layer.bbox();
                             }
-                            view.state = ResultState::Ready(layer);
+                            view.state.finish(Ok(layer));
                         }
-                        Err(e) => view.state = ResultState::Failed(e),
+                        Err(e) => view.state.finish(Err(e)),
                     }
                 }
                 if let Some(bbox) = search_over
@@ -292,7 +287,7 @@ impl AppState {
                     self.results.insert(
                         id,
                         ResultView {
-                            state: ResultState::Ready(layer),
+                            state: ResultState::ready(layer),
                             style: ResultStyle::default(),
                             cache: DrawCache::default(),
                             hovered: None,

@@ -46,8 +46,8 @@ impl MapflowApp {
 
     /// Applies every event that has arrived and sends the follow-up commands.
     pub fn pump(&mut self) {
-        while let Some(event) = self.worker.try_recv() {
-            self.state.apply(event);
+        while let Some(stamped) = self.worker.try_recv() {
+            self.state.receive(stamped);
         }
         for command in self.state.follow_up.drain(..) {
             self.worker.send(command);

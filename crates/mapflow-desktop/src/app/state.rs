@@ -8,7 +8,7 @@ use crate::api::{
     ProjectId, ProjectPageQuery, UserStatus,
 };
 use crate::app::credentials::StoreLocation;
-use crate::worker::{Command, Event, Saved, Session};
+use crate::worker::{Command, Event, Saved, Session, SessionEpoch, Stamped};
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
@@ -54,6 +54,9 @@ pub struct SignInForm {
 pub struct AppState {
     pub settings: Settings,
     pub session: Option<Session>,
+    /// The worker's number of the session shown: events stamped with an earlier one are
+    /// answers for another server or account, dropped by [`Self::receive`].
+    session_epoch: SessionEpoch,
     /// Set while the first session is being established.
     pub connecting: bool,
     pub status: Remote<UserStatus>,
@@ -237,7 +240,7 @@ impl AppState {
     /// With nothing open and nothing to reopen (a first run, another server), opens the
     /// project with the most results (the default one when none has any) to show its work.
     fn open_first_project(&mut self) {
-        if !matches!(self.open_project, Remote::NotRequested) || self.settings.last_project.is_some() {
+        if self.open_project.is_requested() || self.settings.last_project.is_some() {
             return;
         }
         if self.projects.value().is_none() {
@@ -273,6 +276,21 @@ impl AppState {
     pub fn reload_projects(&mut self) -> Command {
         self.projects.start();
         Command::LoadProjects { query: self.project_query.clone() }
+    }
+
+    /// Applies one event from the worker, unless it answers a request of an earlier session
+    /// (made on another server or account before a sign-in): those are dropped here, so no
+    /// list, account or result of the last server ever shows on the new one.
+    pub fn receive(&mut self, stamped: Stamped) {
+        let Stamped { session, event } = stamped;
+        if session < self.session_epoch && (event.opens_session() || event.is_session_bound()) {
+            tracing::debug!(?session, current = ?self.session_epoch, "dropped an answer of an earlier session");
+            return;
+        }
+        if event.opens_session() {
+            self.session_epoch = session;
+        }
+        self.apply(event);
     }
 
     /// Applies one worker event. The only place remote data changes.
@@ -376,7 +394,7 @@ impl AppState {
                 Ok(()) => {
                     self.notify(rust_i18n::t!("projects.deleted"));
                     if self.open_project_id() == Some(&id) {
-                        self.open_project = Remote::NotRequested;
+                        self.open_project.reset();
                         self.settings.last_project = None;
                     }
                     let cmd = self.reload_projects();
@@ -410,7 +428,7 @@ impl AppState {
                         self.notify_api_error(e);
                     }
                     // A project that cannot be opened leaves nothing open rather than a stale one.
-                    self.open_project = Remote::NotRequested;
+                    self.open_project.reset();
                     if saved_and_gone {
                         self.open_first_project();
                     }
@@ -432,7 +450,7 @@ impl AppState {
                     self.open_project.finish(Err(error));
                 }
                 if changed {
-                    self.processings = Remote::NotRequested;
+                    self.processings.reset();
                     self.processings_saved_at = None;
                     self.processing_query.offset = 0;
                     self.selected_processing = None;
@@ -472,9 +490,9 @@ impl AppState {
         self.reach = Some(crate::api::Reach::Answering);
         self.status.finish(status);
         if !same_account {
-            self.projects = Remote::NotRequested;
+            self.projects.reset();
             self.projects_saved_at = None;
-            self.open_project = Remote::NotRequested;
+            self.open_project.reset();
             // An open still on its way is the other account's.
             self.opening_project = None;
             self.open_serial += 1;
@@ -493,7 +511,7 @@ impl AppState {
             self.first_look_search = None;
             self.zoom_on_load = None;
             // Asked again, for this account, when the History pane is shown.
-            self.history.rows = Remote::NotRequested;
+            self.history.rows.reset();
             // An answer still on its way is the other account's.
             self.history.asked += 1;
         }
@@ -543,7 +561,7 @@ pub(super) fn finish_list<T>(
 ) {
     match (result, saved) {
         (Err(error), Some(saved)) => {
-            *remote = Remote::Failed { error, previous: Some(saved.value) };
+            remote.fail_showing(error, saved.value);
             *saved_at = Some(saved.saved_at);
         }
         (result, _) => {
@@ -582,6 +600,89 @@ mod tests {
             Command::OpenProject { serial, .. } => *serial,
             other => panic!("not an open: {other:?}"),
         }
+    }
+
+    fn on(server: &str) -> Session {
+        Session {
+            kind: crate::worker::SessionKind::Remote,
+            server: server.into(),
+            email: "me@example.com".into(),
+            stored: None,
+        }
+    }
+
+    fn stamped(session: u64, event: Event) -> Stamped {
+        Stamped { session: SessionEpoch(session), event }
+    }
+
+    #[test]
+    fn answers_of_an_earlier_session_are_dropped_after_a_switch() {
+        let mut state = AppState::default();
+        let status = |credits: i64| UserStatus { remaining_credits: credits, ..UserStatus::default() };
+        state.receive(stamped(1, Event::SignedIn { session: on("http://a/rest"), status: status(10) }));
+        let query = state.project_query.clone();
+        state.receive(stamped(
+            1,
+            Event::Projects { query: query.clone(), result: Ok(page(vec![project("a1")])), saved: None },
+        ));
+        assert_eq!(state.projects.value().map(|p| p.results.len()), Some(1));
+
+        // Signed in to B; A's answers still on their way arrive after.
+        state.receive(stamped(2, Event::SignedIn { session: on("http://b/rest"), status: status(99) }));
+        let _ = state.reload_projects();
+        state.receive(stamped(1, Event::Status(Ok(status(10)))));
+        state.receive(stamped(
+            1,
+            Event::Projects { query: query.clone(), result: Ok(page(vec![project("a1"), project("a2")])), saved: None },
+        ));
+        state.receive(stamped(1, Event::Mosaics(Ok(vec![crate::api::Mosaic::default()]))));
+        state.receive(stamped(1, Event::Memory(Err(offline()))));
+        let late_open = serial_of(&state.open_project_command(ProjectId("a1".into())));
+        state.receive(stamped(
+            1,
+            Event::ProjectOpened { id: ProjectId("a1".into()), serial: late_open, result: Ok(project("a1")) },
+        ));
+        // A stale sign-in cannot take the session back either.
+        state.receive(stamped(1, Event::SignedIn { session: on("http://a/rest"), status: status(10) }));
+
+        assert_eq!(state.session.as_ref().map(|s| s.server.as_str()), Some("http://b/rest"));
+        assert_eq!(state.status.value().map(|s| s.remaining_credits), Some(99), "A's account is not shown on B");
+        assert!(
+            state.projects.is_pending() && state.projects.value().is_none_or(|p| p.results.is_empty()),
+            "{:?}",
+            state.projects.value().map(|p| p.results.len())
+        );
+        assert!(state.imagery.mosaics.value().is_none() && state.imagery.memory.error().is_none());
+        assert!(state.open_project.value().is_none(), "a project of A does not open on B");
+        assert!(
+            state.notices.is_empty(),
+            "nothing of A is reported: {:?}",
+            state.notices.iter().map(|n| &n.text).collect::<Vec<_>>()
+        );
+
+        // B's own answers apply.
+        state.receive(stamped(2, Event::Projects { query, result: Ok(page(vec![project("b1")])), saved: None }));
+        assert_eq!(state.projects.value().map(|p| p.results[0].name.as_str()), Some("b1"));
+        state.receive(stamped(2, Event::Status(Ok(status(98)))));
+        assert_eq!(state.status.value().map(|s| s.remaining_credits), Some(98));
+    }
+
+    #[test]
+    fn what_is_true_in_any_session_is_applied_whenever_it_arrives() {
+        let mut state = AppState::default();
+        state.receive(stamped(2, Event::SignedIn { session: on("http://b/rest"), status: UserStatus::default() }));
+        // A file read during session 1 is still the user's file.
+        let square =
+            crate::geo::parse_wkt_polygons("POLYGON((30 50, 30.01 50, 30.01 50.01, 30 50.01, 30 50))").unwrap();
+        state.receive(stamped(
+            1,
+            Event::AoiImported { path: "field.geojson".into(), result: Ok(crate::geo::Aoi { polygons: square }) },
+        ));
+        assert!(state.zoom_request.is_some() && state.aoi_import_error.is_none(), "the imported AOI is kept");
+        // And a sign-in that failed is said, whichever session asked.
+        let before = state.notices.len();
+        state.receive(stamped(1, Event::SignInFailed { server: "http://c/rest".into(), error: offline() }));
+        assert_eq!(state.notices.len(), before + 1);
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl CatalogUi {
         if let Some(t) = self.textures.get(url) {
             return Some(t.clone());
         }
-        let Some(PreviewState::Ready(img)) = state.catalog.previews.get(url) else { return None };
+        let Some(img) = state.catalog.previews.get(url).and_then(PreviewState::value) else { return None };
         let tex = ctx.load_texture(url, (**img).clone(), egui::TextureOptions::LINEAR);
         self.textures.insert(url.to_owned(), tex.clone());
         Some(tex)
@@ -181,11 +181,7 @@ pub fn filters_ui(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, 
             state.settings.catalog = CatalogFilters::default();
         }
         if ui.button(t!("catalog.clear")).clicked() {
-            state.catalog.results = crate::app::Remote::NotRequested;
-            state.catalog.query = None;
-            state.catalog.selected.clear();
-            state.catalog.on_map = None;
-            state.settings.catalog_last = None;
+            state.clear_catalog();
         }
         if state.catalog.results.is_pending() {
             ui.spinner();
@@ -378,8 +374,8 @@ fn thumbnail(ui: &mut egui::Ui, state: &mut AppState, cui: &mut CatalogUi, img: 
                 Some(tex) => {
                     ui.add(egui::Image::new((tex.id(), size)));
                 }
-                None => match state.catalog.previews.get(url) {
-                    Some(PreviewState::Failed(e)) => {
+                None => match state.catalog.previews.get(url).and_then(PreviewState::error) {
+                    Some(e) => {
                         ui.add_sized(size, egui::Label::new("✖")).on_hover_text(e.as_str());
                     }
                     _ => {

@@ -8,7 +8,6 @@ use rust_i18n::t;
 
 use crate::app::AppState;
 use crate::app::history::Period;
-use crate::app::remote::Remote;
 use crate::worker::Command;
 
 /// The date fields as typed.
@@ -40,7 +39,7 @@ pub fn history_ui(ui: &mut egui::Ui, state: &mut AppState, hui: &mut HistoryUi, 
     if state.session.is_none() {
         return;
     }
-    if matches!(state.history.rows, Remote::NotRequested) {
+    if !state.history.rows.is_requested() {
         out.push(state.load_history());
     }
     // Models are few; copied so the controls below can change the state.

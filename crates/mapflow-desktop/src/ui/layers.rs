@@ -5,7 +5,6 @@ use super::UiState;
 use crate::app::AppState;
 use crate::app::layers::LayerKey;
 use crate::app::layout::Pane;
-use crate::app::processings::ResultState;
 use crate::map::MapView;
 use rust_i18n::t;
 
@@ -83,7 +82,7 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
                 if let Some(i) = results_left.iter().position(|(rid, _)| *rid == id) {
                     let (_, view) = results_left.swap_remove(i);
                     let crate::app::processings::ResultView { state, style, cache, hovered, .. } = view;
-                    if let ResultState::Ready(layer) = state
+                    if let Some(layer) = state.value()
                         && style.visible
                     {
                         overlays.push(Box::new(crate::results::ResultPlugin::new(layer, style, cache, hovered)));
@@ -315,17 +314,17 @@ fn layer_row(
 /// A result's state, or its legend with class toggles, counts and areas.
 fn result_legend(ui: &mut egui::Ui, state: &mut AppState, id: &crate::api::ProcessingId) {
     let Some(view) = state.results.get_mut(id) else { return };
-    ui.indent(("legend", id.0.as_str()), |ui| match &view.state {
-        ResultState::Loading => {
+    ui.indent(("legend", id.0.as_str()), |ui| match (view.state.value(), view.state.error()) {
+        (_, Some(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        (None, None) => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label(t!("details.result_loading"));
             });
         }
-        ResultState::Failed(e) => {
-            ui.colored_label(ui.visuals().error_fg_color, e);
-        }
-        ResultState::Ready(layer) => {
+        (Some(layer), None) => {
             ui.weak(t!("details.features", n = layer.feature_count()));
             for entry in layer.legend() {
                 ui.horizontal(|ui| {

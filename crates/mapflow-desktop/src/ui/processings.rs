@@ -2,7 +2,6 @@
 
 use crate::api::{Processing, ProcessingEdit, ProcessingId, ProcessingSortBy, ProcessingStatus, ProjectId, SortOrder};
 use crate::app::AppState;
-use crate::app::processings::ResultState;
 use crate::worker::Command;
 use rust_i18n::t;
 
@@ -367,17 +366,17 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
         ui.add(egui::Label::new(t!("guards.param_failure", what = fix.what())).wrap());
     }
     if let Some(view) = state.results.get(&p.id) {
-        match &view.state {
-            ResultState::Loading => {
+        match (view.state.value(), view.state.error()) {
+            (_, Some(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, t!("details.result_failed", reason = e));
+            }
+            (None, None) => {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label(t!("details.result_loading"));
                 });
             }
-            ResultState::Failed(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, t!("details.result_failed", reason = e));
-            }
-            ResultState::Ready(layer) => {
+            (Some(layer), None) => {
                 ui.label(t!("details.features", n = layer.feature_count()));
             }
         }

@@ -367,10 +367,58 @@ impl WorkerConfig {
     }
 }
 
+/// Which session an event belongs to: the worker counts sessions up from 0 (before any
+/// sign-in), one more each time a server becomes the session's. An answer to a request of an
+/// earlier session (another server, another account) carries that session's number, so
+/// `AppState::receive` can drop it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SessionEpoch(pub u64);
+
+/// An event with the session it belongs to.
+#[derive(Debug)]
+pub struct Stamped {
+    pub session: SessionEpoch,
+    pub event: Event,
+}
+
+impl Event {
+    /// An event that opens a session: the session it carries becomes the current one.
+    pub fn opens_session(&self) -> bool {
+        matches!(self, Self::SignedIn { .. } | Self::SignedInOffline { .. })
+    }
+
+    /// An answer from the server of the session the request was made in, wrong for any
+    /// later session: its projects, processings, account, catalog, imagery. The rest (a sign-in
+    /// failing, files read or written, uploads and downloads under way, the cache, the file
+    /// chooser) stays true whatever the session is now.
+    pub fn is_session_bound(&self) -> bool {
+        !matches!(
+            self,
+            Self::SignedIn { .. }
+                | Self::SignedInOffline { .. }
+                | Self::SignInFailed { .. }
+                | Self::CredentialsStored(_)
+                | Self::SandboxFailed(_)
+                | Self::Reach { .. }
+                | Self::CacheSize(_)
+                | Self::LayerOpened { .. }
+                | Self::HistorySaved { .. }
+                | Self::ResultSaved { .. }
+                | Self::Upload { .. }
+                | Self::UploadsFinished
+                | Self::UploadFilesPicked { .. }
+                | Self::ImageDownloaded { .. }
+                | Self::AoiImported { .. }
+                | Self::ChooseFile { .. }
+                | Self::FolderListing { .. }
+        )
+    }
+}
+
 /// The UI's end of the worker: send commands, drain events.
 pub struct WorkerHandle {
     commands: tmpsc::UnboundedSender<Command>,
-    events: mpsc::Receiver<Event>,
+    events: mpsc::Receiver<Stamped>,
     _thread: std::thread::JoinHandle<()>,
 }
 
@@ -389,7 +437,7 @@ impl WorkerHandle {
             .enable_all()
             .build()?;
         let thread = std::thread::Builder::new().name("mapflow-worker".into()).spawn(move || {
-            let sink = EventSink { tx: ev_tx, repaint: std::sync::Arc::new(repaint) };
+            let sink = EventSink { tx: ev_tx, repaint: std::sync::Arc::new(repaint), session: SessionEpoch::default() };
             runtime.block_on(Worker::new(config, sink).run(cmd_rx));
             runtime.shutdown_timeout(Duration::from_secs(1));
         })?;
@@ -403,24 +451,31 @@ impl WorkerHandle {
         }
     }
 
-    /// Every event that has arrived, without waiting.
-    pub fn try_recv(&self) -> Option<Event> {
+    /// Every event that has arrived, without waiting, with the session it belongs to.
+    pub fn try_recv(&self) -> Option<Stamped> {
         self.events.try_recv().ok()
     }
 }
 
-/// Sends events to the UI and wakes it.
+/// Sends events to the UI and wakes it. Each clone stamps its events with the session it was
+/// made in: a task spawned before a switch keeps the old stamp.
 #[derive(Clone)]
 pub(crate) struct EventSink {
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Stamped>,
     repaint: std::sync::Arc<dyn Fn() + Send + Sync>,
+    session: SessionEpoch,
 }
 
 impl EventSink {
     pub(crate) fn send(&self, event: Event) {
-        if self.tx.send(event).is_ok() {
+        if self.tx.send(Stamped { session: self.session, event }).is_ok() {
             (self.repaint)();
         }
+    }
+
+    /// The sink of the next session; the tasks holding this one go on stamping the old one.
+    fn next_session(&self) -> Self {
+        Self { session: SessionEpoch(self.session.0 + 1), ..self.clone() }
     }
 }
 

@@ -127,8 +127,10 @@ impl Worker {
         }
     }
 
-    /// Makes `client` the session's: its reach is watched and the account refreshed.
+    /// Makes `client` the session's: a new session begins (every answer still coming for the
+    /// last one is stamped with it), its reach is watched and the account refreshed.
     fn begin(&mut self, client: Client, session: &Session) {
+        self.sink = self.sink.next_session();
         let (sink, server) = (self.sink.clone(), session.server.clone());
         client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
         self.client = Some(client);

@@ -19,13 +19,7 @@ fn chooser_app() -> Harness<'static, TestApp> {
     open_project(&mut h, "Default project");
     // The first run's demo result may still be arriving: its legend rows would move the
     // buttons under a click.
-    wait_for(&mut h, "no result loading", |h| {
-        app(h)
-            .state
-            .results
-            .values()
-            .all(|view| !matches!(view.state, mapflow_desktop::app::processings::ResultState::Loading))
-    });
+    wait_for(&mut h, "no result loading", |h| app(h).state.results.values().all(|view| !view.state.is_pending()));
     h.run_steps(2);
     h
 }

@@ -32,7 +32,7 @@ impl Write for Captured {
 fn next_event(worker: &WorkerHandle, what: &str, want: impl Fn(&Event) -> bool) -> Event {
     let start = Instant::now();
     loop {
-        while let Some(e) = worker.try_recv() {
+        while let Some(mapflow_desktop::worker::Stamped { event: e, .. }) = worker.try_recv() {
             if want(&e) {
                 return e;
             }

@@ -6,7 +6,6 @@ use crate::support;
 
 use egui_kittest::kittest::{NodeT, Queryable};
 use mapflow_desktop::api::ProcessingStatus;
-use mapflow_desktop::app::Remote;
 use mapflow_desktop::sandbox::{Sandbox, SandboxConfig, seed};
 use support::{TestApp, app, app_mut, wait_for};
 
@@ -21,9 +20,9 @@ fn marks(h: &egui_kittest::Harness<'_, TestApp>) -> usize {
 /// comes from the server, or from what was saved on disk.
 fn forget_lists(h: &mut egui_kittest::Harness<'_, TestApp>) {
     let state = &mut app_mut(h).state;
-    state.projects = Remote::NotRequested;
-    state.open_project = Remote::NotRequested;
-    state.processings = Remote::NotRequested;
+    state.projects.reset();
+    state.open_project.reset();
+    state.processings.reset();
     state.selected_processing = None;
     state.results.clear();
 }
@@ -171,13 +170,7 @@ fn a_result_seen_once_opens_again_with_the_server_gone() {
     app_mut(&mut h).state.results.remove(&id);
     let cmd = app_mut(&mut h).state.show_result(&id).unwrap();
     app_mut(&mut h).state.follow_up.push(cmd);
-    wait_for(&mut h, "the failure", |h| {
-        app(h)
-            .state
-            .results
-            .get(&id)
-            .is_some_and(|v| matches!(v.state, mapflow_desktop::app::processings::ResultState::Failed(_)))
-    });
+    wait_for(&mut h, "the failure", |h| app(h).state.results.get(&id).is_some_and(|v| v.state.error().is_some()));
 }
 
 #[test]
