@@ -131,6 +131,19 @@ impl std::fmt::Debug for Faults {
 /// requests kept; later ones are only counted in [`Recorder::dropped`].
 pub(crate) const MAX_RECORDED: usize = 1024;
 
+/// The requests no route matched, as `"METHOD PATH"`, kept where a test can read them even
+/// when the sandbox is inside the app (the UI tests' harness holds one and fails on drop if
+/// it is not empty). Bounded by [`MAX_RECORDED`].
+#[derive(Clone, Debug, Default)]
+pub struct UnexpectedRoutes(std::sync::Arc<Mutex<Vec<String>>>);
+
+impl UnexpectedRoutes {
+    /// The requests recorded so far, oldest first.
+    pub fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// Test bookkeeping: counts of requests by method and path, and the requests no route
 /// matched. Off unless [`crate::SandboxConfig::record_requests`] asks for it
 /// (a server for users must not grow with every distinct path anyone sends), and bounded
@@ -139,14 +152,16 @@ pub(crate) const MAX_RECORDED: usize = 1024;
 pub(crate) struct Recorder {
     enabled: bool,
     hits: Mutex<HashMap<(String, String), usize>>,
-    unexpected: Mutex<Vec<String>>,
+    unexpected: UnexpectedRoutes,
     dropped: AtomicUsize,
 }
 
 impl Recorder {
-    /// A recorder that keeps records only when `enabled`.
-    pub(crate) fn new(enabled: bool) -> Self {
-        Self { enabled, ..Self::default() }
+    /// A recorder that keeps records only when `enabled`; unmatched requests go into
+    /// `unexpected` when one is given (which turns recording on).
+    pub(crate) fn new(enabled: bool, unexpected: Option<UnexpectedRoutes>) -> Self {
+        let enabled = enabled || unexpected.is_some();
+        Self { enabled, unexpected: unexpected.unwrap_or_default(), ..Self::default() }
     }
 
     fn hit(&self, method: &str, path: &str) {
@@ -175,7 +190,7 @@ impl Recorder {
         if !self.enabled {
             return;
         }
-        let mut unexpected = self.unexpected.lock().unwrap_or_else(|e| e.into_inner());
+        let mut unexpected = self.unexpected.0.lock().unwrap_or_else(|e| e.into_inner());
         if unexpected.len() < MAX_RECORDED {
             unexpected.push(request);
         } else {
@@ -185,13 +200,13 @@ impl Recorder {
 
     /// The requests that matched no route, oldest first.
     pub(crate) fn unexpected(&self) -> Vec<String> {
-        self.unexpected.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.unexpected.list()
     }
 
     /// How many entries are kept: distinct counted paths plus unmatched requests.
     pub(crate) fn kept(&self) -> usize {
         let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner()).len();
-        hits + self.unexpected.lock().unwrap_or_else(|e| e.into_inner()).len()
+        hits + self.unexpected.0.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// How many records were not kept because the bound was reached.

@@ -39,7 +39,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use faults::{Fault, FaultAction, Faults};
+pub use faults::{Fault, FaultAction, Faults, UnexpectedRoutes};
 pub use rasters::RasterLimits;
 pub use store::{LEGACY_STATE_FILE, SCHEMA_VERSION, STORE_FILE};
 
@@ -73,6 +73,9 @@ pub struct SandboxConfig {
     /// and [`Sandbox::preview_requests`] (tests turn it on). Off by default, so a server
     /// anyone can reach does not keep a record of every path sent to it; bounded when on.
     pub record_requests: bool,
+    /// Where requests no route matched are kept for a test that cannot reach the
+    /// [`Sandbox`] itself (the app's embedded one); giving one turns recording on.
+    pub unexpected_routes: Option<UnexpectedRoutes>,
     /// A database that cannot be read is set aside and the account starts afresh; without
     /// this the sandbox refuses to start and leaves the file as it is.
     pub reset_unreadable_state: bool,
@@ -87,6 +90,7 @@ impl Default for SandboxConfig {
             processing_seconds: 5.0,
             demo_finish_seconds: 75.0,
             record_requests: false,
+            unexpected_routes: None,
             reset_unreadable_state: false,
         }
     }

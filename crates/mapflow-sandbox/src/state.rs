@@ -237,7 +237,7 @@ impl Shared {
         }
         Ok(Self {
             base_url: base_url(addr),
-            recorder: Recorder::new(config.record_requests),
+            recorder: Recorder::new(config.record_requests, config.unexpected_routes.clone()),
             config,
             faults: Faults::default(),
             tiles: TileCache::default(),

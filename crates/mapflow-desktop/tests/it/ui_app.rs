@@ -130,3 +130,22 @@ fn settings_survive_a_restart() {
     assert_eq!(app(&h).state.settings.aoi.aoi.polygons.len(), 1, "the AOI draft is restored");
     assert_eq!(app(&h).state.settings.aoi.drawing, Some(vec![[1.0, 2.0]]), "so is the ring being drawn");
 }
+
+#[test]
+fn a_request_no_sandbox_route_matches_fails_the_test_on_drop() {
+    use std::io::{Read as _, Write as _};
+    let mut h = harness();
+    signed_in_to_sandbox(&mut h);
+    let server = app(&h).state.session.as_ref().unwrap().server.clone();
+    // As a client with a wrong path would: the embedded sandbox has no such route.
+    let (host, base) = server.trim_start_matches("http://").split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET /{base}/user/statuss HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(h)));
+    let message = dropped.expect_err("dropping the app must fail the test");
+    let text = message.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("/user/statuss"), "{text}");
+}

@@ -5,7 +5,7 @@ use egui_kittest::Harness;
 use mapflow_desktop::api::RetryPolicy;
 use mapflow_desktop::app::credentials::CredentialStore;
 use mapflow_desktop::app::{AppOptions, MapflowApp, Settings};
-use mapflow_desktop::sandbox::SandboxConfig;
+use mapflow_desktop::sandbox::{SandboxConfig, UnexpectedRoutes};
 use mapflow_desktop::worker::{SessionKind, WorkerConfig};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,22 @@ pub struct TestApp {
     pub options: AppOptions,
     pub settings: Settings,
     pub dir: tempfile::TempDir,
+    /// Requests the app sent its embedded sandbox that no route matched: a wrong path in the
+    /// client, or a route the sandbox lacks. The test fails on drop if there are any.
+    pub unexpected: UnexpectedRoutes,
+    /// Set by a test that sends unknown paths on purpose.
+    pub allow_unexpected_routes: bool,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the app (and its sandbox) first, so every request it sent has been answered.
+        self.app = None;
+        let unexpected = self.unexpected.list();
+        if !std::thread::panicking() && !self.allow_unexpected_routes {
+            assert!(unexpected.is_empty(), "the app sent requests no sandbox route matched: {unexpected:?}");
+        }
+    }
 }
 
 pub fn options(dir: &std::path::Path) -> AppOptions {
@@ -60,8 +76,10 @@ pub fn harness_tuned(
     tune: impl FnOnce(&mut AppOptions),
 ) -> Harness<'static, TestApp> {
     let mut options = options(dir.path());
+    let unexpected = UnexpectedRoutes::default();
+    options.worker.sandbox.unexpected_routes = Some(unexpected.clone());
     tune(&mut options);
-    let state = TestApp { app: None, options, settings, dir };
+    let state = TestApp { app: None, options, settings, dir, unexpected, allow_unexpected_routes: false };
     Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_ui_state(
         |ui, t: &mut TestApp| {
             let app =
