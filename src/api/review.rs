@@ -113,9 +113,10 @@ impl Processing {
     /// The deadline of the review (UTC; a time without a zone is read as UTC).
     pub fn review_deadline(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         let text = self.review_status.as_ref()?.in_review_until.as_deref()?;
-        chrono::DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).ok().or_else(|| {
-            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
-        })
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.to_utc())
+            .ok()
+            .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc()))
     }
 }
 

@@ -132,6 +132,8 @@ pub struct AppState {
     pub zoom_on_load: Option<ProcessingId>,
     /// No project was saved from a last run: the first to open is the one with most results.
     pub first_run: bool,
+    /// Review decisions and project shares on their way, and their outcomes.
+    pub review: super::review::ReviewState,
 }
 
 impl AppState {
@@ -455,6 +457,7 @@ impl AppState {
             e @ (Event::ChooseFile { .. } | Event::FolderListing { .. }) => self.apply_files_event(e),
             e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
             Event::CacheSize(size) => self.cache_size = size,
+            e @ (Event::ProcessingReviewed { .. } | Event::ProjectShared { .. }) => self.apply_review_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }

@@ -47,7 +47,8 @@ impl MarkedFeatures {
             let geometry = geojson::Geometry::new(geojson::GeometryValue::from(polygon));
             let mut properties = serde_json::Map::new();
             properties.insert("marked".into(), "drawn".into());
-            let feature = geojson::Feature { geometry: Some(geometry), properties: Some(properties), ..Default::default() };
+            let feature =
+                geojson::Feature { geometry: Some(geometry), properties: Some(properties), ..Default::default() };
             features.push(serde_json::to_value(feature).unwrap_or_default());
         }
         serde_json::json!({"type": "FeatureCollection", "features": features})
