@@ -249,9 +249,11 @@ impl AppState {
         let first_run = std::mem::take(&mut self.first_run);
         let first = self.projects.value().and_then(|p| {
             if first_run {
-                p.results
-                    .iter()
-                    .max_by_key(|p| (p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default))
+                // The user's own work first: a project shared with them is someone else's.
+                p.results.iter().max_by_key(|p| {
+                    let own = p.my_role() == crate::api::ProjectRole::Owner;
+                    (own, p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default)
+                })
             } else {
                 p.results.iter().find(|p| p.is_default).or(p.results.first())
             }
