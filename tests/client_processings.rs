@@ -206,10 +206,9 @@ async fn pages_filter_and_sort_processings() {
     let filtered =
         client.processings_page(&project, &ProcessingPageQuery { terms: Some("ET".into()), ..q }).await.unwrap();
     assert_eq!(filtered.total, 1);
-    // Every processing the account sees: these three, the demo project's five and the five of
-    // the projects the team account shares with it.
+    // Every processing of the account: these three and the demo project's five.
     let all = client.all_processings().await.unwrap();
-    assert_eq!(all.len(), 3 + 5 + 5);
+    assert_eq!(all.len(), 3 + 5);
     assert_eq!(all.iter().filter(|p| p.project_id == project).count(), 3);
     let err = client.processings_page(&ProjectId("nope".into()), &ProcessingPageQuery::default()).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);

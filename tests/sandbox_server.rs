@@ -281,7 +281,7 @@ async fn project_has_every_key() {
     assert_eq!(list[0]["id"], project["id"]);
     assert_eq!(list[1]["name"], "Demo: Almaty");
     assert_eq!(list[2]["name"], "Shared: Almaty survey");
-    assert_eq!(list[3]["name"], "Shared: field work");
+    assert_eq!(list[3]["name"], "Shared: team work");
     assert!(list[1]["description"].is_string());
     let (status, same) = get_json(&sb, &format!("/projects/{}", project["id"].as_str().unwrap())).await;
     assert_eq!(status, StatusCode::OK);
@@ -375,7 +375,7 @@ async fn projects_page_filters_sorts_and_pages() {
             "Demo: Almaty",
             "Gamma ALPHA",
             "Shared: Almaty survey",
-            "Shared: field work"
+            "Shared: team work"
         ]
     );
 
@@ -392,7 +392,7 @@ async fn projects_page_filters_sorts_and_pages() {
     assert_eq!(names(&next), ["beta", "Alpha site"]);
     let oldest = page(json!({"limit": 2, "offset": 0, "sortBy": "CREATED", "sortOrder": "ASC"})).await;
     // The shared projects are the team's older ones.
-    assert_eq!(names(&oldest), ["Shared: Almaty survey", "Shared: field work"]);
+    assert_eq!(names(&oldest), ["Shared: Almaty survey", "Shared: team work"]);
     let beyond = page(json!({"limit": 10, "offset": 100, "sortBy": "NAME", "sortOrder": "ASC"})).await;
     assert_eq!(beyond["total"], 8);
     assert_eq!(beyond["count"], 0);

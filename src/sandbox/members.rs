@@ -41,7 +41,7 @@ pub(crate) const TEAM_AOI_AREA_LIMIT: i64 = 25_000_000;
 /// Name of the team's project shared with the main account read-only.
 pub const SHARED_READONLY_PROJECT: &str = "Shared: Almaty survey";
 /// Name of the team's project shared with the main account as a contributor.
-pub const SHARED_CONTRIBUTOR_PROJECT: &str = "Shared: field work";
+pub const SHARED_CONTRIBUTOR_PROJECT: &str = "Shared: team work";
 
 /// Who sent a request: the account its token names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,9 +211,10 @@ pub(crate) fn check_processing<'a>(
     Ok(p)
 }
 
-/// Whether the caller can see the project `id`.
-pub(crate) fn visible(state: &PersistedState, caller: &Caller, id: &str) -> bool {
-    state.project(id).is_some_and(|p| role_in(p, caller).is_some())
+/// Whether the project `id` is the caller's own: the account's processings (`GET
+/// /processings/v2`, the history) are those of its own projects, not of those shared with it.
+pub(crate) fn owns(state: &PersistedState, caller: &Caller, id: &str) -> bool {
+    state.project(id).is_some_and(|p| p.owner.as_deref() == caller.key())
 }
 
 /// The limits and the review workflow of an account, by its owner key.

@@ -1064,7 +1064,7 @@ impl Default for StatsQuery {
 /// The processing history: rows filtered (`status=OK`, `projectId=…`, `model=…`,
 /// `name=…` as a part of the name; several joined by `&`, `;` or `,`; a value may list
 /// alternatives with `|`), sorted (`created:desc` by default) and paged from page 1.
-/// Only the processings whose project `visible` accepts (the caller's) are counted.
+/// Only the processings whose project `visible` accepts (the caller's own) are counted.
 pub(crate) fn stats_of(
     state: &PersistedState,
     query: &StatsQuery,

@@ -137,11 +137,10 @@ async fn one(
     })
 }
 
-/// `GET /processings/v2` and `GET /processings`: every processing, newest first.
+/// `GET /processings/v2` and `GET /processings`: every processing of the caller's own
+/// projects, newest first.
 async fn list_all(State(shared): State<Arc<Shared>>, Extension(caller): Extension<Caller>) -> Json<Vec<Processing>> {
-    Json(
-        shared.read(|s| listing(&shared, s.processings.iter().filter(|p| members::visible(s, &caller, &p.project_id)))),
-    )
+    Json(shared.read(|s| listing(&shared, s.processings.iter().filter(|p| members::owns(s, &caller, &p.project_id)))))
 }
 
 /// `GET /projects/{id}/processings/v2` and `GET /projects/{id}/processings`.
@@ -431,7 +430,7 @@ async fn stats(
     let query: StatsQuery =
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("Invalid stats request: {e}")))?;
     let (rows, total) = shared.read(|s: &PersistedState| {
-        processing::stats_of(s, &query, Utc::now(), &|project| members::visible(s, &caller, project))
+        processing::stats_of(s, &query, Utc::now(), &|project| members::owns(s, &caller, project))
     })?;
     if kind == "CSV" {
         let csv = StatsRow::csv(&rows).map_err(|e| ApiError::internal(format!("Cannot write the CSV: {e}")))?;
