@@ -6,6 +6,7 @@ pub mod error;
 pub mod models;
 pub mod processings;
 pub mod rasters;
+pub mod review;
 pub mod secret;
 pub mod token;
 
@@ -15,5 +16,6 @@ pub use error::{ApiError, ErrorKind};
 pub use models::*;
 pub use processings::*;
 pub use rasters::*;
+pub use review::*;
 pub use secret::Secret;
 pub use token::Token;

@@ -148,9 +148,11 @@ fn run_sandbox(
         None => sandbox::demo_token(),
     };
     let data_dir = data_dir.or_else(|| mapflow_desktop::app::project_dirs().map(|d| d.data_dir().join("sandbox")));
+    let team = sandbox::team_token();
     let config = SandboxConfig {
         addr,
         token: token.clone(),
+        team_token: team.clone(),
         data_dir: data_dir.clone(),
         processing_seconds,
         reset_unreadable_state,
@@ -161,6 +163,11 @@ fn run_sandbox(
         .block_on(sandbox::serve(config, move |bound| {
             println!("Mapflow sandbox listening on http://{bound}/rest");
             println!("Accepted token: {} (account {})", token.expose(), token.email());
+            println!(
+                "Second token: {} (account {}: review workflow on, shares two projects with the first)",
+                team.expose(),
+                team.email()
+            );
             if let Some(dir) = &data_dir {
                 println!("State kept in {}", dir.display());
             }

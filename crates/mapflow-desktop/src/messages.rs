@@ -33,7 +33,7 @@ pub fn error_text(error: &ApiError) -> String {
 }
 
 /// Codes that name a kind of failure, not the failure: their message text is shown too.
-const GENERIC_CODES: [&str; 4] = ["BAD_REQUEST", "API_ERROR", "NOT_FOUND", "METHOD_NOT_ALLOWED"];
+const GENERIC_CODES: [&str; 5] = ["BAD_REQUEST", "API_ERROR", "NOT_FOUND", "METHOD_NOT_ALLOWED", "FORBIDDEN"];
 
 /// The sentence for an API code with its parameters filled in; an unknown code shows the
 /// code, the server's message and the raw parameters.

@@ -20,6 +20,7 @@ mod demo;
 mod error;
 mod faults;
 mod imagery;
+mod members;
 mod processing;
 mod rasters;
 mod results;
@@ -40,6 +41,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::{Fault, FaultAction, Faults, UnexpectedRoutes};
+pub use members::{SHARED_CONTRIBUTOR_PROJECT, SHARED_READONLY_PROJECT};
 pub use rasters::RasterLimits;
 pub use store::{LEGACY_STATE_FILE, SCHEMA_VERSION, STORE_FILE};
 
@@ -55,13 +57,27 @@ pub fn demo_token() -> mapflow_api::Token {
     mapflow_api::Token::from_parts(DEMO_EMAIL, DEMO_KEY)
 }
 
+/// The email of the sandbox's second demo account: an enterprise team account with the
+/// review workflow on, owning the projects shared with the demo account.
+pub const TEAM_EMAIL: &str = "team@sandbox.mapflow.local";
+/// The API key of the team account.
+pub const TEAM_KEY: &str = "sandbox-team-key";
+
+/// The token of the team account, the second one a default sandbox accepts.
+pub fn team_token() -> mapflow_api::Token {
+    mapflow_api::Token::from_parts(TEAM_EMAIL, TEAM_KEY)
+}
+
 /// How to run a sandbox.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// Where to listen; port 0 picks a free port. Default `127.0.0.1:0`.
     pub addr: SocketAddr,
-    /// The one accepted token; its email is the account's. Default [`demo_token`].
+    /// The main account's token; its email is the account's. Default [`demo_token`].
     pub token: mapflow_api::Token,
+    /// The team account's token (review workflow on, owner of the shared demo projects).
+    /// Default [`team_token`].
+    pub team_token: mapflow_api::Token,
     /// `None` keeps the state in memory only (tests); `Some` persists it there.
     pub data_dir: Option<PathBuf>,
     /// How long a simulated processing takes, in seconds.
@@ -86,6 +102,7 @@ impl Default for SandboxConfig {
         Self {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             token: demo_token(),
+            team_token: team_token(),
             data_dir: None,
             processing_seconds: 5.0,
             demo_finish_seconds: 75.0,
@@ -195,9 +212,20 @@ impl Sandbox {
         self.shared.base_url.clone()
     }
 
-    /// The token this sandbox accepts.
+    /// The main account's token.
     pub fn token(&self) -> &mapflow_api::Token {
         &self.shared.config.token
+    }
+
+    /// The team account's token: the review workflow on, owner of the shared projects.
+    pub fn team_token(&self) -> &mapflow_api::Token {
+        &self.shared.config.team_token
+    }
+
+    /// The review decision on a processing as the sandbox keeps it, for tests: its
+    /// status, the comment and the marked features (a FeatureCollection).
+    pub fn review_decision(&self, id: &str) -> Option<(String, Option<String>, Option<serde_json::Value>)> {
+        self.shared.read(|s| s.processing(id)?.review_decision.clone().map(|d| (d.status, d.comment, d.features)))
     }
 
     /// The fault injection of this sandbox.

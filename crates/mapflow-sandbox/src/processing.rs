@@ -104,6 +104,17 @@ pub(crate) struct ProcessingRecord {
     pub rating: Option<Rating>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    /// Who pays for its runs (and gets a failed run's refund): the project owner's email,
+    /// `None` for the main account.
+    #[serde(default)]
+    pub payer: Option<String>,
+    /// Whether the owner's review workflow was on when it was created: a finished run then
+    /// waits for acceptance (see [`super::members::review_status`]).
+    #[serde(default)]
+    pub review: bool,
+    /// The reviewer's decision, once made.
+    #[serde(default)]
+    pub review_decision: Option<super::members::ReviewDecision>,
 }
 
 /// The imagery a run used that the sandbox holds the pixels of.
@@ -172,19 +183,21 @@ impl ProcessingRecord {
 /// anything changed (and so needs saving).
 pub(crate) fn settle(state: &mut PersistedState, now: DateTime<Utc>) -> bool {
     let mut changed = false;
-    let (mut credits, mut area) = (0, 0);
+    let mut refunds: Vec<(Option<String>, i64, i64)> = Vec::new();
     state.processings.update_each(|p| {
         if p.charged && !p.failure.is_empty() && p.progress(now).status == ProcessingStatus::Failed {
             p.charged = false;
-            credits += p.cost;
-            area += p.area;
+            refunds.push((p.payer.clone(), p.cost, p.area));
             changed = true;
             return true;
         }
         false
     });
-    state.account.remaining_credits += credits;
-    state.account.processed_area = (state.account.processed_area - area).max(0);
+    for (payer, credits, area) in refunds {
+        let account = super::members::account_mut(state, payer.as_deref());
+        account.remaining_credits += credits;
+        account.processed_area = (account.processed_area - area).max(0);
+    }
     changed
 }
 
@@ -227,7 +240,7 @@ pub(crate) fn to_api(base_url: &str, p: &ProcessingRecord, now: DateTime<Utc>) -
         messages: if progress.status == ProcessingStatus::Failed { p.failure.clone() } else { Vec::new() },
         raster_layer: imagery_ready.then(|| raster_layer(base_url, p)),
         vector_layer: None,
-        review_status: None,
+        review_status: super::members::review_status(p, &progress, now),
         rating: p.rating.clone(),
         created: Some(iso(p.created)),
         updated: Some(iso(p.updated.max(progress.since))),
@@ -405,6 +418,13 @@ pub(crate) fn draft(body: Value, purpose: Purpose) -> ApiResult<Draft> {
     Ok(Draft { map, project_id, params, has_source, aois })
 }
 
+impl Draft {
+    /// The project the request names, if any.
+    pub(crate) fn project_id(&self) -> Option<&str> {
+        self.project_id.as_deref()
+    }
+}
+
 /// The rest of [`plan`] for a request [`draft`] checked: the checks against the account.
 pub(crate) fn plan_draft(draft: Draft, state: &PersistedState) -> ApiResult<Plan> {
     let Draft { mut map, project_id, params, has_source, aois } = draft;
@@ -457,17 +477,22 @@ pub(crate) fn plan_draft(draft: Draft, state: &PersistedState) -> ApiResult<Plan
             _ => return Err(ApiError::bad_request("areaSqKm must be a number of square kilometres, not negative")),
         }
     };
-    if area_m2 > seed::AOI_AREA_LIMIT as f64 {
+    // In a shared project the limit is the owner's.
+    let aoi_limit = project_id
+        .as_deref()
+        .and_then(|id| state.project(id))
+        .map_or(seed::AOI_AREA_LIMIT, |p| super::members::limits_of(p.owner.as_deref()).aoi_area_limit);
+    if area_m2 > aoi_limit as f64 {
         return Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "TOO_LARGE_PROCESSING",
             &format!(
                 "The area of the processing, {:.2} km², is larger than the limit of {:.2} km²",
                 area_m2 / 1e6,
-                seed::AOI_AREA_LIMIT as f64 / 1e6
+                aoi_limit as f64 / 1e6
             ),
         )
-        .param("aoiAreaLimit", seed::AOI_AREA_LIMIT)
+        .param("aoiAreaLimit", aoi_limit)
         .param("area", area_m2.round() as i64));
     }
 
@@ -882,13 +907,22 @@ pub(crate) fn record(plan: Plan, project_id: &str, now: DateTime<Utc>, duration_
         rating: None,
         created: now,
         updated: now,
+        payer: None,
+        review: false,
+        review_decision: None,
         id,
     }
 }
 
 /// Charges a run: the credits and the area, or a 400 when the credits do not cover it.
 pub(crate) fn charge(state: &mut PersistedState, cost: i64, area: i64) -> ApiResult<()> {
-    let remaining = state.account.remaining_credits;
+    charge_to(state, None, cost, area)
+}
+
+/// [`charge`] to the account of `payer` (an email; `None` is the main account).
+pub(crate) fn charge_to(state: &mut PersistedState, payer: Option<&str>, cost: i64, area: i64) -> ApiResult<()> {
+    let account = super::members::account_mut(state, payer);
+    let remaining = account.remaining_credits;
     if cost > remaining {
         return Err(ApiError::bad_request(format!(
             "Not enough credits: the processing costs {cost} credits and {remaining} remain"
@@ -896,8 +930,8 @@ pub(crate) fn charge(state: &mut PersistedState, cost: i64, area: i64) -> ApiRes
         .param("cost", cost)
         .param("remainingCredits", remaining));
     }
-    state.account.remaining_credits -= cost;
-    state.account.processed_area += area;
+    account.remaining_credits -= cost;
+    account.processed_area += area;
     Ok(())
 }
 
@@ -1030,7 +1064,13 @@ impl Default for StatsQuery {
 /// The processing history: rows filtered (`status=OK`, `projectId=…`, `model=…`,
 /// `name=…` as a part of the name; several joined by `&`, `;` or `,`; a value may list
 /// alternatives with `|`), sorted (`created:desc` by default) and paged from page 1.
-pub(crate) fn stats(state: &PersistedState, query: &StatsQuery, now: DateTime<Utc>) -> ApiResult<(Vec<StatsRow>, i64)> {
+/// Only the processings whose project `visible` accepts (the caller's own) are counted.
+pub(crate) fn stats_of(
+    state: &PersistedState,
+    query: &StatsQuery,
+    now: DateTime<Utc>,
+    visible: &dyn Fn(&str) -> bool,
+) -> ApiResult<(Vec<StatsRow>, i64)> {
     if query.page < 0 || query.per_page < 1 || query.per_page > 1000 {
         return Err(ApiError::bad_request("page must not be negative and perPage must be 1 to 1000"));
     }
@@ -1048,6 +1088,7 @@ pub(crate) fn stats(state: &PersistedState, query: &StatsQuery, now: DateTime<Ut
     let mut rows: Vec<(StatsRow, &ProcessingRecord)> = state
         .processings
         .iter()
+        .filter(|p| visible(&p.project_id))
         .map(|p| {
             let api = to_api("", p, now);
             let row = StatsRow {

@@ -35,11 +35,19 @@ pub(crate) struct Account {
     pub remaining_credits: i64,
     /// m² processed so far.
     pub processed_area: i64,
+    /// The sandbox's other users (the team account), by email: their own numbers, kept in
+    /// this one account row so the database needs no new table.
+    pub others: std::collections::BTreeMap<String, Account>,
 }
 
 impl Default for Account {
     fn default() -> Self {
-        Self { user_id: uuid::Uuid::new_v4().to_string(), remaining_credits: seed::INITIAL_CREDITS, processed_area: 0 }
+        Self {
+            user_id: uuid::Uuid::new_v4().to_string(),
+            remaining_credits: seed::INITIAL_CREDITS,
+            processed_area: 0,
+            others: std::collections::BTreeMap::new(),
+        }
     }
 }
 
@@ -55,6 +63,13 @@ pub(crate) struct ProjectRecord {
     pub is_default: bool,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    /// The owner's email; `None` is the sandbox's main account (and every project saved
+    /// before projects could be shared).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Who else the project is shared with, and as what.
+    #[serde(default)]
+    pub shared: Vec<super::members::ShareRecord>,
 }
 
 impl ProjectRecord {
@@ -67,6 +82,8 @@ impl ProjectRecord {
             is_default,
             created,
             updated: created,
+            owner: None,
+            shared: Vec::new(),
         }
     }
 }
@@ -129,22 +146,24 @@ impl PersistedState {
     pub fn fresh(config: &SandboxConfig, rasters: &RasterStore, now: DateTime<Utc>) -> Self {
         let mut state = Self::seed();
         super::demo::populate(&mut state, rasters, config.demo_finish_seconds, now);
+        super::members::populate_team(&mut state, config, now);
         state
     }
 
-    /// Repairs what a hand-edited or older store may lack: exactly one default project.
+    /// Repairs what a hand-edited or older store may lack: exactly one default project of
+    /// the main account, and at most one of each other user (the team account's is made
+    /// when it is first asked for, see [`super::members::default_project_of`]).
     pub(crate) fn normalize(&mut self) {
-        let mut seen_default = false;
+        let mut seen_default: std::collections::HashSet<Option<String>> = std::collections::HashSet::new();
         self.projects.update_each(|project| {
             if !project.is_default {
                 return false;
             }
-            let repaired = seen_default;
-            project.is_default = !seen_default;
-            seen_default = true;
-            repaired
+            let first = seen_default.insert(project.owner.clone());
+            project.is_default = first;
+            !first
         });
-        if !seen_default {
+        if !seen_default.contains(&None) {
             self.projects.push(ProjectRecord::new(seed::DEFAULT_PROJECT_NAME, None, true, Utc::now()));
         }
     }
@@ -175,9 +194,9 @@ impl PersistedState {
         self.projects.get_mut(id)
     }
 
-    /// The default project (there is always one after loading).
+    /// The main account's default project (there is always one after loading).
     pub fn default_project(&self) -> Option<&ProjectRecord> {
-        self.projects.iter().find(|p| p.is_default)
+        self.projects.iter().find(|p| p.is_default && p.owner.is_none())
     }
 
     /// The processing with this id.
@@ -244,11 +263,6 @@ impl Shared {
             rasters,
             inner: Mutex::new(Inner { state, store }),
         })
-    }
-
-    /// The account's email: the one the accepted token encodes.
-    pub fn email(&self) -> &str {
-        self.config.token.email()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

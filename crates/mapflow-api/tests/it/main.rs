@@ -3,4 +3,5 @@
 
 mod client_catalog;
 mod client_projects;
+mod client_roles;
 mod wire_fixtures;

@@ -113,6 +113,8 @@ fn the_client_reads_every_documented_field() {
     client_reads::<api::Mosaic>("mosaic", &[]);
     client_reads::<api::RasterImage>("raster_image", &[]);
     client_reads::<api::Memory>("memory", &[]);
+    client_reads::<api::Project>("project_shared", &["processingCounts", "templatesCount"]);
+    client_reads::<api::Processing>("processing_in_review", &[]);
 }
 
 #[test]
@@ -127,6 +129,8 @@ fn the_client_writes_its_requests_as_the_api_reads_them() {
     }
     client_writes::<api::CatalogQuery>("catalog_meta_request");
     client_writes::<api::ProjectPageQuery>("projects_page_request");
+    client_writes::<api::Rejection>("processing_rejection_request");
+    client_writes::<api::ShareRequest>("project_share_request");
 }
 
 /// The JSON type of a value, numbers as one.
@@ -187,10 +191,14 @@ struct Api {
 
 impl Api {
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        self.call_as(self.sandbox.token(), method, path, body).await
+    }
+
+    async fn call_as(&self, token: &api::Token, method: Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.sandbox.base_url()))
-            .header("Authorization", format!("Basic {}", self.sandbox.token().expose()));
+            .header("Authorization", format!("Basic {}", token.expose()));
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -291,5 +299,76 @@ async fn the_sandbox_answers_with_every_documented_key_and_takes_the_documented_
         let cost = api.call(Method::POST, "/processing/cost/v2", Some(body)).await;
         assert!(cost.as_f64().is_some_and(|c| c >= 0.0), "{name}: the estimate is a bare number: {cost}");
     }
+    assert_eq!(api.sandbox.unexpected_requests(), Vec::<String>::new());
+}
+
+/// The enterprise shapes: a project shared with the demo account read-only (its role, the
+/// owner's limits, the members), a processing in review, and the review and share requests
+/// as documented, sent by the team account that owns the project.
+#[tokio::test]
+async fn the_sandbox_answers_shared_projects_and_reviews_as_documented() {
+    let config = SandboxConfig { record_requests: true, ..SandboxConfig::default() };
+    let api = Api { sandbox: Sandbox::start(config).unwrap(), http: reqwest::Client::new() };
+    let team = api.sandbox.team_token().clone();
+
+    let projects = api.call(Method::GET, "/projects", None).await;
+    let shared = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == mapflow_sandbox::SHARED_READONLY_PROJECT)
+        .unwrap()
+        .clone();
+    assert_shape("project_shared", &shared);
+    assert_eq!(shared["user"]["role"], "readonly");
+    assert_eq!(shared["user"]["email"], api.sandbox.token().email());
+    assert_eq!(shared["user"]["aoiAreaLimit"], 25_000_000, "the owner's limit");
+    assert_eq!(shared["user"]["reviewWorkflowEnabled"], true, "the owner's review workflow");
+    assert_eq!(shared["shareProject"]["owners"], json!([{"email": team.email(), "role": "owner"}]));
+    assert_eq!(shared["shareProject"]["users"], json!([{"email": api.sandbox.token().email(), "role": "readonly"}]));
+    let id = shared["id"].as_str().unwrap().to_owned();
+
+    let processings = api.call(Method::GET, &format!("/projects/{id}/processings/v2"), None).await;
+    let in_review: Vec<&Value> =
+        processings.as_array().unwrap().iter().filter(|p| p["reviewStatus"]["reviewStatus"] == "IN_REVIEW").collect();
+    assert_eq!(in_review.len(), 2, "{processings:#}");
+    assert_shape("processing_in_review", in_review[0]);
+    assert!(in_review[0]["reviewStatus"]["inReviewUntil"].is_string());
+    for state in ["ACCEPTED", "REFUNDED"] {
+        assert!(processings.as_array().unwrap().iter().any(|p| p["reviewStatus"]["reviewStatus"] == state), "{state}");
+    }
+
+    // The owner rejects one with the documented body, accepts the other.
+    let rejected = in_review[0]["id"].as_str().unwrap().to_owned();
+    let accepted = in_review[1]["id"].as_str().unwrap().to_owned();
+    let body = fixture("processing_rejection_request");
+    let answer =
+        api.call_as(&team, Method::PUT, &format!("/processings/{rejected}/rejection"), Some(body.clone())).await;
+    assert_eq!(answer["reviewStatus"]["reviewStatus"], "NOT_ACCEPTED");
+    let (status, comment, features) = api.sandbox.review_decision(&rejected).unwrap();
+    assert_eq!(status, "NOT_ACCEPTED");
+    assert_eq!(comment.as_deref(), body["comment"].as_str());
+    assert_eq!(features.unwrap(), body["features"], "the marked features are kept as sent");
+    let answer = api.call_as(&team, Method::PUT, &format!("/processings/{accepted}/acceptation"), None).await;
+    assert_eq!(answer["reviewStatus"]["reviewStatus"], "ACCEPTED");
+
+    // The documented share request, for the team's project.
+    let mut share = fixture("project_share_request");
+    share["projectId"] = json!(id);
+    let answer = api.call_as(&team, Method::POST, "/projects/share", Some(share)).await;
+    assert_shape("project", &answer);
+    assert!(
+        answer["shareProject"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["email"] == "editor@example.com" && m["role"] == "maintainer"),
+        "{answer:#}"
+    );
+    // The team account's own status: the review workflow on.
+    let status = api.call_as(&team, Method::GET, "/user/status", None).await;
+    assert_shape("user_status", &status);
+    assert_eq!(status["reviewWorkflowEnabled"], true);
+    assert_eq!(api.call(Method::GET, "/user/status", None).await["reviewWorkflowEnabled"], false);
     assert_eq!(api.sandbox.unexpected_requests(), Vec::<String>::new());
 }

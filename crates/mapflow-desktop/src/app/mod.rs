@@ -12,6 +12,7 @@ pub mod layers;
 pub mod layout;
 pub mod processings;
 pub mod remote;
+pub mod review;
 pub mod settings;
 mod shell;
 pub mod state;

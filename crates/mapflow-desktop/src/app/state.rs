@@ -135,6 +135,8 @@ pub struct AppState {
     pub zoom_on_load: Option<ProcessingId>,
     /// No project was saved from a last run: the first to open is the one with most results.
     pub first_run: bool,
+    /// Review decisions and project shares on their way, and their outcomes.
+    pub review: super::review::ReviewState,
 }
 
 impl AppState {
@@ -250,9 +252,11 @@ impl AppState {
         let first_run = std::mem::take(&mut self.first_run);
         let first = self.projects.value().and_then(|p| {
             if first_run {
-                p.results
-                    .iter()
-                    .max_by_key(|p| (p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default))
+                // The user's own work first: a project shared with them is someone else's.
+                p.results.iter().max_by_key(|p| {
+                    let own = p.my_role() == crate::api::ProjectRole::Owner;
+                    (own, p.processing_counts.get("succeeded").copied().unwrap_or(0), p.is_default)
+                })
             } else {
                 p.results.iter().find(|p| p.is_default).or(p.results.first())
             }
@@ -473,6 +477,7 @@ impl AppState {
             e @ (Event::ChooseFile { .. } | Event::FolderListing { .. }) => self.apply_files_event(e),
             e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
             Event::CacheSize(size) => self.cache_size = size,
+            e @ (Event::ProcessingReviewed { .. } | Event::ProjectShared { .. }) => self.apply_review_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }

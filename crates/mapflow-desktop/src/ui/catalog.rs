@@ -62,7 +62,7 @@ impl CatalogUi {
         if let Some(t) = self.textures.get(url) {
             return Some(t.clone());
         }
-        let Some(img) = state.catalog.previews.get(url).and_then(PreviewState::value) else { return None };
+        let img = state.catalog.previews.get(url).and_then(PreviewState::value)?;
         let tex = ctx.load_texture(url, (**img).clone(), egui::TextureOptions::LINEAR);
         self.textures.insert(url.to_owned(), tex.clone());
         Some(tex)

@@ -12,6 +12,8 @@ pub mod new_processing;
 mod notices;
 pub mod processings;
 mod projects;
+pub mod review;
+mod share;
 mod sign_in;
 mod top_bar;
 mod workbench;
@@ -150,6 +152,7 @@ pub fn app_ui(
         state.settings.aoi.undo();
     }
     processings::dialogs(ui.ctx(), state, &mut ui_state.processings, out);
+    review::reject_dialog(ui.ctx(), state, &mut ui_state.processings.review, &ui_state.selection, out);
     projects::dialogs(ui.ctx(), &mut ui_state.projects, out);
     imagery::dialogs(ui.ctx(), &mut ui_state.imagery, out);
     notices::toasts_ui(ui.ctx(), state, ui_state, map.map_rect());

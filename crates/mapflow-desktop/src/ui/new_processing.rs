@@ -483,12 +483,22 @@ fn cost_and_start(
     }
     let cost_known = billing != BillingType::Credits
         || (current_estimate && state.cost.value().is_some() && !state.cost.is_pending());
+    // A role that may not start processings says so, in view, above the greyed Start.
+    let refusal = state.refusal(crate::api::ProjectAction::StartProcessing);
+    if let Some(why) = &refusal {
+        ui.add(egui::Label::new(egui::RichText::new(why).color(ui.visuals().warn_fg_color)).wrap());
+    }
     let ready = matches!(pui.request, Some(Ok(_)))
+        && refusal.is_none()
         && balance_ok
         && cost_known
         && !state.creating
         && state.create_unsure.is_none();
     let start = ui.add_enabled(ready, egui::Button::new(t!("form.start")));
+    let start = match &refusal {
+        Some(why) => start.on_disabled_hover_text(why),
+        None => start,
+    };
     if start.clicked() {
         pui.confirming = true;
         state.create_error = None;

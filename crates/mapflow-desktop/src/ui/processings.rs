@@ -15,6 +15,8 @@ pub struct ProcessingsUi {
     pub rating: Option<(ProcessingId, u8, String)>,
     /// The table's pane is the one the user works in: its keyboard shortcuts apply.
     pub has_focus: bool,
+    /// The review decision being written.
+    pub review: super::review::ReviewUi,
 }
 
 /// A status as the API spells it (`OK`, `IN_PROGRESS`…), in words.
@@ -36,7 +38,7 @@ pub fn status_word(status: &ProcessingStatus) -> String {
 pub fn status_text(p: &Processing) -> String {
     if let Some(review) = p.review_status.as_ref().and_then(|r| r.review_status.as_deref()) {
         return match review {
-            "IN_REVIEW" => t!("status.in_review"),
+            "IN_REVIEW" => t!("review.required"),
             "NOT_ACCEPTED" => t!("status.not_accepted"),
             "ACCEPTED" => t!("status.accepted"),
             "REFUNDED" => t!("status.refunded"),
@@ -137,15 +139,18 @@ fn table_ui(
     // Column widths are remembered per table id: keyed by the pane's width (in 40 px steps),
     // the columns are laid out afresh when the pane narrows or widens, never left past its edge.
     let width_step = (ui.available_width() / 40.0).round() as i32;
+    // Under review the status carries its deadline: a wider column.
+    let reviewed = page.results.iter().any(|p| p.in_review());
+    let status_width = if reviewed { 210.0 } else { 110.0 };
     TableBuilder::new(ui)
-        .id_salt(("processings_table", width_step))
+        .id_salt(("processings_table", width_step, reviewed))
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         // The name takes what the others leave, so the table never runs past its pane.
         .column(Column::remainder().at_least(100.0).clip(true))
-        .column(Column::initial(110.0).at_least(70.0).clip(true))
+        .column(Column::initial(status_width).at_least(70.0).clip(true))
         .column(Column::initial(70.0).at_least(50.0).clip(true))
         .column(Column::initial(50.0).at_least(40.0).clip(true))
         .column(Column::initial(105.0).at_least(60.0).clip(true))
@@ -239,6 +244,9 @@ fn row_menu(
 
 /// A terminal status in its colour, or a progress bar.
 fn status_cell(ui: &mut egui::Ui, p: &Processing) {
+    if super::review::status_cell(ui, p) {
+        return;
+    }
     if p.status.is_terminal() {
         let color = match p.status {
             ProcessingStatus::Failed => ui.visuals().error_fg_color,
@@ -284,10 +292,12 @@ fn shortcuts(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProcessingsUi, o
             i.consume_key(egui::Modifiers::NONE, egui::Key::Enter),
         )
     });
-    if delete {
+    // What the role forbids, the keys do not do either.
+    let may_edit = state.refusal(crate::api::ProjectAction::EditProcessing).is_none();
+    if delete && may_edit {
         pui.deleting = Some((p.id.clone(), p.name.clone()));
     }
-    if rename {
+    if rename && may_edit {
         pui.renaming = Some((p.id.clone(), p.name.clone()));
     }
     if enter
@@ -312,6 +322,7 @@ pub fn details_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut Processings
     ui.horizontal_wrapped(|ui| {
         actions_ui(ui, state, pui, &p, out);
     });
+    super::review::details_lines(ui, state, &p);
     ui.separator();
     egui::Grid::new("details_grid").num_columns(2).spacing([8.0, 2.0]).show(ui, |ui| {
         ui.label(t!("details.status"));
@@ -392,54 +403,59 @@ fn actions_ui(
     p: &Processing,
     out: &mut Vec<Command>,
 ) -> bool {
-    let mut any = false;
-    let mut button = |ui: &mut egui::Ui, label: std::borrow::Cow<'_, str>| {
-        let clicked = ui.button(label.as_ref()).clicked();
+    let mut any = super::review::actions(ui, state, &mut pui.review, p, out);
+    // What the role in the project forbids is greyed, the reason on hover.
+    let may_edit = state.refusal(crate::api::ProjectAction::EditProcessing);
+    let may_start = state.refusal(crate::api::ProjectAction::StartProcessing);
+    let mut guarded = |ui: &mut egui::Ui, label: std::borrow::Cow<'_, str>, refusal: &Option<String>| {
+        let button = ui.add_enabled(refusal.is_none(), egui::Button::new(label.as_ref()));
+        let clicked = button.on_disabled_hover_text(refusal.clone().unwrap_or_default()).clicked();
         any |= clicked;
         clicked
     };
+    let open = None;
     if p.status == ProcessingStatus::Ok {
-        if button(ui, t!("processings.show_result"))
+        if guarded(ui, t!("processings.show_result"), &open)
             && let Some(cmd) = state.show_result(&p.id)
         {
             out.push(cmd);
         }
-        if button(ui, t!("details.save_result")) {
+        if guarded(ui, t!("details.save_result"), &open) {
             out.push(Command::SaveResult { id: p.id.clone(), name: p.name.clone(), path: None });
         }
-        if button(ui, t!("details.rate")) {
+        if guarded(ui, t!("details.rate"), &may_edit) {
             let current = p.rating.as_ref().and_then(|r| r.rating).unwrap_or(5).clamp(1, 5) as u8;
             pui.rating = Some((p.id.clone(), current, String::new()));
         }
     }
-    if button(ui, t!("details.show_aois")) {
+    if guarded(ui, t!("details.show_aois"), &open) {
         out.push(Command::LoadProcessingAois { id: p.id.clone() });
     }
     if p.status == ProcessingStatus::Failed {
         // A run that failed for a parameter would fail again: offer the copy to fix instead.
         match crate::app::guards::parameter_failure(&p.messages) {
             Some(fix) => {
-                if button(ui, t!("guards.duplicate_to_fix", what = fix.what())) {
+                if guarded(ui, t!("guards.duplicate_to_fix", what = fix.what()), &open) {
                     duplicate(state, p);
                 }
             }
             None => {
-                if button(ui, t!("details.restart")) {
+                if guarded(ui, t!("details.restart"), &may_start) {
                     out.push(Command::RestartProcessing { id: p.id.clone() });
                 }
             }
         }
     }
-    if button(ui, t!("details.duplicate")) {
+    if guarded(ui, t!("details.duplicate"), &open) {
         duplicate(state, p);
     }
-    if button(ui, t!("projects.rename")) {
+    if guarded(ui, t!("projects.rename"), &may_edit) {
         pui.renaming = Some((p.id.clone(), p.name.clone()));
     }
-    if button(ui, t!("details.move")) {
+    if guarded(ui, t!("details.move"), &may_edit) {
         pui.moving = Some((p.id.clone(), None));
     }
-    if button(ui, t!("projects.delete")) {
+    if guarded(ui, t!("projects.delete"), &may_edit) {
         pui.deleting = Some((p.id.clone(), p.name.clone()));
     }
     any

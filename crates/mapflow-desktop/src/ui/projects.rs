@@ -16,6 +16,8 @@ pub struct ProjectsUi {
     pub deleting: Option<(ProjectId, String)>,
     /// The projects pane is the one the user works in: its keyboard shortcuts apply.
     pub has_focus: bool,
+    /// The open project's share form.
+    pub share: super::share::ShareUi,
 }
 
 pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi, out: &mut Vec<Command>) {
@@ -128,12 +130,16 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
                     open = Some(p.id.clone());
                     ui.close();
                 }
-                if ui.button(t!("projects.rename")).clicked() {
+                let manage = p.allows(crate::api::ProjectAction::ManageProject);
+                let not_owner = || t!("roles.cannot_manage", role = crate::app::review::role_word(p.my_role()));
+                let rename = ui.add_enabled(manage, egui::Button::new(t!("projects.rename")));
+                if rename.on_disabled_hover_text(not_owner()).clicked() {
                     pui.renaming = Some((p.id.clone(), p.name.clone()));
                     ui.close();
                 }
-                let delete = ui.add_enabled(!p.is_default, egui::Button::new(t!("projects.delete")));
-                if delete.on_disabled_hover_text(t!("projects.default_kept")).clicked() {
+                let delete = ui.add_enabled(!p.is_default && manage, egui::Button::new(t!("projects.delete")));
+                let why = if manage { t!("projects.default_kept") } else { not_owner() };
+                if delete.on_disabled_hover_text(why).clicked() {
                     pui.deleting = Some((p.id.clone(), p.name.clone()));
                     ui.close();
                 }
@@ -162,6 +168,7 @@ pub fn projects_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut ProjectsUi
     }
 
     open_project_ui(ui, state, pui);
+    super::share::share_ui(ui, state, &mut pui.share, out);
     if pui.has_focus {
         shortcuts(ui, state, pui);
     }
@@ -182,10 +189,11 @@ fn shortcuts(ui: &mut egui::Ui, state: &AppState, pui: &mut ProjectsUi) {
     let (delete, rename) = ui.input_mut(|i| {
         (i.consume_key(egui::Modifiers::NONE, egui::Key::Delete), i.consume_key(egui::Modifiers::NONE, egui::Key::F2))
     });
-    if rename {
+    let manage = project.allows(crate::api::ProjectAction::ManageProject);
+    if rename && manage {
         pui.renaming = Some((project.id.clone(), project.name.clone()));
     }
-    if delete && !project.is_default {
+    if delete && !project.is_default && manage {
         pui.deleting = Some((project.id.clone(), project.name.clone()));
     }
 }
@@ -212,13 +220,18 @@ fn open_project_ui(ui: &mut egui::Ui, state: &AppState, pui: &mut ProjectsUi) {
     let succeeded = project.processing_counts.get("succeeded").copied().unwrap_or(0);
     let failed = project.processing_counts.get("failed").copied().unwrap_or(0);
     ui.weak(t!("projects.counts", ok = succeeded, failed = failed));
+    let refusal = state.refusal(crate::api::ProjectAction::ManageProject);
     ui.horizontal_wrapped(|ui| {
-        if ui.button(t!("projects.rename")).clicked() {
+        let rename = ui.add_enabled(refusal.is_none(), egui::Button::new(t!("projects.rename")));
+        if rename.on_disabled_hover_text(refusal.clone().unwrap_or_default()).clicked() {
             pui.renaming = Some((project.id.clone(), project.name.clone()));
         }
-        let delete = ui.add_enabled(!project.is_default, egui::Button::new(t!("projects.delete")));
-        let delete =
-            if project.is_default { delete.on_disabled_hover_text(t!("projects.default_kept")) } else { delete };
+        let delete = ui.add_enabled(!project.is_default && refusal.is_none(), egui::Button::new(t!("projects.delete")));
+        let delete = match &refusal {
+            Some(why) => delete.on_disabled_hover_text(why),
+            None if project.is_default => delete.on_disabled_hover_text(t!("projects.default_kept")),
+            None => delete,
+        };
         if delete.clicked() {
             pui.deleting = Some((project.id.clone(), project.name.clone()));
         }

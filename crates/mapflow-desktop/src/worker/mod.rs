@@ -9,8 +9,10 @@ mod dialogs;
 mod imagery;
 pub mod lists;
 mod processings;
+mod review;
 
 pub use processings::save_as;
+pub use review::MarkedFeatures;
 mod session;
 
 use crate::api::{
@@ -81,6 +83,13 @@ pub enum Command {
     RateProcessing { id: ProcessingId, rating: u8, feedback: String },
     /// Load the AOIs of a processing. Handler: `Worker::spawn_call`.
     LoadProcessingAois { id: ProcessingId },
+    /// Accept the results of a processing in review. Handler: `Worker::accept`.
+    AcceptProcessing { id: ProcessingId },
+    /// Reject the results of a processing in review, with a comment and the features marked
+    /// as wrong. Handler: `Worker::reject`.
+    RejectProcessing { id: ProcessingId, comment: String, marked: MarkedFeatures },
+    /// Share a project with an email as `role`. Handler: `Worker::share`.
+    ShareProject { project: ProjectId, email: String, role: crate::api::ProjectRole },
     /// Download and prepare a result for the map. Handler: `Worker::load_result`.
     /// `version` (the processing's `updated`) keys the cached copy: a run again elsewhere
     /// changes it, and the stale copy is not used.
@@ -255,6 +264,19 @@ pub enum Event {
     ProcessingAois {
         id: ProcessingId,
         result: Result<Vec<ProcessingAoi>, ApiError>,
+    },
+    /// The answer to an acceptance (`accepted`) or a rejection.
+    ProcessingReviewed {
+        id: ProcessingId,
+        accepted: bool,
+        result: Result<(), ApiError>,
+    },
+    /// The answer to `Command::ShareProject`.
+    ProjectShared {
+        project: ProjectId,
+        email: String,
+        role: crate::api::ProjectRole,
+        result: Result<(), ApiError>,
     },
     /// A result ready to draw, or why not (in the user's language).
     ResultLoaded {
@@ -598,6 +620,9 @@ impl Worker {
                 |c, id| async move { c.processing_aois(&id).await },
                 |id, result| Event::ProcessingAois { id, result },
             ),
+            Command::AcceptProcessing { id } => self.accept(id),
+            Command::RejectProcessing { id, comment, marked } => self.reject(id, comment, marked),
+            Command::ShareProject { project, email, role } => self.share(project, email, role),
             Command::LoadResult { id, version } => self.load_result(id, version),
             Command::SaveResult { id, name, path } => self.save_result(id, name, path),
             Command::SaveSelection { id, name, features, path } => self.save_selection(id, name, features, path),

@@ -28,3 +28,4 @@ mod ui_imagery;
 mod ui_local_layers;
 mod ui_processings;
 mod ui_rate_limit;
+mod ui_review;

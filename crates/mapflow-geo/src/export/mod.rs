@@ -316,6 +316,23 @@ pub fn write(dataset: &Dataset, format: Format, path: &Path) -> Result<Written, 
     Ok(Written { files: placed, features: dataset.features.len() - left_out, left_out })
 }
 
+impl Dataset {
+    /// The features as GeoJSON Feature objects (RFC 7946), typed cells keeping their types:
+    /// what an API body carries (a rejection's marked features).
+    pub fn feature_values(&self) -> Vec<Value> {
+        self.features
+            .iter()
+            .map(|f| {
+                let properties: serde_json::Map<String, Value> =
+                    self.columns.iter().zip(&f.cells).map(|(c, v)| (c.name.clone(), cell_json(v))).collect();
+                let geometry = f.geometry.as_ref().map(|g| geojson::Geometry::new(geojson::GeometryValue::from(g)));
+                let feature = geojson::Feature { geometry, properties: Some(properties), ..Default::default() };
+                serde_json::to_value(feature).unwrap_or(Value::Null)
+            })
+            .collect()
+    }
+}
+
 /// GeoJSON, as RFC 7946 gives it; typed cells keep their types.
 fn write_geojson(dataset: &Dataset, path: &Path) -> Result<(), ExportError> {
     use std::io::Write as _;

@@ -10,6 +10,8 @@ mod processings;
 mod projects;
 mod rasters;
 mod refusals;
+mod review;
+mod share;
 mod tiles;
 mod user;
 
@@ -40,6 +42,8 @@ pub(crate) fn router(shared: Arc<Shared>, previews: Arc<super::catalog::Previews
         .merge(user::routes())
         .merge(projects::routes())
         .merge(processings::routes())
+        .merge(review::routes())
+        .merge(share::routes())
         .merge(rasters::routes())
         .merge(catalog::routes(previews))
         .method_not_allowed_fallback(method_not_allowed)
@@ -57,17 +61,31 @@ pub(crate) fn router(shared: Arc<Shared>, previews: Arc<super::catalog::Previews
         .with_state(shared)
 }
 
-/// Accepts only `Authorization: Basic <the configured token>`.
-async fn auth(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let expected = shared.config.token.expose();
-    let authorized = request
+/// Accepts only `Authorization: Basic <a configured token>`: the main account's or the team
+/// account's. The handler learns which from the request's [`Caller`] extension.
+async fn auth(State(shared): State<Arc<Shared>>, mut request: Request, next: Next) -> Response {
+    let sent = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().split_once(' '))
-        .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("basic") && token.trim() == expected);
-    if authorized { next.run(request).await } else { ApiError::unauthorized().into_response() }
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, token)| token.trim().to_owned());
+    let caller = match sent {
+        Some(t) if t == shared.config.token.expose() => {
+            Caller { email: shared.config.token.email().to_owned(), main: true }
+        }
+        Some(t) if t == shared.config.team_token.expose() => {
+            Caller { email: shared.config.team_token.email().to_owned(), main: false }
+        }
+        _ => return ApiError::unauthorized().into_response(),
+    };
+    request.extensions_mut().insert(caller);
+    next.run(request).await
 }
+
+/// Who sent the request, as [`auth`] found it.
+pub(crate) use super::members::Caller;
 
 /// How many unexpected requests were logged; past the first [`LOGGED_FREELY`], one in
 /// [`LOG_EVERY`] is, so a flood of junk paths cannot flood the log.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -13,8 +13,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{JsonBody, blocking};
+use super::{Caller, JsonBody, blocking};
 use crate::error::{ApiError, ApiResult};
+use crate::members::{self, Action};
 use crate::processing::{self, ProcessingRecord, Purpose, StatsQuery, StatsRow};
 use crate::state::{PersistedState, Shared};
 use mapflow_api::{
@@ -47,10 +48,6 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Processing {id} not found"))
 }
 
-fn project_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("Project {id} not found"))
-}
-
 /// The API shapes of some processings, newest first.
 fn listing<'a>(shared: &Shared, records: impl Iterator<Item = &'a ProcessingRecord>) -> Vec<Processing> {
     let now = Utc::now();
@@ -61,14 +58,22 @@ fn listing<'a>(shared: &Shared, records: impl Iterator<Item = &'a ProcessingReco
 
 /// Creates a processing from a v2 body: checks (the geometry off the runtime and before
 /// the state lock), charges, starts.
-async fn create(shared: &Shared, body: Value) -> ApiResult<Json<Processing>> {
+async fn create(shared: &Shared, caller: &Caller, body: Value) -> ApiResult<Json<Processing>> {
     let draft = blocking(move || processing::draft(body, Purpose::Create)).await?;
     let now = Utc::now();
     let record = shared.write(|s| {
+        // A project the caller cannot see is not found; one they may only look at refuses.
+        let owner = match draft.project_id() {
+            Some(id) => members::check(s, caller, id, Action::Start)?.0.owner.clone(),
+            None => None,
+        };
         let plan = processing::plan_draft(draft, s)?;
         let project_id = plan.request.project_id.0.clone();
-        processing::charge(s, plan.cost, plan.area_m2.round() as i64)?;
-        let record = processing::record(plan, &project_id, now, shared.config.processing_seconds);
+        // The project's owner pays, under the owner's review workflow.
+        processing::charge_to(s, owner.as_deref(), plan.cost, plan.area_m2.round() as i64)?;
+        let mut record = processing::record(plan, &project_id, now, shared.config.processing_seconds);
+        record.review = members::limits_of(owner.as_deref()).review;
+        record.payer = owner;
         s.processings.push(record.clone());
         Ok(record)
     })?;
@@ -77,42 +82,75 @@ async fn create(shared: &Shared, body: Value) -> ApiResult<Json<Processing>> {
 }
 
 /// `POST /processings/v2` → the new processing, UNPROCESSED.
-async fn create_v2(State(shared): State<Arc<Shared>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Json<Processing>> {
-    create(&shared, body).await
+async fn create_v2(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Json<Processing>> {
+    create(&shared, &caller, body).await
 }
 
 /// `POST /processings` (v1, the Python SDK): flat `params`, converted to v2.
-async fn create_v1(State(shared): State<Arc<Shared>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Json<Processing>> {
+async fn create_v1(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(mut body): JsonBody<Value>,
+) -> ApiResult<Json<Processing>> {
+    // Without a project it goes to the caller's default one.
+    if let Some(map) = body.as_object_mut()
+        && map.get("projectId").is_none_or(Value::is_null)
+    {
+        let default = shared.write(|s| Ok(members::default_project_of(s, &caller)))?;
+        map.insert("projectId".to_owned(), Value::String(default.id));
+    }
     let body = shared.read(|s| processing::v1_to_v2(body, s))?;
-    create(&shared, body).await
+    create(&shared, &caller, body).await
 }
 
 /// `POST /processing/cost/v2` → the cost in credits as a bare number. The same checks as
 /// a create, but a name and a project are optional, `areaSqKm` may stand for the
 /// geometry, and a cost above the balance is still answered (the client compares).
-async fn cost(State(shared): State<Arc<Shared>>, JsonBody(body): JsonBody<Value>) -> ApiResult<Json<Value>> {
+async fn cost(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Json<Value>> {
     let draft = blocking(move || processing::draft(body, Purpose::Estimate)).await?;
-    let plan = shared.read(|s| processing::plan_draft(draft, s))?;
+    let plan = shared.read(|s| {
+        if let Some(id) = draft.project_id() {
+            members::check(s, &caller, id, Action::View)?;
+        }
+        processing::plan_draft(draft, s)
+    })?;
     Ok(Json(json!(plan.cost)))
 }
 
 /// `GET /processings/{id}/v2` and `GET /processings/{id}`.
-async fn one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Json<Processing>> {
+async fn one(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Processing>> {
     shared.read(|s| {
-        let p = s.processing(&id).ok_or_else(|| not_found(&id))?;
+        let p = members::check_processing(s, &caller, &id, Action::View)?;
         Ok(Json(processing::to_api(&shared.base_url, p, Utc::now())))
     })
 }
 
-/// `GET /processings/v2` and `GET /processings`: every processing, newest first.
-async fn list_all(State(shared): State<Arc<Shared>>) -> Json<Vec<Processing>> {
-    Json(shared.read(|s| listing(&shared, s.processings.iter())))
+/// `GET /processings/v2` and `GET /processings`: every processing of the caller's own
+/// projects, newest first.
+async fn list_all(State(shared): State<Arc<Shared>>, Extension(caller): Extension<Caller>) -> Json<Vec<Processing>> {
+    Json(shared.read(|s| listing(&shared, s.processings.iter().filter(|p| members::owns(s, &caller, &p.project_id)))))
 }
 
 /// `GET /projects/{id}/processings/v2` and `GET /projects/{id}/processings`.
-async fn project_list(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Json<Vec<Processing>>> {
+async fn project_list(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Processing>>> {
     shared.read(|s| {
-        s.project(&id).ok_or_else(|| project_not_found(&id))?;
+        members::check(s, &caller, &id, Action::View)?;
         Ok(Json(listing(&shared, s.processings.iter().filter(|p| p.project_id == id))))
     })
 }
@@ -149,6 +187,7 @@ fn page_query(body: Value) -> ApiResult<ProcessingPageQuery> {
 /// paged.
 async fn page(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<mapflow_api::Page<Processing>>> {
@@ -157,7 +196,7 @@ async fn page(
     let sort_by = query.sort_by.unwrap_or(ProcessingSortBy::Created);
     let desc = query.sort_order.unwrap_or(SortOrder::Desc) == SortOrder::Desc;
     shared.read(|s| {
-        s.project(&id).ok_or_else(|| project_not_found(&id))?;
+        members::check(s, &caller, &id, Action::View)?;
         let now = Utc::now();
         let mut matching: Vec<(Processing, &ProcessingRecord)> = s
             .processings
@@ -201,16 +240,15 @@ fn checked_name(name: &str) -> ApiResult<String> {
 }
 
 /// Applies a rename and/or move, checking everything first.
-fn edit(shared: &Shared, id: &str, edit: ProcessingEdit) -> ApiResult<Json<Processing>> {
+fn edit(shared: &Shared, caller: &Caller, id: &str, edit: ProcessingEdit) -> ApiResult<Json<Processing>> {
     let name = edit.name.as_deref().map(checked_name).transpose()?;
     crate::text::checked_description("Processing", edit.description.clone()).map_err(ApiError::bad_request)?;
     let now = Utc::now();
     shared.write(|s| {
-        s.processing(id).ok_or_else(|| not_found(id))?;
-        if let Some(project) = &edit.project_id
-            && s.project(&project.0).is_none()
-        {
-            return Err(project_not_found(&project.0));
+        members::check_processing(s, caller, id, Action::Edit)?;
+        // A move also needs the right to start processings in the target project.
+        if let Some(project) = &edit.project_id {
+            members::check(s, caller, &project.0, Action::Start)?;
         }
         let p = s.processing_mut(id).ok_or_else(|| not_found(id))?;
         if let Some(name) = name {
@@ -230,27 +268,34 @@ fn edit(shared: &Shared, id: &str, edit: ProcessingEdit) -> ApiResult<Json<Proce
 /// `PUT /processings/{id}/v2 {name, description}`: renames.
 async fn rename(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ProcessingEdit>,
 ) -> ApiResult<Json<Processing>> {
     if body.name.is_none() {
         return Err(ApiError::bad_request("Processing name is required"));
     }
-    edit(&shared, &id, ProcessingEdit { project_id: None, ..body })
+    edit(&shared, &caller, &id, ProcessingEdit { project_id: None, ..body })
 }
 
 /// `PUT /processings/{id} {name?, description?, projectId?}`: renames and/or moves.
 async fn update(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ProcessingEdit>,
 ) -> ApiResult<Json<Processing>> {
-    edit(&shared, &id, body)
+    edit(&shared, &caller, &id, body)
 }
 
 /// `DELETE /processings/{id}`: 200 with an empty body. A run in progress is not refunded.
-async fn remove(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<()> {
+async fn remove(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<()> {
     shared.write(|s| {
+        members::check_processing(s, &caller, &id, Action::Edit)?;
         s.processings.remove(&id).ok_or_else(|| not_found(&id))?;
         Ok(())
     })
@@ -258,10 +303,14 @@ async fn remove(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Ap
 
 /// `POST /processings/{id}/restart/v2` (and the older `/restart`): runs a FAILED
 /// processing again, paying again (the failed run was refunded). Anything else is 400.
-async fn restart(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Json<Processing>> {
+async fn restart(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Processing>> {
     let now = Utc::now();
     shared.write(|s| {
-        let p = s.processing(&id).ok_or_else(|| not_found(&id))?;
+        let p = members::check_processing(s, &caller, &id, Action::Start)?;
         let status = p.progress(now).status;
         if status != ProcessingStatus::Failed {
             return Err(ApiError::bad_request(format!(
@@ -269,8 +318,8 @@ async fn restart(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> A
                 status.as_str()
             )));
         }
-        let (cost, area) = (p.cost, p.area);
-        processing::charge(s, cost, area)?;
+        let (cost, area, payer) = (p.cost, p.area, p.payer.clone());
+        processing::charge_to(s, payer.as_deref(), cost, area)?;
         let p = s.processing_mut(&id).ok_or_else(|| not_found(&id))?;
         p.started = now;
         p.charged = true;
@@ -282,6 +331,7 @@ async fn restart(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> A
 /// `PUT /processings/{id}/rate {rating: 1..5, feedback}`: only for OK processings.
 async fn rate(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Rating>,
 ) -> ApiResult<Json<Processing>> {
@@ -290,6 +340,7 @@ async fn rate(
     })?;
     let now = Utc::now();
     shared.write(|s| {
+        members::check_processing(s, &caller, &id, Action::Edit)?;
         let p = s.processing_mut(&id).ok_or_else(|| not_found(&id))?;
         let status = p.progress(now).status;
         if status != ProcessingStatus::Ok {
@@ -305,9 +356,13 @@ async fn rate(
 }
 
 /// `GET /processings/{id}/aois`: one entry per polygon.
-async fn aois(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Json<Vec<ProcessingAoi>>> {
+async fn aois(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ProcessingAoi>>> {
     shared.read(|s| {
-        let p = s.processing(&id).ok_or_else(|| not_found(&id))?;
+        let p = members::check_processing(s, &caller, &id, Action::View)?;
         Ok(Json(processing::aois_api(p, Utc::now())))
     })
 }
@@ -322,12 +377,13 @@ fn query_value(query: Option<&str>, key: &str) -> Option<String> {
 /// processing, generated afresh (and identically) on every call, off the async workers.
 async fn result(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
     let aoi_id = query_value(query.as_deref(), "aoiId").filter(|a| !a.is_empty());
     let (spec, only) = shared.read(|s| {
-        let p = s.processing(&id).ok_or_else(|| not_found(&id))?;
+        let p = members::check_processing(s, &caller, &id, Action::View)?;
         let status = p.progress(Utc::now()).status;
         if status != ProcessingStatus::Ok {
             return Err(ApiError::bad_request(format!(
@@ -356,6 +412,7 @@ async fn result(
 /// as `{results, total}`, or as CSV with a header row.
 async fn stats(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
@@ -372,7 +429,9 @@ async fn stats(
     };
     let query: StatsQuery =
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("Invalid stats request: {e}")))?;
-    let (rows, total) = shared.read(|s: &PersistedState| processing::stats(s, &query, Utc::now()))?;
+    let (rows, total) = shared.read(|s: &PersistedState| {
+        processing::stats_of(s, &query, Utc::now(), &|project| members::owns(s, &caller, project))
+    })?;
     if kind == "CSV" {
         let csv = StatsRow::csv(&rows).map_err(|e| ApiError::internal(format!("Cannot write the CSV: {e}")))?;
         return Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());

@@ -3,13 +3,14 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 
-use super::JsonBody;
+use super::{Caller, JsonBody};
 use crate::error::{ApiError, ApiResult};
+use crate::members::{self, Action, Role};
 use crate::processing;
 use crate::seed;
 use crate::state::{PersistedState, ProjectRecord, Shared, iso};
@@ -32,27 +33,38 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 }
 
 /// `GET /projects`: every project, oldest first (the default project leads).
-async fn list(State(shared): State<Arc<Shared>>) -> Json<Vec<Project>> {
+async fn list(State(shared): State<Arc<Shared>>, Extension(caller): Extension<Caller>) -> Json<Vec<Project>> {
     Json(shared.read(|s| {
-        let mut records: Vec<&ProjectRecord> = s.projects.iter().collect();
-        records.sort_by(|a, b| listing_order(a, b));
-        records.into_iter().map(|p| to_api(&shared, s, p)).collect()
+        let mut records: Vec<&ProjectRecord> =
+            s.projects.iter().filter(|p| members::role_in(p, &caller).is_some()).collect();
+        records.sort_by(|a, b| listing_order(a, b, &caller));
+        records.into_iter().map(|p| to_api(&shared, s, p, &caller)).collect()
     }))
 }
 
 /// `GET /projects/default`.
-async fn default_project(State(shared): State<Arc<Shared>>) -> ApiResult<Json<Project>> {
-    shared.read(|s| {
-        let p = s.default_project().ok_or_else(|| ApiError::not_found("Default project not found"))?;
-        Ok(Json(to_api(&shared, s, p)))
+async fn default_project(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Project>> {
+    if let Some(found) = shared.read(|s| members::find_default(s, &caller).map(|p| to_api(&shared, s, p, &caller))) {
+        return Ok(Json(found));
+    }
+    shared.write(|s| {
+        let p = members::default_project_of(s, &caller);
+        Ok(Json(to_api(&shared, s, &p, &caller)))
     })
 }
 
 /// `GET /projects/{id}`.
-async fn one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Json<Project>> {
+async fn one(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Project>> {
     shared.read(|s| {
-        let p = s.project(&id).ok_or_else(|| not_found(&id))?;
-        Ok(Json(to_api(&shared, s, p)))
+        let (p, _) = members::check(s, &caller, &id, Action::View)?;
+        Ok(Json(to_api(&shared, s, p, &caller)))
     })
 }
 
@@ -91,13 +103,18 @@ fn page_query(body: serde_json::Value) -> ApiResult<ProjectPageQuery> {
 /// `POST /projects/page`: filtered by a case-insensitive part of the name, sorted, paged.
 async fn page(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<Page<Project>>> {
     let query = page_query(body)?;
     let needle = query.filter.as_deref().map(str::trim).unwrap_or_default().to_lowercase();
     Ok(Json(shared.read(|s| {
-        let mut matching: Vec<&ProjectRecord> =
-            s.projects.iter().filter(|p| needle.is_empty() || p.name.to_lowercase().contains(&needle)).collect();
+        let mut matching: Vec<&ProjectRecord> = s
+            .projects
+            .iter()
+            .filter(|p| members::role_in(p, &caller).is_some())
+            .filter(|p| needle.is_empty() || p.name.to_lowercase().contains(&needle))
+            .collect();
         matching.sort_by(|a, b| {
             let by = match query.sort_by {
                 ProjectSortBy::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.name.cmp(&b.name)),
@@ -113,7 +130,7 @@ async fn page(
             .into_iter()
             .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
             .take(usize::try_from(query.limit).unwrap_or(0))
-            .map(|p| to_api(&shared, s, p))
+            .map(|p| to_api(&shared, s, p, &caller))
             .collect();
         Page { count: results.len() as i64, total, results }
     })))
@@ -132,13 +149,18 @@ fn checked_name(name: &str) -> ApiResult<String> {
 }
 
 /// `POST /projects {name, description?}` → the new project.
-async fn create(State(shared): State<Arc<Shared>>, JsonBody(edit): JsonBody<ProjectEdit>) -> ApiResult<Json<Project>> {
+async fn create(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(edit): JsonBody<ProjectEdit>,
+) -> ApiResult<Json<Project>> {
     let name = checked_name(edit.name.as_deref().unwrap_or_default())?;
     let description =
         crate::text::checked_description("Project", edit.description.clone()).map_err(ApiError::bad_request)?;
     shared.write(|s| {
-        let record = ProjectRecord::new(&name, description, false, Utc::now());
-        let project = to_api(&shared, s, &record);
+        let mut record = ProjectRecord::new(&name, description, false, Utc::now());
+        record.owner = caller.key().map(str::to_owned);
+        let project = to_api(&shared, s, &record, &caller);
         s.projects.push(record);
         Ok(Json(project))
     })
@@ -147,12 +169,14 @@ async fn create(State(shared): State<Arc<Shared>>, JsonBody(edit): JsonBody<Proj
 /// `PUT /projects/{id} {name?, description?}` → the changed project.
 async fn update(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     JsonBody(edit): JsonBody<ProjectEdit>,
 ) -> ApiResult<Json<Project>> {
     let name = edit.name.as_deref().map(checked_name).transpose()?;
     crate::text::checked_description("Project", edit.description.clone()).map_err(ApiError::bad_request)?;
     shared.write(|s| {
+        members::check(s, &caller, &id, Action::Manage)?;
         let record = s.project_mut(&id).ok_or_else(|| not_found(&id))?;
         if let Some(name) = name {
             record.name = name;
@@ -162,15 +186,19 @@ async fn update(
         }
         record.updated = Utc::now();
         let record = record.clone();
-        Ok(Json(to_api(&shared, s, &record)))
+        Ok(Json(to_api(&shared, s, &record, &caller)))
     })
 }
 
 /// `DELETE /projects/{id}`: 200 with an empty body; the default project cannot go. Its
 /// processings go with it.
-async fn remove(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<()> {
+async fn remove(
+    State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<()> {
     shared.write(|s| {
-        if s.projects.get(&id).ok_or_else(|| not_found(&id))?.is_default {
+        if members::check(s, &caller, &id, Action::Manage)?.0.is_default {
             return Err(ApiError::bad_request("The default project cannot be deleted"));
         }
         s.projects.remove(&id);
@@ -188,9 +216,18 @@ fn processing_counts(state: &PersistedState, project: &ProjectRecord) -> Process
     processing::counts(state, &project.id, Utc::now())
 }
 
-/// The API shape of a stored project, with every documented key.
-pub(crate) fn to_api(shared: &Shared, state: &PersistedState, record: &ProjectRecord) -> Project {
-    let email = shared.email().to_owned();
+/// The API shape of a stored project as `caller` sees it, with every documented key: who
+/// it is shared with, and the caller's role with the owner's limits (in a shared project
+/// they are the owner's).
+pub(crate) fn to_api(shared: &Shared, state: &PersistedState, record: &ProjectRecord, caller: &Caller) -> Project {
+    let owner = members::owner_email(&shared.config, record).to_owned();
+    let member = |email: &str, role: Role| ShareMember { email: email.to_owned(), role: role.as_str().to_owned() };
+    let mut owners = vec![member(&owner, Role::Owner)];
+    owners.extend(record.shared.iter().filter(|m| m.role == Role::Owner).map(|m| member(&m.email, m.role)));
+    let users = record.shared.iter().filter(|m| m.role != Role::Owner).map(|m| member(&m.email, m.role)).collect();
+    let role = members::role_in(record, caller).unwrap_or(Role::Readonly);
+    let limits = members::limits_of(record.owner.as_deref());
+    let account = members::account_of(state, record.owner.as_deref());
     Project {
         id: ProjectId(record.id.clone()),
         name: record.name.clone(),
@@ -199,25 +236,24 @@ pub(crate) fn to_api(shared: &Shared, state: &PersistedState, record: &ProjectRe
         created: Some(iso(record.created)),
         updated: Some(iso(record.updated)),
         workflow_defs: seed::models(),
-        share_project: Some(ShareProject {
-            owners: vec![ShareMember { email: email.clone(), role: "owner".to_owned() }],
-            users: Vec::new(),
-        }),
+        share_project: Some(ShareProject { owners, users }),
         user: Some(ProjectUser {
-            id: Some(state.account.user_id.clone()),
-            email: Some(email),
-            role: Some("owner".to_owned()),
-            area_limit: Some(seed::AREA_LIMIT),
-            aoi_area_limit: Some(seed::AOI_AREA_LIMIT),
-            processed_area: Some(state.account.processed_area),
-            review_workflow_enabled: false,
+            id: Some(members::account_of(state, caller.key()).user_id),
+            email: Some(caller.email.clone()),
+            role: Some(role.as_str().to_owned()),
+            area_limit: Some(limits.area_limit),
+            aoi_area_limit: Some(limits.aoi_area_limit),
+            processed_area: Some(account.processed_area),
+            review_workflow_enabled: limits.review,
         }),
         processing_counts: processing_counts(state, record),
         templates_count: 0,
     }
 }
 
-/// Orders projects as `GET /projects` lists them: the default first, then oldest first.
-fn listing_order(a: &ProjectRecord, b: &ProjectRecord) -> Ordering {
-    b.is_default.cmp(&a.is_default).then(a.created.cmp(&b.created))
+/// Orders projects as `GET /projects` lists them: the caller's default first, then their
+/// own, then those shared with them, each oldest first.
+fn listing_order(a: &ProjectRecord, b: &ProjectRecord, caller: &Caller) -> Ordering {
+    let own = |p: &ProjectRecord| p.owner.as_deref() == caller.key();
+    (b.is_default && own(b)).cmp(&(a.is_default && own(a))).then(own(b).cmp(&own(a))).then(a.created.cmp(&b.created))
 }

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::seed;
+use super::Caller;
 use crate::state::Shared;
+use crate::{members, seed};
 use mapflow_api::{BillingType, UserStatus};
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -15,26 +16,29 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 }
 
 /// The account with every documented key: balance, limits, models and providers.
-async fn status(State(shared): State<Arc<Shared>>) -> Json<UserStatus> {
-    Json(user_status(&shared))
+async fn status(State(shared): State<Arc<Shared>>, Extension(caller): Extension<Caller>) -> Json<UserStatus> {
+    Json(user_status(&shared, &caller))
 }
 
-/// The account as `/user/status` answers it.
-pub(crate) fn user_status(shared: &Shared) -> UserStatus {
-    let (remaining_credits, processed_area) = shared.read(|s| (s.account.remaining_credits, s.account.processed_area));
+/// The caller's account as `/user/status` answers it: the team account's has its own
+/// balance, its smaller AOI limit and the review workflow on.
+pub(crate) fn user_status(shared: &Shared, caller: &Caller) -> UserStatus {
+    let account = shared.read(|s| members::account_of(s, caller.key()));
+    let (remaining_credits, processed_area) = (account.remaining_credits, account.processed_area);
+    let limits = members::limits_of(caller.key());
     UserStatus {
-        email: shared.email().to_owned(),
+        email: caller.email.clone(),
         billing_type: BillingType::Credits,
         remaining_credits,
-        remaining_area: Some((seed::AREA_LIMIT - processed_area).max(0)),
+        remaining_area: Some((limits.area_limit - processed_area).max(0)),
         processed_area,
-        area_limit: Some(seed::AREA_LIMIT),
-        aoi_area_limit: Some(seed::AOI_AREA_LIMIT),
+        area_limit: Some(limits.area_limit),
+        aoi_area_limit: Some(limits.aoi_area_limit),
         template_area_limit: Some(seed::TEMPLATE_AREA_LIMIT),
         search_area_limit: Some(seed::SEARCH_AREA_LIMIT),
         max_aois_per_processing: Some(seed::MAX_AOIS_PER_PROCESSING),
         memory_limit: Some(seed::MEMORY_LIMIT),
-        review_workflow_enabled: false,
+        review_workflow_enabled: limits.review,
         teams: Vec::new(),
         models: seed::models(),
         data_providers: seed::data_providers(&shared.base_url),

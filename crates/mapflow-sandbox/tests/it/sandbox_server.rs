@@ -270,12 +270,15 @@ async fn project_has_every_key() {
     );
     assert_eq!(project["templatesCount"], 0);
 
-    // The seed: the default project and a demo project.
+    // The seed: the default project and a demo project, then the two the team account
+    // shares with this one.
     let (_, list) = get_json(&sb, "/projects").await;
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 4);
     assert_eq!(list[0]["id"], project["id"]);
     assert_eq!(list[1]["name"], "Demo: Almaty");
+    assert_eq!(list[2]["name"], "Shared: Almaty survey");
+    assert_eq!(list[3]["name"], "Shared: team work");
     assert!(list[1]["description"].is_string());
     let (status, same) = get_json(&sb, &format!("/projects/{}", project["id"].as_str().unwrap())).await;
     assert_eq!(status, StatusCode::OK);
@@ -357,9 +360,21 @@ async fn projects_page_filters_sorts_and_pages() {
     };
 
     let all = page(json!({"limit": 50, "offset": 0, "sortBy": "NAME", "sortOrder": "ASC"})).await;
-    assert_eq!(all["total"], 6);
-    assert_eq!(all["count"], 6);
-    assert_eq!(names(&all), ["Alpha site", "beta", "Default project", "delta", "Demo: Almaty", "Gamma ALPHA"]);
+    assert_eq!(all["total"], 8);
+    assert_eq!(all["count"], 8);
+    assert_eq!(
+        names(&all),
+        [
+            "Alpha site",
+            "beta",
+            "Default project",
+            "delta",
+            "Demo: Almaty",
+            "Gamma ALPHA",
+            "Shared: Almaty survey",
+            "Shared: team work"
+        ]
+    );
 
     let filtered =
         page(json!({"limit": 50, "offset": 0, "filter": "alpha", "sortBy": "NAME", "sortOrder": "DESC"})).await;
@@ -368,14 +383,15 @@ async fn projects_page_filters_sorts_and_pages() {
 
     let newest = page(json!({"limit": 2, "offset": 0, "sortBy": "CREATED", "sortOrder": "DESC"})).await;
     assert_eq!(names(&newest), ["delta", "Gamma ALPHA"]);
-    assert_eq!(newest["total"], 6);
+    assert_eq!(newest["total"], 8);
     assert_eq!(newest["count"], 2);
     let next = page(json!({"limit": 2, "offset": 2, "sortBy": "CREATED", "sortOrder": "DESC"})).await;
     assert_eq!(names(&next), ["beta", "Alpha site"]);
     let oldest = page(json!({"limit": 2, "offset": 0, "sortBy": "CREATED", "sortOrder": "ASC"})).await;
-    assert_eq!(names(&oldest), ["Default project", "Demo: Almaty"]);
+    // The shared projects are the team's older ones.
+    assert_eq!(names(&oldest), ["Shared: Almaty survey", "Shared: team work"]);
     let beyond = page(json!({"limit": 10, "offset": 100, "sortBy": "NAME", "sortOrder": "ASC"})).await;
-    assert_eq!(beyond["total"], 6);
+    assert_eq!(beyond["total"], 8);
     assert_eq!(beyond["count"], 0);
 
     // Renaming makes a project the most recently updated.
@@ -417,12 +433,13 @@ async fn state_persists_across_restart() {
         assert_eq!(r.status(), StatusCode::OK);
         (id, demo_id)
     };
-    // The account is in the database, one row per record: Default and Kept.
+    // The account is in the database, one row per record: Default and Kept, and the team
+    // account's three (its default and the two it shares).
     let file = dir.path().join(STORE_FILE);
     {
         let db = rusqlite::Connection::open(&file).unwrap();
         let projects: i64 = db.query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap();
-        assert_eq!(projects, 2);
+        assert_eq!(projects, 5);
     }
 
     let sb = start_in(dir.path());
@@ -433,7 +450,7 @@ async fn state_persists_across_restart() {
     let (status, _) = get_json(&sb, &format!("/projects/{demo_id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, list) = get_json(&sb, "/projects").await;
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 4, "Default, Kept and the two shared ones");
     // Nothing but the database (with its journal while it is open) and the images.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -535,11 +552,12 @@ async fn an_unreadable_database_is_set_aside_when_told() {
     assert_eq!(std::fs::read_to_string(&aside).unwrap(), garbage);
     let (status, list) = get_json(&sb, "/projects").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 2, "started from the seed");
-    // A new, valid database replaced the corrupt one.
+    assert_eq!(list.as_array().unwrap().len(), 4, "started from the seed, with the two shared projects");
+    // A new, valid database replaced the corrupt one: the main account's two projects, the
+    // team account's three.
     let db = rusqlite::Connection::open(&file).unwrap();
     let projects: i64 = db.query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap();
-    assert_eq!(projects, 2);
+    assert_eq!(projects, 5);
 }
 
 #[tokio::test]
