@@ -10,11 +10,12 @@
 //! A wrong wire name on either side fails here.
 
 use mapflow_api as api;
-use mapflow_sandbox::{Sandbox, SandboxConfig, seed};
+use mapflow_sandbox::{SandboxConfig, seed};
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use testkit::sandbox_setup::StrictSandbox;
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/wire/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -185,7 +186,7 @@ fn assert_shape(name: &str, got: &Value) {
 }
 
 struct Api {
-    sandbox: Sandbox,
+    sandbox: StrictSandbox,
     http: reqwest::Client,
 }
 
@@ -215,7 +216,7 @@ async fn the_sandbox_answers_with_every_documented_key_and_takes_the_documented_
     let dir = tempfile::tempdir().unwrap();
     let config =
         SandboxConfig { data_dir: Some(dir.path().to_owned()), record_requests: true, ..SandboxConfig::default() };
-    let api = Api { sandbox: Sandbox::start(config).unwrap(), http: reqwest::Client::new() };
+    let api = Api { sandbox: StrictSandbox::start(config), http: reqwest::Client::new() };
 
     let status = api.call(Method::GET, "/user/status", None).await;
     assert_shape("user_status", &status);
@@ -308,7 +309,7 @@ async fn the_sandbox_answers_with_every_documented_key_and_takes_the_documented_
 #[tokio::test]
 async fn the_sandbox_answers_shared_projects_and_reviews_as_documented() {
     let config = SandboxConfig { record_requests: true, ..SandboxConfig::default() };
-    let api = Api { sandbox: Sandbox::start(config).unwrap(), http: reqwest::Client::new() };
+    let api = Api { sandbox: StrictSandbox::start(config), http: reqwest::Client::new() };
     let team = api.sandbox.team_token().clone();
 
     let projects = api.call(Method::GET, "/projects", None).await;

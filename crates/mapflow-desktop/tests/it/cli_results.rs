@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use testkit::sandbox_setup::StrictSandbox;
 
 use mapflow_desktop::api::{Client, ClientConfig, Processing, ProcessingPageQuery, ProcessingStatus, Token};
 use mapflow_desktop::sandbox::{Sandbox, SandboxConfig, seed};
@@ -39,7 +40,7 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn results_save_writes_every_format_and_fails_plainly() {
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig::default());
     let server = sandbox.base_url();
     let token = sandbox.token().expose().to_owned();
     let runs = demo_runs(&sandbox);

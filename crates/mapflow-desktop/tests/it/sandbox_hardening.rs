@@ -3,6 +3,7 @@
 //! is refused with the API's error body while the server keeps answering others.
 
 use std::time::{Duration, Instant};
+use testkit::sandbox_setup::StrictSandbox;
 
 use testkit::crafted_tiff;
 use testkit::detailed_aoi;
@@ -13,8 +14,8 @@ use mapflow_desktop::sandbox::{Sandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn start() -> Sandbox {
-    Sandbox::start(SandboxConfig::default()).unwrap()
+fn start() -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig::default())
 }
 
 /// A request to `path` (relative to the base URL) with the sandbox's token.
@@ -147,9 +148,9 @@ fn a_sandbox_does_not_start_with_nonsense_durations() {
         assert!(err.to_string().contains("demo_finish_seconds"), "{err}");
     }
     // The limits themselves are fine.
-    drop(Sandbox::start(SandboxConfig { processing_seconds: 0.0, ..SandboxConfig::default() }).unwrap());
+    drop(StrictSandbox::start(SandboxConfig { processing_seconds: 0.0, ..SandboxConfig::default() }));
     let max = mapflow_desktop::sandbox::MAX_PROCESSING_SECONDS;
-    drop(Sandbox::start(SandboxConfig { processing_seconds: max, ..SandboxConfig::default() }).unwrap());
+    drop(StrictSandbox::start(SandboxConfig { processing_seconds: max, ..SandboxConfig::default() }));
 }
 
 // ---- Request bookkeeping ----
@@ -174,7 +175,8 @@ async fn flood_unknown_paths(sb: &Sandbox, count: usize) {
 
 #[tokio::test]
 async fn unknown_paths_leave_no_records_by_default() {
-    let sb = start();
+    // A sandbox as users run it, not the tests' strict one: it must keep nothing.
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
     flood_unknown_paths(&sb, 2000).await;
     assert_eq!(sb.recorded_entries(), 0);
     assert!(sb.unexpected_requests().is_empty());
@@ -188,7 +190,8 @@ async fn unknown_paths_leave_no_records_by_default() {
 
 #[tokio::test]
 async fn recording_when_asked_is_bounded() {
-    let sb = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
+    let mut sb = StrictSandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() });
+    sb.allow_unexpected_routes();
     flood_unknown_paths(&sb, 1500).await;
     // Every request is a distinct path and an unmatched request: both are capped at 1024.
     assert_eq!(sb.recorded_entries(), 2 * 1024);

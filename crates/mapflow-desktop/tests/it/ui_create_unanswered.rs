@@ -3,6 +3,7 @@
 //! or charged twice; when it cannot even check, Start waits for a check that can.
 
 use crate::support;
+use testkit::sandbox_setup::StrictSandbox;
 
 use egui_kittest::kittest::Queryable;
 use mapflow_desktop::api::{Client, ClientConfig, ProcessingPageQuery};
@@ -66,7 +67,7 @@ fn wait_long(
 
 #[test]
 fn a_create_answered_too_late_is_adopted_not_repeated() {
-    let sandbox = Sandbox::start(SandboxConfig { processing_seconds: 60.0, ..SandboxConfig::default() }).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig { processing_seconds: 60.0, ..SandboxConfig::default() });
     let mut h = ready_to_start(&sandbox, "Late answer");
     let (_, credits_before) = on_server(&sandbox, "Late answer");
     let cost = app(&h).state.cost.value().copied().unwrap() as i64;
@@ -83,7 +84,7 @@ fn a_create_answered_too_late_is_adopted_not_repeated() {
 
 #[test]
 fn a_create_that_cannot_be_checked_keeps_start_off_until_a_check_finds_it() {
-    let sandbox = Sandbox::start(SandboxConfig { processing_seconds: 60.0, ..SandboxConfig::default() }).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig { processing_seconds: 60.0, ..SandboxConfig::default() });
     let mut h = ready_to_start(&sandbox, "Unchecked");
     sandbox.faults().inject(Fault::new("POST", CREATE_PATH, FaultAction::AnswerLate(Duration::from_secs(20))).times(1));
     // Every page of processings fails while the app looks.

@@ -3,6 +3,7 @@
 //! again, a date range narrows what is shown, and the CSV export is the server's CSV.
 
 use crate::support;
+use testkit::sandbox_setup::StrictSandbox;
 
 use egui_kittest::kittest::Queryable;
 use mapflow_desktop::app::layout::Pane;
@@ -33,7 +34,7 @@ fn stats(sandbox: &Sandbox, filter: Option<&str>) -> Vec<Value> {
 
 #[test]
 fn the_history_adds_up_to_the_servers_numbers() {
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig::default());
     let mut h = support::harness();
     support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
     app_mut(&mut h).ui.show_pane(Pane::History);

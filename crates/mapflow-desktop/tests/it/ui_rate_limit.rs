@@ -3,15 +3,16 @@
 //! then succeeds with no error shown.
 
 use crate::support;
+use testkit::sandbox_setup::StrictSandbox;
 
 use egui_kittest::kittest::Queryable;
-use mapflow_desktop::sandbox::{Fault, FaultAction, Sandbox, SandboxConfig};
+use mapflow_desktop::sandbox::{Fault, FaultAction, SandboxConfig};
 use std::time::{Duration, Instant};
 use support::{app, project_names, wait_for};
 
 #[test]
 fn a_rate_limited_create_says_how_long_to_wait_and_keeps_the_name() {
-    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() });
     let mut h = support::harness();
     support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
 
@@ -41,7 +42,7 @@ fn a_rate_limited_create_says_how_long_to_wait_and_keeps_the_name() {
 
 #[test]
 fn a_rate_limited_read_waits_as_asked_and_shows_no_error() {
-    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() });
     let mut h = support::harness();
     support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
     let notices_before = app(&h).state.notices.len();

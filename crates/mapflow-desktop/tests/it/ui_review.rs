@@ -3,10 +3,11 @@
 //! features picked in the attribute table, which reach the server.
 
 use crate::support;
+use testkit::sandbox_setup::StrictSandbox;
 
 use egui_kittest::kittest::{NodeT, Queryable};
 use mapflow_desktop::app::layout::Pane;
-use mapflow_desktop::sandbox::{SHARED_READONLY_PROJECT, Sandbox, SandboxConfig};
+use mapflow_desktop::sandbox::{SHARED_READONLY_PROJECT, SandboxConfig};
 use support::{app, app_mut, harness, open_project, sign_in_to, signed_in_to_sandbox, wait_for};
 
 /// Whether every widget labelled `label` is greyed (and there is one).
@@ -55,7 +56,7 @@ fn a_readonly_project_greys_start_and_the_processing_actions_with_the_reason() {
 
 #[test]
 fn the_reviewer_accepts_one_and_rejects_another_with_features_picked_in_the_table() {
-    let sandbox = Sandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() }).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig { record_requests: true, ..SandboxConfig::default() });
     let mut h = harness();
     sign_in_to(&mut h, &sandbox.base_url(), sandbox.team_token().expose());
     assert!(app(&h).state.status.value().unwrap().review_workflow_enabled);

@@ -3,10 +3,11 @@
 //! is reached directly; with the proxy down, the error names the proxy.
 
 use mapflow_desktop::api::{Client, ClientConfig, ErrorKind, RetryPolicy};
-use mapflow_desktop::sandbox::{Sandbox, SandboxConfig};
+use mapflow_desktop::sandbox::SandboxConfig;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use testkit::sandbox_setup::StrictSandbox;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A plain-HTTP forwarding proxy: reads an absolute-form request line, connects to its host
@@ -59,7 +60,7 @@ async fn requests_go_through_the_environments_proxy() {
     let _state = crate::exclusive();
     // On 127.0.0.2: 127.0.0.1 itself is never proxied, and the test is about the proxy.
     let addr = std::net::SocketAddr::from(([127, 0, 0, 2], 0));
-    let sandbox = Sandbox::start(SandboxConfig { addr, ..SandboxConfig::default() }).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig { addr, ..SandboxConfig::default() });
     let (proxy, forwarded, task) = forwarding_proxy().await;
     // SAFETY: the only test of this binary; the variables are set before any client reads them.
     unsafe {

@@ -6,11 +6,12 @@ use mapflow_desktop::api::{
     ProcessingParams, ProcessingRequest, RetryPolicy, Secret, SourceParams, Token, UserSourceType,
 };
 use mapflow_desktop::app::credentials::CredentialStore;
-use mapflow_desktop::sandbox::{Sandbox, SandboxConfig};
+use mapflow_desktop::sandbox::SandboxConfig;
 use mapflow_desktop::worker::{Command, Event, WorkerConfig, WorkerHandle};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use testkit::sandbox_setup::StrictSandbox;
 
 const KEY: &str = "k3y-that-must-never-be-logged";
 const PASSWORD: &str = "raster-pa55word-never-logged";
@@ -54,9 +55,11 @@ fn neither_the_token_nor_a_raster_password_is_ever_logged() {
         .init();
 
     let token = Token::from_parts("analyst@example.com", KEY);
-    let sandbox =
-        Sandbox::start(SandboxConfig { token: token.clone(), processing_seconds: 1.0, ..SandboxConfig::default() })
-            .unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig {
+        token: token.clone(),
+        processing_seconds: 1.0,
+        ..SandboxConfig::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let config = WorkerConfig {
         credentials: CredentialStore::file_only(dir.path().join("credentials.json")),

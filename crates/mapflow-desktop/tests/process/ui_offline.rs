@@ -3,10 +3,11 @@
 //! and processings lists stay browsable with the server gone, marked as saved then.
 
 use crate::support;
+use testkit::sandbox_setup::StrictSandbox;
 
 use egui_kittest::kittest::{NodeT, Queryable};
 use mapflow_desktop::api::ProcessingStatus;
-use mapflow_desktop::sandbox::{Sandbox, SandboxConfig, seed};
+use mapflow_desktop::sandbox::{SandboxConfig, seed};
 use support::{TestApp, app, app_mut, wait_for};
 
 const MARK: &str = "Offline: showing the list saved at";
@@ -28,10 +29,11 @@ fn forget_lists(h: &mut egui_kittest::Harness<'_, TestApp>) {
 }
 
 /// A sandbox of the test's own (its data in the returned folder) and the app signed in to it.
-fn signed_in_to_own_sandbox() -> (tempfile::TempDir, SandboxConfig, Sandbox, egui_kittest::Harness<'static, TestApp>) {
+fn signed_in_to_own_sandbox()
+-> (tempfile::TempDir, SandboxConfig, StrictSandbox, egui_kittest::Harness<'static, TestApp>) {
     let data = tempfile::tempdir().unwrap();
     let config = SandboxConfig { data_dir: Some(data.path().to_owned()), ..SandboxConfig::default() };
-    let sandbox = Sandbox::start(config.clone()).unwrap();
+    let sandbox = StrictSandbox::start(config.clone());
     let mut h = support::harness();
     support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
     (data, config, sandbox, h)
@@ -103,7 +105,7 @@ fn the_last_lists_stay_browsable_with_the_server_gone() {
     });
 
     // The server comes back: the next answers replace the saved lists, and the marks go.
-    let _back = Sandbox::start(SandboxConfig { addr, ..config }).unwrap();
+    let _back = StrictSandbox::start(SandboxConfig { addr, ..config });
     wait_for(&mut h, "the lists from the server", |h| {
         let s = &app(h).state;
         s.projects_saved_at.is_none() && s.processings_saved_at.is_none() && s.projects.error().is_none()
@@ -116,7 +118,7 @@ fn the_last_lists_stay_browsable_with_the_server_gone() {
 #[test]
 fn with_no_saved_list_the_failure_is_shown_as_before() {
     let _state = crate::shared();
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig::default());
     let mut h = support::harness();
     support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
     support::open_project(&mut h, seed::DEFAULT_PROJECT_NAME);
@@ -139,7 +141,7 @@ fn with_no_saved_list_the_failure_is_shown_as_before() {
 #[test]
 fn a_result_seen_once_opens_again_with_the_server_gone() {
     let _state = crate::shared();
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig::default());
     let mut h = support::harness();
     support::sign_in_to(&mut h, &sandbox.base_url(), sandbox.token().expose());
     support::open_project(&mut h, seed::DEMO_PROJECT_NAME);

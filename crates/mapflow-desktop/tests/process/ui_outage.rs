@@ -4,10 +4,11 @@
 //! dropped, as a reset) or answer with a gateway's HTML error page.
 
 use crate::support;
+use testkit::sandbox_setup::StrictSandbox;
 
 use egui_kittest::kittest::Queryable;
 use mapflow_desktop::api::Reach;
-use mapflow_desktop::sandbox::{Fault, FaultAction, Sandbox, SandboxConfig};
+use mapflow_desktop::sandbox::{Fault, FaultAction, SandboxConfig};
 use mapflow_desktop::worker::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,7 +67,7 @@ fn down(h: &egui_kittest::Harness<'_, TestApp>) -> bool {
 #[test]
 fn the_server_goes_away_and_comes_back() {
     let _state = crate::exclusive();
-    let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
+    let sandbox = StrictSandbox::start(SandboxConfig::default());
     let target: std::net::SocketAddr =
         sandbox.base_url().trim_start_matches("http://").split('/').next().unwrap().parse().unwrap();
     let relay = Relay::start(target);

@@ -4,6 +4,7 @@
 //! reference's example search over Almaty with sub-metre images.
 
 use std::time::{Duration, Instant};
+use testkit::sandbox_setup::StrictSandbox;
 
 use geo::Intersects;
 use geo_types::{LineString, Polygon};
@@ -14,13 +15,12 @@ use serde_json::{Value, json};
 
 /// A sandbox on `dir` whose running demo processing finishes `finish` seconds after a
 /// fresh start.
-fn start_in(dir: &std::path::Path, finish: f64) -> Sandbox {
-    Sandbox::start(SandboxConfig {
+fn start_in(dir: &std::path::Path, finish: f64) -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig {
         data_dir: Some(dir.to_owned()),
         demo_finish_seconds: finish,
         ..SandboxConfig::default()
     })
-    .unwrap()
 }
 
 fn req(sb: &Sandbox, method: Method, path: &str) -> reqwest::RequestBuilder {

@@ -606,7 +606,7 @@ async fn large_upload_is_streamed() {
 
 #[tokio::test]
 async fn a_processing_on_uploaded_images_shows_their_pixels() {
-    let sb = Sandbox::start(SandboxConfig { processing_seconds: 1.0, ..SandboxConfig::default() }).unwrap();
+    let sb = StrictSandbox::start(SandboxConfig { processing_seconds: 1.0, ..SandboxConfig::default() });
     let dir = tempfile::tempdir().unwrap();
     let mosaic = create_mosaic(&sb, "Field").await;
     upload_ok(&sb, &mosaic, &utm_file(dir.path(), "field.tif")).await;

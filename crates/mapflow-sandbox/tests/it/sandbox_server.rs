@@ -117,7 +117,7 @@ async fn refuses_missing_and_wrong_tokens() {
 
     // A custom token is the only one accepted, and its email is the account's.
     let custom = mapflow_api::Token::from_parts("someone@example.com", "k");
-    let other = Sandbox::start(SandboxConfig { token: custom.clone(), ..SandboxConfig::default() }).unwrap();
+    let other = StrictSandbox::start(SandboxConfig { token: custom.clone(), ..SandboxConfig::default() });
     let (status, body) = get_json(&other, "/user/status").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["email"], "someone@example.com");
@@ -541,13 +541,12 @@ async fn an_unreadable_database_is_set_aside_when_told() {
     let file = dir.path().join(STORE_FILE);
     let garbage = "not a database ".repeat(100);
     std::fs::write(&file, &garbage).unwrap();
-    let sb = Sandbox::start(SandboxConfig {
+    let sb = StrictSandbox::start(SandboxConfig {
         data_dir: Some(dir.path().to_owned()),
         record_requests: true,
         reset_unreadable_state: true,
         ..SandboxConfig::default()
-    })
-    .unwrap();
+    });
     let aside = dir.path().join(format!("{STORE_FILE}.corrupt"));
     assert_eq!(std::fs::read_to_string(&aside).unwrap(), garbage);
     let (status, list) = get_json(&sb, "/projects").await;
