@@ -139,9 +139,12 @@ fn table_ui(
     // Column widths are remembered per table id: keyed by the pane's width (in 40 px steps),
     // the columns are laid out afresh when the pane narrows or widens, never left past its edge.
     let width_step = (ui.available_width() / 40.0).round() as i32;
-    // Under review the status carries its deadline: a wider column.
+    // Under review the status carries its deadline: a wider column, as wide as the pane
+    // allows with the other columns at their least (a narrow pane clips the deadline, not
+    // the columns after it).
     let reviewed = page.results.iter().any(|p| p.in_review());
-    let status_width = if reviewed { 210.0 } else { 110.0 };
+    let others = 100.0 + 70.0 + 50.0 + 105.0 + 6.0 * ui.spacing().item_spacing.x;
+    let status_width = if reviewed { (ui.available_width() - others).clamp(110.0, 210.0) } else { 110.0 };
     TableBuilder::new(ui)
         .id_salt(("processings_table", width_step, reviewed))
         .striped(true)

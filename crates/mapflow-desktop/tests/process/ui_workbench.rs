@@ -372,17 +372,27 @@ fn the_processings_table_narrows_with_its_pane() {
     wait_for(&mut h, "the demo's processings", |h| {
         app(h).state.processings.value().is_some_and(|p| !p.results.is_empty())
     });
-    for size in [egui::vec2(1280.0, 800.0), egui::vec2(1024.0, 680.0), egui::vec2(1280.0, 800.0)] {
-        h.set_size(size);
-        h.run_steps(4);
-        // The table sits under the map, as wide as its pane.
-        let map = support::map_rect(&h);
-        let created = h.get_all_by_label_contains("Created").find(|n| n.rect().top() > map.bottom()).unwrap().rect();
-        assert!(
-            created.right() <= map.right() + 2.0,
-            "at {size:?} the last column ends at {} past {}",
-            created.right(),
-            map.right()
-        );
-    }
+    let check = |h: &mut Harness<'_, TestApp>, what: &str| {
+        for size in [egui::vec2(1280.0, 800.0), egui::vec2(1024.0, 680.0), egui::vec2(1280.0, 800.0)] {
+            h.set_size(size);
+            h.run_steps(4);
+            // The table sits under the map, as wide as its pane.
+            let map = support::map_rect(h);
+            let created =
+                h.get_all_by_label_contains("Created").find(|n| n.rect().top() > map.bottom()).unwrap().rect();
+            assert!(
+                created.right() <= map.right() + 2.0,
+                "{what} at {size:?}: the last column ends at {} past {}",
+                created.right(),
+                map.right()
+            );
+        }
+    };
+    check(&mut h, "the demo project");
+    // Under review the status column carries a deadline and is wider; the others still fit.
+    support::open_project(&mut h, mapflow_desktop::sandbox::SHARED_READONLY_PROJECT);
+    wait_for(&mut h, "the shared project's processings in review", |h| {
+        app(h).state.processings.value().is_some_and(|p| p.results.iter().any(|p| p.in_review()))
+    });
+    check(&mut h, "a project with processings in review");
 }
