@@ -21,5 +21,8 @@ pub mod map;
 pub mod messages;
 pub mod platform;
 pub mod results;
+mod shell;
 pub mod ui;
 pub mod worker;
+
+pub use shell::{AppOptions, MIN_WINDOW, MapflowApp, SETTINGS_KEY};

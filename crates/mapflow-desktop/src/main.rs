@@ -2,8 +2,9 @@
 
 use clap::{Parser, Subcommand};
 use mapflow_desktop::api::Token;
-use mapflow_desktop::app::{AppOptions, MapflowApp, Settings};
+use mapflow_desktop::app::Settings;
 use mapflow_desktop::sandbox::{self, SandboxConfig};
+use mapflow_desktop::{AppOptions, MapflowApp};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -106,7 +107,7 @@ fn run_gui(files: Vec<PathBuf>) -> Result<(), String> {
         viewport: egui::ViewportBuilder::default()
             .with_title("Mapflow Desktop")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size(mapflow_desktop::app::MIN_WINDOW),
+            .with_min_inner_size(mapflow_desktop::MIN_WINDOW),
         persist_window: true,
         ..Default::default()
     };
@@ -115,7 +116,7 @@ fn run_gui(files: Vec<PathBuf>) -> Result<(), String> {
         options,
         Box::new(|cc| {
             let settings: Settings =
-                cc.storage.and_then(|s| eframe::get_value(s, mapflow_desktop::app::SETTINGS_KEY)).unwrap_or_default();
+                cc.storage.and_then(|s| eframe::get_value(s, mapflow_desktop::SETTINGS_KEY)).unwrap_or_default();
             let mut app = MapflowApp::new(&cc.egui_ctx, settings, AppOptions::user_default())?;
             for path in files {
                 app.state.follow_up.push(mapflow_desktop::worker::Command::OpenLayer { path: Some(path) });

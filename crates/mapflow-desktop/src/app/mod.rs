@@ -1,4 +1,5 @@
-//! The application: state, settings, credentials and the eframe `App`.
+//! The application's state: AppState (plain data) and `apply`, settings, and the halves of
+//! the state by subject. The eframe `App` that shows it is `crate::shell`, above.
 
 pub mod aoi;
 pub mod catalog;
@@ -10,16 +11,15 @@ pub mod history;
 pub mod imagery;
 pub mod layers;
 pub mod layout;
+pub mod map_settings;
 pub mod processings;
 pub mod remote;
 pub mod review;
 pub mod settings;
-mod shell;
 pub mod state;
 
 pub use remote::Remote;
 pub use settings::{Language, Settings};
-pub use shell::{AppOptions, MIN_WINDOW, MapflowApp, SETTINGS_KEY};
 pub use state::AppState;
 
 // Below the app, and used by the worker too; reachable here as before.

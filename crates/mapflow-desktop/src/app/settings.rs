@@ -1,7 +1,7 @@
 //! What persists across restarts (through eframe's storage).
 
+use super::map_settings::MapSettings;
 use crate::api::ProjectId;
-use crate::map::MapSettings;
 use serde::{Deserialize, Serialize};
 
 /// The UI languages.

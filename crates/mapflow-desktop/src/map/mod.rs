@@ -15,7 +15,6 @@ mod source;
 mod tile_health;
 mod world;
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -29,6 +28,7 @@ use walkers::{
     lon_lat,
 };
 
+pub use crate::app::map_settings::{Basemap, MapSettings};
 pub use aoi_editor::{AoiEditor, AoiEditorState, OutlinePlugin};
 pub use gazetteer::{Gazetteer, MAX_SUGGESTIONS, Place};
 pub use navigation::{FLIGHT_SECONDS, WORLD_BBOX, format_length, meters_per_point, scale_bar};
@@ -65,73 +65,6 @@ const FIT_FILL: f64 = 0.9;
 
 /// Sent with every tile request: tile servers (OpenStreetMap in particular) want to know the app.
 const USER_AGENT: &str = concat!("Mapflow Desktop/", env!("CARGO_PKG_VERSION"));
-
-/// Which web tiles are drawn over the offline world.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, Default)]
-pub enum Basemap {
-    #[default]
-    OpenStreetMap,
-    EsriWorldImagery,
-    /// An XYZ/TMS/quadkey URL template given by the user (see [`TemplateSource`]).
-    Custom,
-    /// No web tiles: only the bundled Natural Earth world.
-    OfflineOnly,
-    /// The local sandbox's synthetic imagery, so that the demo's city-scale views are never an
-    /// empty plane. Offered (and the default) only while the session is the sandbox; see
-    /// [`MapView::set_sandbox_imagery`].
-    SandboxImagery,
-}
-
-impl Basemap {
-    /// Every basemap, in the order the chooser lists them ([`Self::SandboxImagery`] only while
-    /// the session is the sandbox).
-    pub const ALL: [Self; 5] =
-        [Self::SandboxImagery, Self::OpenStreetMap, Self::EsriWorldImagery, Self::Custom, Self::OfflineOnly];
-
-    /// The name shown in the basemap chooser.
-    pub fn label(&self) -> Cow<'static, str> {
-        match self {
-            Self::OpenStreetMap => t!("map.basemap_osm"),
-            Self::EsriWorldImagery => t!("map.basemap_esri"),
-            Self::Custom => t!("map.basemap_custom"),
-            Self::OfflineOnly => t!("map.basemap_offline"),
-            Self::SandboxImagery => t!("navigation.basemap_sandbox"),
-        }
-    }
-
-    /// The credit the tile provider requires, and where it links to; `None` without web tiles.
-    pub fn attribution(&self) -> Option<(Cow<'static, str>, &'static str)> {
-        match self {
-            Self::OpenStreetMap => Some((t!("map.attribution_osm"), "https://www.openstreetmap.org/copyright")),
-            Self::EsriWorldImagery => Some((
-                t!("map.attribution_esri"),
-                "https://www.arcgis.com/home/item.html?id=10df2279f9684e4a9f6a7f08febac2a9",
-            )),
-            Self::Custom => Some((t!("map.attribution_custom"), "")),
-            Self::SandboxImagery => Some((t!("navigation.attribution_sandbox"), "")),
-            Self::OfflineOnly => None,
-        }
-    }
-}
-
-/// What persists across restarts.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct MapSettings {
-    pub basemap: Basemap,
-    /// The custom template, kept while another basemap is chosen so it is not typed again.
-    pub custom_url: String,
-    pub center_lon: f64,
-    pub center_lat: f64,
-    pub zoom: f64,
-}
-
-impl Default for MapSettings {
-    /// Europe, whole, at zoom 4.
-    fn default() -> Self {
-        Self { basemap: Basemap::default(), custom_url: String::new(), center_lon: 15.0, center_lat: 50.0, zoom: 4.0 }
-    }
-}
 
 /// The chooser's own state: what is picked in the combo box and typed in the URL field may
 /// differ from what is applied until the user applies a valid template.

@@ -3,10 +3,11 @@
 
 use egui_kittest::Harness;
 use mapflow_desktop::api::RetryPolicy;
+use mapflow_desktop::app::Settings;
 use mapflow_desktop::app::credentials::CredentialStore;
-use mapflow_desktop::app::{AppOptions, MapflowApp, Settings};
 use mapflow_desktop::sandbox::{SandboxConfig, UnexpectedRoutes};
 use mapflow_desktop::worker::{SessionKind, WorkerConfig};
+use mapflow_desktop::{AppOptions, MapflowApp};
 use std::time::{Duration, Instant};
 
 pub struct TestApp {

@@ -1,7 +1,8 @@
-//! The eframe `App`: drains worker events, draws the panels, persists settings.
+//! The eframe `App`, the top of the house: it owns the worker, the state, the map and the UI;
+//! each frame it drains worker events into the state, draws the panels, persists settings.
 
-use super::settings::Settings;
-use super::state::AppState;
+use crate::app::settings::Settings;
+use crate::app::state::AppState;
 use crate::map::MapView;
 use crate::ui::UiState;
 use crate::worker::{Command, WorkerConfig, WorkerHandle};
@@ -40,7 +41,7 @@ impl MapflowApp {
         worker.send(Command::Startup);
         let map = MapView::new(ctx, &settings.map, options.online_tiles);
         let mut ui = UiState::default();
-        ui.layout = super::layout::restore(settings.layout.clone());
+        ui.layout = crate::app::layout::restore(settings.layout.clone());
         Ok(Self { state: AppState::new(settings), map, ui, worker })
     }
 
