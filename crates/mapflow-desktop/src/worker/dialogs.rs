@@ -5,8 +5,8 @@
 //! neither, it logs an error and answers as if the user had cancelled. So the worker checks for
 //! them first, and checks again after a dialog that came back empty.
 
+use super::files::{DirEntry, FilePurpose, FolderListing};
 use super::{Event, EventSink, Worker};
-use crate::app::files::{DirEntry, FilePurpose, FolderListing};
 use rust_i18n::t;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -233,7 +233,7 @@ pub(crate) fn read_folder(path: &Path) -> Result<FolderListing, String> {
             Err(e) => DirEntry { name, path, is_dir: false, size: None, modified: None, error: Some(e.to_string()) },
         });
     }
-    crate::app::files::sort_entries(&mut entries);
+    super::files::sort_entries(&mut entries);
     Ok(FolderListing { folder, entries })
 }
 

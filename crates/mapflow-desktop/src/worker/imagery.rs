@@ -126,7 +126,7 @@ impl Worker {
                 }
             };
             let filename = if link.filename.is_empty() { filename } else { link.filename.clone() };
-            let purpose = crate::app::files::FilePurpose::DownloadImage { id: id.clone(), filename };
+            let purpose = super::files::FilePurpose::DownloadImage { id: id.clone(), filename };
             let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
             let result = client
                 .download_to(&link.download_url, &path)

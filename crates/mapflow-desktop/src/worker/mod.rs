@@ -6,6 +6,7 @@
 pub mod cache;
 mod catalog;
 mod dialogs;
+pub mod files;
 mod imagery;
 pub mod lists;
 mod processings;
@@ -346,13 +347,13 @@ pub enum Event {
     /// `None`) or the system has no dialog (`reason` says why). Answered with the command that
     /// asked, its path filled in.
     ChooseFile {
-        purpose: crate::app::files::FilePurpose,
+        purpose: files::FilePurpose,
         reason: Option<String>,
     },
     /// The entries of a folder asked for with `Command::ListFolder { path }`, or why not.
     FolderListing {
         path: PathBuf,
-        result: Result<Arc<crate::app::files::FolderListing>, String>,
+        result: Result<Arc<files::FolderListing>, String>,
     },
 }
 
@@ -679,7 +680,7 @@ impl Worker {
                 // The dialog runs on its own task, so the worker goes on while it is open.
                 let (sink, dialogs) = (self.sink.clone(), self.dialogs.clone());
                 tokio::spawn(async move {
-                    let purpose = crate::app::files::FilePurpose::Upload { target: target.clone() };
+                    let purpose = files::FilePurpose::Upload { target: target.clone() };
                     let native = || rfd::AsyncFileDialog::new().add_filter("GeoTIFF", &["tif", "tiff"]).pick_files();
                     let paths = match dialogs.pick(&sink, purpose, native).await {
                         dialogs::Picked::Chosen(files) => files.iter().map(|f| f.path().to_owned()).collect(),

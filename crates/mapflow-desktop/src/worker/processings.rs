@@ -1,8 +1,8 @@
 //! Processing commands: estimates, creation, edits, polling, results and AOI files.
 
+use super::files::FilePurpose;
 use super::{Event, SavedResult, Worker};
 use crate::api::{ApiError, ErrorKind, Page, Processing, ProcessingPageQuery, ProcessingRequest, ProjectId};
-use crate::app::files::FilePurpose;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -56,3 +56,49 @@ fn each_lower_crate_links_only_what_its_layer_needs() {
     let sandbox = dependencies("mapflow-sandbox");
     assert!(sandbox.contains("mapflow-api") && sandbox.contains("axum"), "{sandbox:?}");
 }
+
+/// The code lines (comments left out) of `dir` (a file, or every `.rs` file under a folder) that name one of `forbidden`.
+fn lines_naming(dir: &Path, forbidden: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let entries: Vec<std::path::PathBuf> = if dir.is_file() {
+            vec![dir.clone()]
+        } else {
+            std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect()
+        };
+        for path in entries {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or_default();
+                    if forbidden.iter().any(|f| code.contains(f)) {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn inside_the_app_each_module_uses_only_those_below_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // Top to bottom: shell · ui, map · app · worker · messages, platform, results, imagery.
+    let rules: [(&str, &[&str]); 5] = [
+        ("app", &["crate::ui", "crate::map", "crate::shell"]),
+        ("worker", &["crate::app", "crate::ui", "crate::map", "crate::shell"]),
+        ("platform", &["crate::app", "crate::worker", "crate::ui", "crate::map"]),
+        ("results", &["crate::app", "crate::worker", "crate::ui", "crate::map"]),
+        ("imagery", &["crate::app", "crate::worker", "crate::ui", "crate::map"]),
+    ];
+    for (module, forbidden) in rules {
+        let found = lines_naming(&src.join(module), forbidden);
+        assert!(found.is_empty(), "{module}/ reaches a module above it:\n{}", found.join("\n"));
+    }
+    let messages = lines_naming(&src.join("messages.rs"), &["crate::app", "crate::worker", "crate::ui", "crate::map"]);
+    assert!(messages.is_empty(), "{messages:?}");
+}
