@@ -1,6 +1,7 @@
 //! The application: state, settings, credentials and the eframe `App`.
 
 pub mod aoi;
+pub mod batch;
 pub mod catalog;
 pub mod cost;
 pub mod files;

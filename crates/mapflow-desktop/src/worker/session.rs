@@ -131,6 +131,8 @@ impl Worker {
     /// last one is stamped with it), its reach is watched and the account refreshed.
     fn begin(&mut self, client: Client, session: &Session) {
         self.sink = self.sink.next_session();
+        // A batch runs for the account it was started on, never on into another session.
+        self.pause_batch();
         let (sink, server) = (self.sink.clone(), session.server.clone());
         client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
         self.client = Some(client);
