@@ -184,9 +184,7 @@ pub fn check_item(aoi: &Aoi, limits: &AoiLimits) -> Result<Aoi, Vec<String>> {
     Err(issues
         .iter()
         .map(|i| match i {
-            AoiIssue::Repaired { polygon } => {
-                rust_i18n::t!("batch.crosses_itself", n = polygon + 1).into_owned()
-            }
+            AoiIssue::Repaired { polygon } => rust_i18n::t!("batch.crosses_itself", n = polygon + 1).into_owned(),
             other => other.message(),
         })
         .collect())
@@ -214,7 +212,10 @@ mod tests {
             (serde_json::json!({"name": "Field A", "farm": "North", "n": 1}), square(10.0, 10.0, 0.01)),
             (serde_json::json!({"name": "Field A", "farm": "North", "n": 2}), square(10.1, 10.0, 0.01)),
             (serde_json::json!({"name": null, "farm": "South", "n": 3}), square(10.2, 10.0, 0.01)),
-            (serde_json::json!({"name": "Road", "farm": "South"}), serde_json::json!({"type": "Point", "coordinates": [1, 2]})),
+            (
+                serde_json::json!({"name": "Road", "farm": "South"}),
+                serde_json::json!({"type": "Point", "coordinates": [1, 2]}),
+            ),
         ]);
         let features = read_features(&bytes).unwrap();
         assert_eq!(attribute_names(&features), ["farm", "n", "name"]);

@@ -202,7 +202,8 @@ impl AppState {
         let models = self.models();
         let providers = self.providers();
         let fallback = t!("batch.unnamed").into_owned();
-        let items = crate::geo::batch::plan(features, key.name_attribute.as_deref(), key.group_by.as_deref(), &fallback);
+        let items =
+            crate::geo::batch::plan(features, key.name_attribute.as_deref(), key.group_by.as_deref(), &fallback);
         let mut form_problem = None;
         let rows = items
             .into_iter()
@@ -355,10 +356,8 @@ impl AppState {
                     Err(e) => self.batch.read_error = Some(e),
                 }
             }
-            Event::BatchCost { serial, key, result } => {
-                if serial == self.batch.serial {
-                    self.batch.costs.insert(key, result.map_err(|e| super::messages::error_text(&e)));
-                }
+            Event::BatchCost { serial, key, result } if serial == self.batch.serial => {
+                self.batch.costs.insert(key, result.map_err(|e| super::messages::error_text(&e)));
             }
             Event::BatchProgress { record, stop } => {
                 let ours = self.batch.record.as_ref().is_none_or(|r| r.id == record.id);
@@ -396,10 +395,8 @@ impl AppState {
                     self.batch.open = true;
                 }
             }
-            Event::BatchDiscarded { id: _, result } => {
-                if let Err(e) = result {
-                    self.notify_error(t!("batch.discard_failed", reason = e));
-                }
+            Event::BatchDiscarded { id: _, result: Err(e) } => {
+                self.notify_error(t!("batch.discard_failed", reason = e));
             }
             _ => {}
         }

@@ -260,7 +260,8 @@ fn totals_ui(ui: &mut egui::Ui, state: &mut AppState, billed: bool) {
     if billed {
         let balance = state.status.value().map_or(0, |s| s.remaining_credits);
         if totals.estimating == 0 && totals.cost > balance as f64 {
-            blockers.push(t!("form.not_enough_credits", cost = super::credits_text(totals.cost), balance = balance).into());
+            blockers
+                .push(t!("form.not_enough_credits", cost = super::credits_text(totals.cost), balance = balance).into());
         }
     }
     for b in &blockers {
@@ -355,7 +356,10 @@ fn progress_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<Command>) 
         }
     });
     ui.separator();
-    egui::ScrollArea::vertical().id_salt("batch_items").auto_shrink([false, true]).show(ui, |ui| items_table(ui, &record));
+    egui::ScrollArea::vertical()
+        .id_salt("batch_items")
+        .auto_shrink([false, true])
+        .show(ui, |ui| items_table(ui, &record));
 }
 
 fn items_table(ui: &mut egui::Ui, record: &BatchRecord) {

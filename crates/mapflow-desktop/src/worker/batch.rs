@@ -203,7 +203,7 @@ impl BatchStore {
                 Err(e) => problems.push(format!("{}: {e}", path.display())),
             }
         }
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        out.sort_by_key(|r| r.created_at);
         (out, problems)
     }
 
@@ -491,14 +491,7 @@ mod tests {
     use super::*;
 
     fn item(key: &str, state: ItemState) -> BatchItem {
-        BatchItem {
-            key: key.into(),
-            name: format!("Field {key}"),
-            area_m2: 1e6,
-            cost: Some(2.0),
-            request: None,
-            state,
-        }
+        BatchItem { key: key.into(), name: format!("Field {key}"), area_m2: 1e6, cost: Some(2.0), request: None, state }
     }
 
     fn record(items: Vec<BatchItem>) -> BatchRecord {

@@ -58,7 +58,10 @@ pub(super) enum CreateOutcome {
     Refused(ApiError),
     /// No answer came (`error`); `found` is what the server made anyway, or why that could
     /// not be checked.
-    Unanswered { error: ApiError, found: Result<Option<Processing>, ApiError> },
+    Unanswered {
+        error: ApiError,
+        found: Result<Option<Processing>, ApiError>,
+    },
 }
 
 /// Sends a create once, sent at `since`. When no answer comes (a timeout, a lost connection)
