@@ -30,6 +30,9 @@ pub fn batch_window(ctx: &egui::Context, state: &mut AppState, out: &mut Vec<Com
         .collapsible(false)
         .resizable(true)
         .default_size([640.0, 520.0])
+        .min_width(560.0)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(ctx.content_rect().center())
         .constrain(true)
         .show(ctx, |ui| {
             found_ui(ui, state, out);
@@ -186,8 +189,8 @@ fn plan_table(ui: &mut egui::Ui, state: &mut AppState, billed: bool) {
         ui.strong(t!("batch.col_check"));
         ui.end_row();
         for row in &rows {
-            let mut included = !state.batch.excluded.contains(&row.key);
             let refused = row.check.is_err();
+            let mut included = !state.batch.excluded.contains(&row.key) && !refused;
             let toggle = ui
                 .add_enabled(!refused, egui::Checkbox::without_text(&mut included))
                 .on_hover_text(t!("batch.include_hint"));
@@ -209,7 +212,7 @@ fn plan_table(ui: &mut egui::Ui, state: &mut AppState, billed: bool) {
             };
             let error = ui.visuals().error_fg_color;
             match (&row.check, state.batch.cost(&row.key)) {
-                _ if !included && !refused => ui.weak(t!("batch.skipped")),
+                _ if state.batch.excluded.contains(&row.key) && !refused => ui.weak(t!("batch.skipped")),
                 (Err(why), _) => ui.colored_label(error, t!("batch.refused")).on_hover_text(why),
                 (Ok(_), Some(Err(why))) if billed => ui.colored_label(error, t!("batch.refused")).on_hover_text(why),
                 (Ok(_), _) => ui.label(t!("batch.ok")),
