@@ -531,10 +531,6 @@ impl AppState {
         }
         let cmd = self.reload_projects();
         self.follow_up.push(cmd);
-        // A batch left unfinished (the app was closed, an answer was lost) is offered again.
-        if !self.batch.running {
-            self.follow_up.push(Command::LoadBatches);
-        }
         // The project saved from the last run belongs to the server the app starts on;
         // after a switch to another, that server's own first project opens instead.
         if !same_account && !first_session {
