@@ -14,6 +14,7 @@ extern crate self as mapflow_geo;
 
 rust_i18n::i18n!("../../locales", fallback = "en");
 
+pub mod batch;
 pub mod export;
 pub mod gazetteer;
 pub mod imagery;

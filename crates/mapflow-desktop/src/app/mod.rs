@@ -2,6 +2,7 @@
 //! the state by subject. The eframe `App` that shows it is `crate::shell`, above.
 
 pub mod aoi;
+pub mod batch;
 pub mod catalog;
 pub mod cost;
 pub mod files;

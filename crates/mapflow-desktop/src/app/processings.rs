@@ -350,7 +350,7 @@ impl AppState {
 
     /// The open project's counts and the balance change with every start, finish, failure,
     /// restart, deletion and refund: ask for both again.
-    fn refresh_summary(&mut self) {
+    pub(super) fn refresh_summary(&mut self) {
         self.follow_up.push(Command::RefreshStatus);
         if let Some(id) = self.open_project_id().cloned() {
             let cmd = self.open_project_command(id);

@@ -137,6 +137,8 @@ pub struct AppState {
     pub first_run: bool,
     /// Review decisions and project shares on their way, and their outcomes.
     pub review: super::review::ReviewState,
+    /// A batch of processings from a file: its plan, its progress, the unfinished ones found.
+    pub batch: super::batch::BatchState,
 }
 
 impl AppState {
@@ -478,6 +480,11 @@ impl AppState {
             e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
             Event::CacheSize(size) => self.cache_size = size,
             e @ (Event::ProcessingReviewed { .. } | Event::ProjectShared { .. }) => self.apply_review_event(e),
+            e @ (Event::BatchFileRead { .. }
+            | Event::BatchCost { .. }
+            | Event::BatchProgress { .. }
+            | Event::BatchesFound { .. }
+            | Event::BatchDiscarded { .. }) => self.apply_batch_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }
@@ -519,6 +526,8 @@ impl AppState {
             self.history.rows.reset();
             // An answer still on its way is the other account's.
             self.history.asked += 1;
+            // Another account's batch is not this one's (the worker has stopped it).
+            self.batch = super::batch::BatchState::default();
         }
         let cmd = self.reload_projects();
         self.follow_up.push(cmd);

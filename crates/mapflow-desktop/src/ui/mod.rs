@@ -8,6 +8,7 @@ pub mod history;
 pub mod imagery;
 mod layers;
 pub use layers::IMAGE_FOOTPRINT_COLOR;
+pub mod batch;
 pub mod new_processing;
 mod notices;
 pub mod processings;
@@ -153,6 +154,7 @@ pub fn app_ui(
     }
     processings::dialogs(ui.ctx(), state, &mut ui_state.processings, out);
     review::reject_dialog(ui.ctx(), state, &mut ui_state.processings.review, &ui_state.selection, out);
+    batch::batch_window(ui.ctx(), state, out);
     projects::dialogs(ui.ctx(), &mut ui_state.projects, out);
     imagery::dialogs(ui.ctx(), &mut ui_state.imagery, out);
     notices::toasts_ui(ui.ctx(), state, ui_state, map.map_rect());

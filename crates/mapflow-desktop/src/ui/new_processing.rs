@@ -127,6 +127,7 @@ fn breakdown_ui(ui: &mut egui::Ui, state: &AppState, pui: &NewProcessingUi, mode
 pub fn start_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut NewProcessingUi, out: &mut Vec<Command>) {
     let models = models(state);
     cost_and_start(ui, state, pui, &models, out);
+    super::batch::open_button(ui, state);
 }
 
 fn price_text(price: f64) -> String {

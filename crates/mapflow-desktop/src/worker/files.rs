@@ -26,6 +26,8 @@ pub enum FilePurpose {
     SaveGeoJson { name: String, geojson: crate::export::GeoJsonText },
     /// Where to save the processing history as CSV (`Command::SaveHistory`).
     SaveHistory { filter: Option<String> },
+    /// A file of polygons to start a batch from (`Command::ReadBatchFile`).
+    BatchFile,
 }
 
 /// One entry of a file-type filter: a label and the extensions it lets through (none: all).
@@ -87,7 +89,7 @@ impl FilePurpose {
             ],
             Self::Upload { .. } => vec![FileFilter::new("GeoTIFF", &["tif", "tiff"]), FileFilter::all()],
             Self::SaveHistory { .. } => vec![FileFilter::new("CSV", &["csv"]), FileFilter::all()],
-            Self::OpenLayer => vec![
+            Self::OpenLayer | Self::BatchFile => vec![
                 FileFilter::new(&t!("files.gis_files"), &["geojson", "json", "gpkg", "fgb", "shp"]),
                 FileFilter::all(),
             ],
@@ -108,7 +110,7 @@ impl FilePurpose {
             }
             Self::DownloadImage { filename, .. } => sanitize_file_name(filename),
             Self::SaveHistory { .. } => "mapflow-history.csv".to_owned(),
-            Self::ImportAoi | Self::Upload { .. } | Self::OpenLayer => String::new(),
+            Self::ImportAoi | Self::Upload { .. } | Self::OpenLayer | Self::BatchFile => String::new(),
         }
     }
 
@@ -123,6 +125,7 @@ impl FilePurpose {
             Self::DownloadImage { .. } => t!("files.title_download"),
             Self::SaveHistory { .. } => t!("files.title_save_history"),
             Self::OpenLayer => t!("files.title_open_layer"),
+            Self::BatchFile => t!("batch.file_title"),
         }
         .into_owned()
     }
@@ -147,6 +150,7 @@ impl FilePurpose {
             }
             Self::SaveHistory { filter } => Command::SaveHistory { filter, path: Some(paths.swap_remove(0)) },
             Self::OpenLayer => Command::OpenLayer { path: Some(paths.swap_remove(0)) },
+            Self::BatchFile => Command::ReadBatchFile { path: Some(paths.swap_remove(0)) },
         })
     }
 }

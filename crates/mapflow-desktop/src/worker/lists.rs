@@ -64,7 +64,7 @@ struct Stored<T> {
 const SECRET_KEYS: [&str; 3] = ["password", "secret", "token"];
 
 /// Removes every entry whose key names a secret, at any depth.
-fn scrub(value: &mut serde_json::Value) {
+pub(super) fn scrub(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             map.retain(|k, _| {

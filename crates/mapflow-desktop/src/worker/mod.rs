@@ -3,6 +3,7 @@
 //! The UI sends [`Command`]s (user intents) and receives [`Event`]s (results) over
 //! channels; the worker asks egui to repaint after each event it sends.
 
+pub mod batch;
 pub mod cache;
 mod catalog;
 mod dialogs;
@@ -142,6 +143,20 @@ pub enum Command {
     ListFolder { path: PathBuf },
     /// Use the built-in file chooser even where the system has a dialog (or stop). Handler: `Worker::handle`.
     SetFileChooser { builtin: bool },
+    /// Read a file of polygons for a batch; with no path, ask for one. Handler: `Worker::read_batch_file`.
+    ReadBatchFile { path: Option<PathBuf> },
+    /// Estimate each item of a batch (`key`, request). `serial` tags the answers, so only the
+    /// latest plan's are kept. Handler: `Worker::estimate_batch`.
+    EstimateBatch { serial: u64, requests: Vec<(String, ProcessingRequest)> },
+    /// Start (or resume) a batch: saved, then its open items created one by one, each once.
+    /// Handler: `Worker::run_batch`.
+    RunBatch { record: Box<batch::BatchRecord> },
+    /// Pause the running batch after its current item. Handler: `Worker::pause_batch`.
+    PauseBatch,
+    /// The unfinished batches of the session's account. Handler: `Worker::load_batches`.
+    LoadBatches,
+    /// Forget a batch (its processings stay). Handler: `Worker::discard_batch`.
+    DiscardBatch { id: String },
 }
 
 /// What a change to the user's imagery did, to confirm it in words.
@@ -355,6 +370,32 @@ pub enum Event {
         path: PathBuf,
         result: Result<Arc<files::FolderListing>, String>,
     },
+    /// A batch file's features, or why it could not be read.
+    BatchFileRead {
+        path: PathBuf,
+        result: batch::BatchFile,
+    },
+    /// The estimate of one item of the batch plan `serial`.
+    BatchCost {
+        serial: u64,
+        key: String,
+        result: Result<f64, ApiError>,
+    },
+    /// A batch moved on (as saved); `stop` says it stopped before its end, and why.
+    BatchProgress {
+        record: Arc<batch::BatchRecord>,
+        stop: Option<batch::BatchStop>,
+    },
+    /// The unfinished batches of this account, and the batch files that could not be read.
+    BatchesFound {
+        records: Vec<batch::BatchRecord>,
+        problems: Vec<String>,
+    },
+    /// A batch was forgotten (or could not be).
+    BatchDiscarded {
+        id: String,
+        result: Result<(), String>,
+    },
 }
 
 /// How the worker is set up: where tokens are kept and how the embedded sandbox runs.
@@ -434,6 +475,8 @@ impl Event {
                 | Self::AoiImported { .. }
                 | Self::ChooseFile { .. }
                 | Self::FolderListing { .. }
+                | Self::BatchFileRead { .. }
+                | Self::BatchDiscarded { .. }
         )
     }
 }
@@ -515,15 +558,22 @@ pub(crate) struct Worker {
     dialogs: dialogs::Dialogs,
     cache: Option<Arc<cache::ResultCache>>,
     lists: Option<Arc<lists::ListStore>>,
+    /// Where batches keep their progress (`None`: nowhere, and none can run).
+    batches: Option<batch::BatchStore>,
+    /// The batch running (or last run), and its stop switch.
+    batch_run: Option<(String, tokio_util::sync::CancellationToken)>,
 }
 
 impl Worker {
     fn new(config: WorkerConfig, sink: EventSink) -> Self {
         let cache = config.cache_dir.clone().map(|dir| Arc::new(cache::ResultCache::new(dir, cache::DEFAULT_LIMIT)));
         let lists = config.cache_dir.as_deref().map(|dir| Arc::new(lists::ListStore::beside(dir)));
+        let batches = config.cache_dir.as_deref().map(batch::BatchStore::beside);
         Self {
             cache,
             lists,
+            batches,
+            batch_run: None,
             config,
             sink,
             client: None,
@@ -698,6 +748,12 @@ impl Worker {
             Command::DownloadImage { id, filename, path } => self.download_image(id, filename, path),
             Command::ListFolder { path } => self.list_folder(path),
             Command::SetFileChooser { builtin } => self.dialogs.builtin_only = builtin,
+            Command::ReadBatchFile { path } => self.read_batch_file(path),
+            Command::EstimateBatch { serial, requests } => self.estimate_batch(serial, requests),
+            Command::RunBatch { record } => self.run_batch(*record),
+            Command::PauseBatch => self.pause_batch(),
+            Command::LoadBatches => self.load_batches(),
+            Command::DiscardBatch { id } => self.discard_batch(id),
         }
     }
 

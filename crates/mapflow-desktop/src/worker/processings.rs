@@ -35,7 +35,7 @@ pub fn made_by(p: &Processing, request: &ProcessingRequest, since: DateTime<Utc>
 
 /// The processing `request` made since `since`, if the server has one: the newest of the
 /// project's, searched by name.
-async fn look_for_created(
+pub(super) async fn look_for_created(
     client: &crate::api::Client,
     request: &ProcessingRequest,
     since: DateTime<Utc>,
@@ -51,6 +51,45 @@ async fn look_for_created(
     Ok(page.results.into_iter().find(|p| made_by(p, request, since)))
 }
 
+/// What came of one create.
+pub(super) enum CreateOutcome {
+    Created(Processing),
+    /// The server answered with this error: nothing was made.
+    Refused(ApiError),
+    /// No answer came (`error`); `found` is what the server made anyway, or why that could
+    /// not be checked.
+    Unanswered {
+        error: ApiError,
+        found: Result<Option<Processing>, ApiError>,
+    },
+}
+
+/// Sends a create once, sent at `since`. When no answer comes (a timeout, a lost connection)
+/// the server may still have made it and charged for it: it is looked for before anyone is
+/// offered to send it again.
+pub(super) async fn create_or_find(
+    client: &crate::api::Client,
+    request: &ProcessingRequest,
+    since: DateTime<Utc>,
+) -> CreateOutcome {
+    match client.create_processing(request).await {
+        Ok(p) => CreateOutcome::Created(p),
+        Err(error) if unanswered(&error) => {
+            // A request still on its way in is given a moment to land before looking.
+            tokio::time::sleep(LOOK_AFTER.mul_f64(client.timeout_scale())).await;
+            let mut found = look_for_created(client, request, since).await;
+            // Not there yet may mean still on its way: "not made" only after a
+            // second look, once a create could no longer be running.
+            if matches!(found, Ok(None)) {
+                tokio::time::sleep(crate::api::client::timeouts::CREATE.mul_f64(client.timeout_scale())).await;
+                found = look_for_created(client, request, since).await;
+            }
+            CreateOutcome::Unanswered { error, found }
+        }
+        Err(error) => CreateOutcome::Refused(error),
+    }
+}
+
 impl Worker {
     /// Creates a processing, sent once. When no answer comes (a timeout, a lost connection)
     /// the server may still have made it and charged for it: the app looks before anyone
@@ -63,20 +102,12 @@ impl Worker {
         };
         tokio::spawn(async move {
             let since = Utc::now();
-            match client.create_processing(&request).await {
-                Err(error) if unanswered(&error) => {
-                    // A request still on its way in is given a moment to land before looking.
-                    tokio::time::sleep(LOOK_AFTER.mul_f64(client.timeout_scale())).await;
-                    let mut found = look_for_created(&client, &request, since).await;
-                    // Not there yet may mean still on its way: "not made" only after a
-                    // second look, once a create could no longer be running.
-                    if matches!(found, Ok(None)) {
-                        tokio::time::sleep(crate::api::client::timeouts::CREATE.mul_f64(client.timeout_scale())).await;
-                        found = look_for_created(&client, &request, since).await;
-                    }
+            match create_or_find(&client, &request, since).await {
+                CreateOutcome::Created(p) => sink.send(Event::ProcessingCreated(Ok(p))),
+                CreateOutcome::Refused(e) => sink.send(Event::ProcessingCreated(Err(e))),
+                CreateOutcome::Unanswered { error, found } => {
                     sink.send(Event::CreateUnanswered { request: Box::new(request), since, error, found });
                 }
-                result => sink.send(Event::ProcessingCreated(result)),
             }
         });
     }

@@ -110,6 +110,8 @@ impl Worker {
                 }
                 self.begin(client, &session);
                 self.sink.send(Event::SignedIn { session, status });
+                // A batch left unfinished (the app was closed, an answer was lost) is offered again.
+                self.load_batches();
                 true
             }
             // The saved server not answering at start: stay on it (its saved lists are
@@ -118,6 +120,7 @@ impl Worker {
                 tracing::warn!("{} does not answer; starting on it offline: {error}", session.server);
                 self.begin(client, &session);
                 self.sink.send(Event::SignedInOffline { session, error });
+                self.load_batches();
                 true
             }
             Err(error) => {
@@ -131,6 +134,8 @@ impl Worker {
     /// last one is stamped with it), its reach is watched and the account refreshed.
     fn begin(&mut self, client: Client, session: &Session) {
         self.sink = self.sink.next_session();
+        // A batch runs for the account it was started on, never on into another session.
+        self.pause_batch();
         let (sink, server) = (self.sink.clone(), session.server.clone());
         client.watch_reach(move |reach| sink.send(Event::Reach { server: server.clone(), reach }));
         self.client = Some(client);

@@ -18,6 +18,7 @@ mod sandbox_hardening;
 mod translations;
 mod ui_app;
 mod ui_attributes;
+mod ui_batch;
 mod ui_catalog;
 mod ui_create_unanswered;
 mod ui_files;
