@@ -32,7 +32,7 @@ pub struct PlanRow {
 
 /// What the plan was built from; a change rebuilds it.
 #[derive(Debug, Clone, PartialEq)]
-struct PlanKey {
+pub(super) struct PlanKey {
     features: usize,
     name_attribute: Option<String>,
     group_by: Option<String>,
@@ -59,7 +59,7 @@ pub struct BatchState {
     pub form_problem: Option<String>,
     /// Items the user left out, by key.
     pub excluded: BTreeSet<String>,
-    plan_key: Option<PlanKey>,
+    pub(super) plan_key: Option<PlanKey>,
     /// The serial of the estimates asked for the plan shown; answers of another are dropped.
     pub serial: u64,
     /// When the plan last changed, while its estimates wait to be asked for.
@@ -342,6 +342,7 @@ impl AppState {
     /// Applies the batch's events.
     pub(super) fn apply_batch_event(&mut self, event: Event) {
         match event {
+            Event::BatchFileReading { .. } => self.batch.reading = true,
             Event::BatchFileRead { path, result } => {
                 self.batch.reading = false;
                 match result {

@@ -191,6 +191,8 @@ impl AppState {
     /// Marks the project as the one being opened (a late answer for another is dropped) and
     /// returns the command that opens it.
     pub fn open_project_command(&mut self, id: ProjectId) -> Command {
+        // The share form's last outcome was about the project left.
+        self.review.share_outcome = None;
         self.open_project.start();
         self.opening_project = Some(id.clone());
         self.open_serial += 1;
@@ -480,7 +482,8 @@ impl AppState {
             e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
             Event::CacheSize(size) => self.cache_size = size,
             e @ (Event::ProcessingReviewed { .. } | Event::ProjectShared { .. }) => self.apply_review_event(e),
-            e @ (Event::BatchFileRead { .. }
+            e @ (Event::BatchFileReading { .. }
+            | Event::BatchFileRead { .. }
             | Event::BatchCost { .. }
             | Event::BatchProgress { .. }
             | Event::BatchesFound { .. }
@@ -501,6 +504,18 @@ impl AppState {
         self.session = Some(session);
         self.reach = Some(crate::api::Reach::Answering);
         self.status.finish(status);
+        // Answers to what was in flight are the last session's and are dropped (`receive`):
+        // nothing may go on waiting for them. A batch that was running is offered again from
+        // its file (the worker paused it), and the plan is estimated afresh.
+        self.review.deciding = None;
+        self.review.sharing = None;
+        self.review.share_outcome = None;
+        if self.batch.running {
+            self.batch.running = false;
+            self.batch.record = None;
+            self.batch.stop = None;
+        }
+        self.batch.plan_key = None;
         if !same_account {
             self.projects.reset();
             self.projects_saved_at = None;

@@ -92,8 +92,8 @@ fn found_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<Command>) {
 
 fn plan_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<Command>) {
     ui.horizontal_wrapped(|ui| {
+        // Busy only once a file is chosen: a dialog closed without one leaves the button on.
         if ui.add_enabled(!state.batch.reading, egui::Button::new(t!("batch.choose_file"))).clicked() {
-            state.batch.reading = true;
             out.push(state.choose_batch_file());
         }
         match &state.batch.file {

@@ -579,20 +579,29 @@ pub fn dialogs(ctx: &egui::Context, state: &mut AppState, pui: &mut ProcessingsU
     }
     if let Some((id, target)) = &mut pui.moving {
         let mut close = false;
-        let projects: Vec<(ProjectId, String)> = state
+        // A project where the user may not start processings cannot take one either: it is
+        // listed greyed, with the reason.
+        let projects: Vec<(ProjectId, String, bool)> = state
             .projects
             .value()
             .map(|p| {
                 p.results
                     .iter()
                     .filter(|x| Some(&x.id) != state.open_project_id())
-                    .map(|x| (x.id.clone(), x.name.clone()))
+                    .map(|x| (x.id.clone(), x.name.clone(), x.allows(crate::api::ProjectAction::StartProcessing)))
                     .collect()
             })
             .unwrap_or_default();
         super::dialog(ctx, t!("details.move_title")).show(ctx, |ui| {
-            for (pid, name) in &projects {
-                ui.radio_value(target, Some(pid.clone()), super::drawable(ui.ctx(), name));
+            for (pid, name, allowed) in &projects {
+                let radio = egui::RadioButton::new(target.as_ref() == Some(pid), super::drawable(ui.ctx(), name));
+                let response = ui.add_enabled(*allowed, radio);
+                if response.clicked() {
+                    *target = Some(pid.clone());
+                }
+                if !allowed {
+                    response.on_disabled_hover_text(t!("roles.cannot_start_here"));
+                }
             }
             ui.horizontal(|ui| {
                 if ui.add_enabled(target.is_some(), egui::Button::new(t!("details.move_confirm"))).clicked() {

@@ -111,7 +111,9 @@ pub fn actions(
             name: p.name.clone(),
             comment: String::new(),
             with_picked: true,
-            with_drawn: true,
+            // The drawn area is often the last run's, left in the form: it goes with the
+            // rejection only when the user ticks it.
+            with_drawn: false,
             sent: false,
         });
         state.review.decision_error = None;

@@ -12,11 +12,14 @@ use rust_i18n::t;
 pub struct ShareUi {
     pub email: String,
     pub role: ProjectRole,
+    /// The address last sent: the field is emptied once the server has shared with it, and
+    /// kept as typed when it refused.
+    sent: Option<String>,
 }
 
 impl Default for ShareUi {
     fn default() -> Self {
-        Self { email: String::new(), role: ProjectRole::Readonly }
+        Self { email: String::new(), role: ProjectRole::Readonly, sent: None }
     }
 }
 
@@ -68,13 +71,19 @@ pub fn share_ui(ui: &mut egui::Ui, state: &mut AppState, sui: &mut ShareUi, out:
                     .on_disabled_hover_text(if ok { t!("share.pending") } else { t!("share.need_email") });
                 if button.clicked() {
                     out.push(state.share(project.id.clone(), sui.email.trim().to_owned(), sui.role));
-                    sui.email.clear();
+                    sui.sent = Some(sui.email.clone());
                 }
                 if pending {
                     ui.spinner();
                 }
             });
         });
+        if state.review.sharing.is_none() && sui.sent.is_some() {
+            if matches!(state.review.share_outcome, Some(Ok(_))) && sui.sent.as_deref() == Some(sui.email.as_str()) {
+                sui.email.clear();
+            }
+            sui.sent = None;
+        }
         match &state.review.share_outcome {
             Some(Ok(done)) => {
                 ui.add(egui::Label::new(done).wrap());

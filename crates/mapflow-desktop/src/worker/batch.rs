@@ -264,6 +264,7 @@ impl Worker {
         tokio::spawn(async move {
             let purpose = super::files::FilePurpose::BatchFile;
             let Some(path) = dialogs.path(&sink, path, purpose).await else { return };
+            sink.send(Event::BatchFileReading { path: path.clone() });
             let file = path.clone();
             let result = tokio::task::spawn_blocking(move || read_file(&file))
                 .await
@@ -296,11 +297,16 @@ impl Worker {
 
     /// Runs (or resumes) `record`: saved first, then its open items one by one.
     pub(super) fn run_batch(&mut self, record: BatchRecord) {
-        if let Some((id, token)) = &self.batch_run
-            && !token.is_cancelled()
+        // A paused run finishes its current item first: until its task has ended, no other
+        // run starts (it could send that item again).
+        if let Some((id, _, task)) = &self.batch_run
+            && !task.is_finished()
         {
-            tracing::warn!("a batch ({id}) is running; another was not started");
-            return;
+            tracing::warn!("a batch ({id}) is still finishing an item; another was not started");
+            let reason = rust_i18n::t!("batch.still_finishing").into_owned();
+            return self
+                .sink
+                .send(Event::BatchProgress { record: Arc::new(record), stop: Some(BatchStop::Failed(reason)) });
         }
         let sink = self.sink.clone();
         let Some(store) = self.batches.clone() else {
@@ -312,13 +318,14 @@ impl Worker {
             return sink.send(Event::BatchProgress { record: Arc::new(record), stop: Some(BatchStop::Failed(reason)) });
         };
         let token = tokio_util::sync::CancellationToken::new();
-        self.batch_run = Some((record.id.clone(), token.clone()));
-        tokio::spawn(run(client, store, record, token, sink));
+        let id = record.id.clone();
+        let task = tokio::spawn(run(client, store, record, token.clone(), sink));
+        self.batch_run = Some((id, token, task));
     }
 
     /// Pauses the running batch once its current item has its answer.
     pub(super) fn pause_batch(&mut self) {
-        if let Some((_, token)) = &self.batch_run {
+        if let Some((_, token, _)) = &self.batch_run {
             token.cancel();
         }
     }
@@ -390,6 +397,22 @@ async fn run(
         token.cancel();
         send(record, Some(BatchStop::Failed(reason)));
     };
+    // What is on disk is what happened: an earlier run may have moved on since the app's copy
+    // was made. Its states win; the requests (with a password the file never holds) are the
+    // app's.
+    let (saved_store, id) = (store.clone(), record.id.clone());
+    match tokio::task::spawn_blocking(move || saved_store.load(&id)).await {
+        Ok(Ok(Some(saved))) => {
+            for item in &mut record.items {
+                if let Some(kept) = saved.items.iter().find(|kept| kept.key == item.key) {
+                    item.state = kept.state.clone();
+                }
+            }
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => return fail(&record, rust_i18n::t!("batch.not_kept", reason = e.to_string()).into_owned()),
+        Err(e) => return fail(&record, rust_i18n::t!("batch.not_kept", reason = e.to_string()).into_owned()),
+    }
     if let Err(reason) = save(&store, &record).await {
         return fail(&record, reason);
     }
@@ -458,9 +481,10 @@ async fn send_one(
     match create_or_find(client, request, since).await {
         CreateOutcome::Created(p) => Step::Done(created(&p, false)),
         CreateOutcome::Unanswered { found: Ok(Some(p)), .. } => Step::Done(created(&p, true)),
-        // Not made: the server is not answering; it is sent again on resume.
+        // Not found yet, but a create still on its way may land after the look: it stays
+        // "sending", so a resume looks for it again before sending anything.
         CreateOutcome::Unanswered { error, found: Ok(None) } => Step::Stop(
-            ItemState::Waiting,
+            ItemState::Sending { since },
             rust_i18n::t!("batch.no_answer", name = request.name, reason = crate::messages::error_text(&error))
                 .into_owned(),
         ),
@@ -468,6 +492,13 @@ async fn send_one(
         CreateOutcome::Unanswered { error: _, found: Err(check) } => Step::Stop(
             ItemState::Sending { since },
             rust_i18n::t!("batch.cannot_check", name = request.name, reason = crate::messages::error_text(&check))
+                .into_owned(),
+        ),
+        // The server may have made it before failing (a 5xx), or made it and answered what
+        // cannot be read: looked for on resume, never simply sent again.
+        CreateOutcome::Refused(error) if may_have_made_it(&error) => Step::Stop(
+            ItemState::Sending { since },
+            rust_i18n::t!("batch.server_trouble", name = request.name, reason = crate::messages::error_text(&error))
                 .into_owned(),
         ),
         CreateOutcome::Refused(error) if stops_the_batch(&error) => Step::Stop(
@@ -480,10 +511,21 @@ async fn send_one(
 }
 
 /// An answered failure that would fail every item after it the same way (the service is
-/// down, the session is over): the batch stops, the item still to do.
+/// down, the session is over, the role does not allow starting): the batch stops, the item
+/// still to do.
 fn stops_the_batch(error: &ApiError) -> bool {
     use crate::api::ErrorKind;
-    error.is_retryable() || matches!(error.kind, ErrorKind::Unauthorized)
+    error.is_retryable()
+        || matches!(error.kind, ErrorKind::Unauthorized | ErrorKind::Forbidden)
+        || error.status == Some(403)
+}
+
+/// A failed create the server may have carried out all the same: a server error (it can
+/// fail after committing), or a success whose body could not be read.
+fn may_have_made_it(error: &ApiError) -> bool {
+    use crate::api::ErrorKind;
+    error.status.is_some_and(|s| s >= 500)
+        || (matches!(error.kind, ErrorKind::Decode { .. }) && error.status.is_none_or(|s| (200..300).contains(&s)))
 }
 
 #[cfg(test)]

@@ -370,6 +370,10 @@ pub enum Event {
         path: PathBuf,
         result: Result<Arc<files::FolderListing>, String>,
     },
+    /// A batch file was chosen and is being read.
+    BatchFileReading {
+        path: PathBuf,
+    },
     /// A batch file's features, or why it could not be read.
     BatchFileRead {
         path: PathBuf,
@@ -475,6 +479,7 @@ impl Event {
                 | Self::AoiImported { .. }
                 | Self::ChooseFile { .. }
                 | Self::FolderListing { .. }
+                | Self::BatchFileReading { .. }
                 | Self::BatchFileRead { .. }
                 | Self::BatchDiscarded { .. }
         )
@@ -561,7 +566,7 @@ pub(crate) struct Worker {
     /// Where batches keep their progress (`None`: nowhere, and none can run).
     batches: Option<batch::BatchStore>,
     /// The batch running (or last run), and its stop switch.
-    batch_run: Option<(String, tokio_util::sync::CancellationToken)>,
+    batch_run: Option<(String, tokio_util::sync::CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
 impl Worker {
