@@ -16,6 +16,7 @@ pub mod review;
 pub mod settings;
 mod shell;
 pub mod state;
+pub mod templates;
 
 pub use remote::Remote;
 pub use settings::{Language, Settings};

@@ -137,6 +137,8 @@ pub struct AppState {
     pub first_run: bool,
     /// Review decisions and project shares on their way, and their outcomes.
     pub review: super::review::ReviewState,
+    /// Planned searches (search templates) of the open project.
+    pub templates: super::templates::TemplatesState,
 }
 
 impl AppState {
@@ -478,6 +480,7 @@ impl AppState {
             e @ (Event::History { .. } | Event::HistorySaved { .. }) => self.apply_history_event(e),
             Event::CacheSize(size) => self.cache_size = size,
             e @ (Event::ProcessingReviewed { .. } | Event::ProjectShared { .. }) => self.apply_review_event(e),
+            Event::Templates(e) => self.apply_templates_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }
