@@ -8,6 +8,7 @@ pub mod processings;
 pub mod rasters;
 pub mod review;
 pub mod secret;
+pub mod templates;
 pub mod token;
 
 pub use catalog::*;
@@ -18,4 +19,5 @@ pub use processings::*;
 pub use rasters::*;
 pub use review::*;
 pub use secret::Secret;
+pub use templates::*;
 pub use token::Token;

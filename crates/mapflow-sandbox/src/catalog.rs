@@ -692,7 +692,7 @@ impl Filters {
     }
 
     /// Every filter but the AOI's.
-    fn passes(&self, s: &Scene) -> bool {
+    pub(crate) fn passes(&self, s: &Scene) -> bool {
         let at_least = |v: f64, bound: Option<f64>| bound.is_none_or(|b| v >= b);
         let at_most = |v: f64, bound: Option<f64>| bound.is_none_or(|b| v <= b);
         self.date_from.is_none_or(|d| s.acquired >= d)

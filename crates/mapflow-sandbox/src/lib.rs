@@ -30,6 +30,7 @@ pub mod seed;
 mod state;
 mod store;
 mod table;
+mod templates;
 mod text;
 mod tiles;
 
@@ -85,6 +86,11 @@ pub struct SandboxConfig {
     /// How many seconds after a fresh account is seeded its demo processing that is still
     /// running finishes (see [`seed::DEMO_PROJECT_NAME`]); tests shorten it.
     pub demo_finish_seconds: f64,
+    /// How long a planned search's search runs (the template is SEARCHING), in seconds.
+    pub template_search_seconds: f64,
+    /// How often a planned search checks for new imagery, in seconds: each check finds one
+    /// more of the newest scenes its first search held back. Tests shorten it.
+    pub template_check_seconds: f64,
     /// Whether requests are recorded for [`Sandbox::hits`], [`Sandbox::unexpected_requests`]
     /// and [`Sandbox::preview_requests`] (tests turn it on). Off by default, so a server
     /// anyone can reach does not keep a record of every path sent to it; bounded when on.
@@ -106,6 +112,8 @@ impl Default for SandboxConfig {
             data_dir: None,
             processing_seconds: 5.0,
             demo_finish_seconds: 75.0,
+            template_search_seconds: 5.0,
+            template_check_seconds: 60.0,
             record_requests: false,
             unexpected_routes: None,
             reset_unreadable_state: false,
@@ -134,6 +142,8 @@ impl SandboxConfig {
     pub fn validate(&self) -> Result<(), String> {
         check_seconds("processing_seconds", self.processing_seconds)?;
         check_seconds("demo_finish_seconds", self.demo_finish_seconds)?;
+        check_seconds("template_search_seconds", self.template_search_seconds)?;
+        check_seconds("template_check_seconds", self.template_check_seconds)?;
         Ok(())
     }
 }

@@ -100,6 +100,8 @@ pub(crate) struct PersistedState {
     pub mosaics: Table<MosaicRecord>,
     /// Images uploaded into the mosaics, oldest first; files under `<data_dir>/rasters/`.
     pub images: Table<ImageRecord>,
+    /// Planned processings (search templates), oldest first.
+    pub templates: Table<super::templates::TemplateRecord>,
 }
 
 impl Row for ProjectRecord {
@@ -174,6 +176,7 @@ impl PersistedState {
         self.processings.mark_all();
         self.mosaics.mark_all();
         self.images.mark_all();
+        self.templates.mark_all();
     }
 
     /// Forgets the changes once the store holds them.
@@ -182,6 +185,7 @@ impl PersistedState {
         self.processings.saved();
         self.mosaics.saved();
         self.images.saved();
+        self.templates.saved();
     }
 
     /// The project with this id.

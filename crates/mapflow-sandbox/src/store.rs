@@ -1,7 +1,7 @@
 //! The sandbox's database: `sandbox.sqlite3` in the data directory.
 //!
 //! One table per kind of record (`account`, `projects`, `processings`, `mosaics`,
-//! `images`), each row its record as JSON under its id, in the order the records were
+//! `images`, `templates`), each row its record as JSON under its id, in the order the records were
 //! added (rowid). The server keeps the whole state in memory as well, for reading; a
 //! write saves only the records that changed ([`super::table::Table`]), in one
 //! transaction, so its cost follows the size of the change and not of the account.
@@ -31,11 +31,14 @@ pub const LEGACY_STATE_FILE: &str = "sandbox-state.json";
 
 /// The schema, one step per version: step `i` takes a database from version `i` to
 /// `i + 1`. Steps are only ever added, never changed.
-const MIGRATIONS: &[&str] = &["CREATE TABLE account (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE account (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
      CREATE TABLE projects (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);
      CREATE TABLE processings (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);
      CREATE TABLE mosaics (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);
-     CREATE TABLE images (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);"];
+     CREATE TABLE images (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);",
+    "CREATE TABLE templates (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);",
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -140,6 +143,7 @@ impl Store {
         save_table(&tx, "processings", &state.processings)?;
         save_table(&tx, "mosaics", &state.mosaics)?;
         save_table(&tx, "images", &state.images)?;
+        save_table(&tx, "templates", &state.templates)?;
         tx.commit()?;
         state.mark_saved();
         Ok(())
@@ -199,6 +203,7 @@ fn read_state(conn: &Connection) -> Result<Option<PersistedState>, String> {
         processings: read_table(conn, "processings")?,
         mosaics: read_table(conn, "mosaics")?,
         images: read_table(conn, "images")?,
+        templates: read_table(conn, "templates")?,
     };
     state.normalize();
     Ok(Some(state))

@@ -4,4 +4,5 @@
 mod client_catalog;
 mod client_projects;
 mod client_roles;
+mod client_templates;
 mod wire_fixtures;

@@ -373,3 +373,102 @@ async fn the_sandbox_answers_shared_projects_and_reviews_as_documented() {
     assert_eq!(api.call(Method::GET, "/user/status", None).await["reviewWorkflowEnabled"], false);
     assert_eq!(api.sandbox.unexpected_requests(), Vec::<String>::new());
 }
+
+#[test]
+fn the_client_reads_and_writes_planned_searches_as_documented() {
+    client_reads::<api::TemplateWithResults>("template_with_results", &[]);
+    client_reads::<api::Template>("template_short", &[]);
+    client_reads::<api::TemplateImagesPage>("template_images_page", &[]);
+    client_reads::<api::AoisAdded>("template_aois_added", &[]);
+    client_reads::<api::AoisDeleted>("template_aois_deleted", &[]);
+    client_reads::<api::Processing>("template_processing_v1", &[]);
+    client_writes::<api::TemplateCreate>("template_create_request");
+    client_writes::<api::TemplateUpdate>("template_update_request");
+    client_writes::<api::TemplateRun>("template_run_request");
+    client_writes::<api::TemplateAoiInput>("template_aoi_request");
+    client_writes::<api::TemplateAoisInput>("template_aois_request");
+    client_writes::<api::TemplateAoiUpdate>("template_aoi_update_request");
+    client_writes::<api::TemplateAoisDelete>("template_aoi_delete_request");
+    client_writes::<api::TemplateImagesQuery>("template_images_request");
+}
+
+/// Replaces the placeholders of a request fixture (`"PROJECT_ID"`, …) with real values.
+fn filled(name: &str, values: &[(&str, &str)]) -> Value {
+    let mut text = fixture(name).to_string();
+    for (from, to) in values {
+        text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The sandbox takes every planned-search request fixture and answers with every key of the
+/// response fixtures.
+#[tokio::test]
+async fn the_sandbox_answers_planned_searches_as_documented() {
+    let config = SandboxConfig {
+        record_requests: true,
+        template_search_seconds: 0.2,
+        template_check_seconds: 0.2,
+        ..SandboxConfig::default()
+    };
+    let api = Api { sandbox: StrictSandbox::start(config), http: reqwest::Client::new() };
+    let project = api.call(Method::GET, "/projects/default", None).await["id"].as_str().unwrap().to_owned();
+    let created = api
+        .call(
+            Method::POST,
+            "/processings/template",
+            Some(filled("template_create_request", &[("PROJECT_ID", &project)])),
+        )
+        .await;
+    let id = created["template"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/processings/template/{id}");
+    // Wait for a check, so that every key has a value to compare.
+    let start = std::time::Instant::now();
+    let full = loop {
+        let t = api.call(Method::GET, &path, None).await;
+        if t["template"]["status"] == "UPDATED" {
+            break t;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "{t:#}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let image = full["searchResults"][0].clone();
+    let provider = image["metadata"]["providerName"].as_str().unwrap().to_owned();
+    let image_id = image["id"].as_str().unwrap().to_owned();
+    let run = filled("template_run_request", &[("PROVIDER", &provider), ("IMAGE_ID", &image_id)]);
+    api.call(Method::POST, &format!("{path}/v2"), Some(run)).await;
+    let full = api.call(Method::GET, &path, None).await;
+    assert_shape("template_with_results", &full);
+    let short = api.call(Method::GET, &format!("/processings/template/project/{project}"), None).await;
+    assert_shape("template_short", &short[0]);
+    assert!(short[0].get("searchParams").is_none());
+    let listed = api.call(Method::GET, "/processings/template", None).await;
+    assert_shape("template_with_results", &json!({"template": listed[0], "searchResults": []}));
+
+    let updated = api.call(Method::PUT, &path, Some(fixture("template_update_request"))).await;
+    assert_eq!(updated["searchParams"]["maxCloudCover"], 20);
+    let added = api.call(Method::POST, &format!("{path}/aoi"), Some(fixture("template_aoi_request"))).await;
+    assert_shape("template_aois_added", &added);
+    let added = api.call(Method::POST, &format!("{path}/aoi"), Some(fixture("template_aois_request"))).await;
+    assert_eq!(added["addedCount"], 2);
+    let aoi =
+        full["template"]["searchParams"]["aoiDetails"]["features"][0]["properties"]["id"].as_str().unwrap().to_owned();
+    let feature =
+        api.call(Method::POST, &format!("{path}/aoi/{aoi}"), Some(fixture("template_aoi_update_request"))).await;
+    assert_eq!(feature["properties"]["name"], "East side");
+    let page = api
+        .call(Method::POST, &format!("{path}/images"), Some(filled("template_images_request", &[("AOI_ID", &aoi)])))
+        .await;
+    assert!(page["results"].is_array() && page["total"].is_number(), "{page}");
+    let page = api.call(Method::POST, &format!("{path}/images"), Some(json!({"limit": 5, "offset": 0}))).await;
+    assert_shape("template_images_page", &page);
+    let processings = api.call(Method::GET, &format!("{path}/processings"), None).await;
+    assert_shape("template_processing_v1", &processings[0]);
+    assert_eq!(processings[0]["params"]["zoom"], "18");
+    let deleted = api
+        .call(Method::DELETE, &format!("{path}/aoi"), Some(filled("template_aoi_delete_request", &[("AOI_ID", &aoi)])))
+        .await;
+    assert_shape("template_aois_deleted", &deleted);
+    assert_eq!(deleted["deletedCount"], 1);
+    assert_eq!(api.sandbox.unexpected_requests(), Vec::<String>::new());
+}

@@ -185,6 +185,8 @@ impl AppState {
             && limit > 0
             && area > limit as f64
         {
+            // Too large to search now: a planned search runs in the background instead.
+            self.templates.offer_for_large_aoi = true;
             self.catalog.refused = Some(
                 rust_i18n::t!(
                     "catalog.too_large",

@@ -19,11 +19,13 @@ pub enum Pane {
     Identify,
     Attributes,
     History,
+    /// Planned searches (search templates) of the open project.
+    Templates,
 }
 
 impl Pane {
     /// Every pane, in the order the View menu lists them.
-    pub const ALL: [Pane; 12] = [
+    pub const ALL: [Pane; 13] = [
         Pane::Map,
         Pane::Projects,
         Pane::Layers,
@@ -36,6 +38,7 @@ impl Pane {
         Pane::Identify,
         Pane::Attributes,
         Pane::History,
+        Pane::Templates,
     ];
 
     /// The translation key of the pane's title.
@@ -53,6 +56,7 @@ impl Pane {
             Pane::Identify => "panes.identify",
             Pane::Attributes => "panes.attributes",
             Pane::History => "panes.history",
+            Pane::Templates => "panes.templates",
         }
     }
 }
@@ -65,7 +69,7 @@ const TREE_ID: &str = "workbench";
 /// ```text
 /// ┌ Projects ┐┌──────── Map ────────┐┌ New processing | Catalog | My imagery ┐
 /// │          ││                     ││                                       │
-/// ├ Layers ──┤├ Processings | Scenes | Attributes | History ┤├ Details | Feature ┤
+/// ├ Layers ──┤├ Processings | Planned | Scenes | Attributes | History ┤├ Details | Feature ┤
 /// └──────────┘└─────────────────────┘└───────────────────────────────────────┘
 /// ```
 pub fn default_layout() -> Tree<Pane> {
@@ -81,7 +85,8 @@ pub fn default_layout() -> Tree<Pane> {
     let scenes = pane(&mut tiles, Pane::CatalogResults);
     let attributes = pane(&mut tiles, Pane::Attributes);
     let history = pane(&mut tiles, Pane::History);
-    let bottom = tiles.insert_tab_tile(vec![processings, scenes, attributes, history]);
+    let templates = pane(&mut tiles, Pane::Templates);
+    let bottom = tiles.insert_tab_tile(vec![processings, templates, scenes, attributes, history]);
     let centre = vertical(&mut tiles, &[(map, 2.3), (bottom, 1.0)]);
 
     let form = pane(&mut tiles, Pane::NewProcessing);

@@ -18,6 +18,7 @@ pub mod remote;
 pub mod review;
 pub mod settings;
 pub mod state;
+pub mod templates;
 
 pub use remote::Remote;
 pub use settings::{Language, Settings};

@@ -139,6 +139,8 @@ pub struct AppState {
     pub review: super::review::ReviewState,
     /// A batch of processings from a file: its plan, its progress, the unfinished ones found.
     pub batch: super::batch::BatchState,
+    /// Planned searches (search templates) of the open project.
+    pub templates: super::templates::TemplatesState,
 }
 
 impl AppState {
@@ -488,6 +490,7 @@ impl AppState {
             | Event::BatchProgress { .. }
             | Event::BatchesFound { .. }
             | Event::BatchDiscarded { .. }) => self.apply_batch_event(e),
+            Event::Templates(e) => self.apply_templates_event(e),
             processing_event => self.apply_processing_event(processing_event),
         }
     }

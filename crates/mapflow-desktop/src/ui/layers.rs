@@ -29,7 +29,7 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
     let UiState { aoi_editor: editor, footprint_click, catalog: catalog_ui, imagery: imagery_ui, .. } = ui_state;
     let image_footprints = imagery_ui.footprints(state);
     let rings = catalog_ui.rings();
-    let AppState { results, processing_aois, settings, catalog, layers, .. } = state;
+    let AppState { results, processing_aois, settings, catalog, layers, templates, .. } = state;
     for (id, view) in results.iter_mut() {
         view.style.pinned = identified.as_ref().filter(|(pid, _)| pid == id).map(|(_, f)| *f);
         view.style.selected = selection.as_ref().filter(|(sid, _)| sid == id).map(|(_, s)| s.clone());
@@ -91,6 +91,10 @@ pub fn map_pane_ui(ui: &mut egui::Ui, state: &mut AppState, ui_state: &mut UiSta
             }
             _ => {}
         }
+    }
+    // The AOIs of the planned search the user is inside, named.
+    if !templates.map_aois.is_empty() {
+        overlays.push(Box::new(super::templates::TemplateAoisPlugin { aois: &templates.map_aois }));
     }
     // The AOI editor always runs (it is how the AOI is drawn), even before the list knows it.
     if let Some(editor) = aoi_editor.take() {

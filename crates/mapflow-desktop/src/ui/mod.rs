@@ -16,6 +16,7 @@ mod projects;
 pub mod review;
 mod share;
 mod sign_in;
+pub mod templates;
 mod top_bar;
 mod workbench;
 
@@ -62,6 +63,7 @@ pub struct UiState {
     /// The attribute table.
     pub attributes: attributes::AttributesUi,
     pub history: history::HistoryUi,
+    pub templates: templates::TemplatesUi,
 }
 
 impl Default for UiState {
@@ -88,6 +90,7 @@ impl Default for UiState {
             file_chooser: Default::default(),
             attributes: Default::default(),
             history: Default::default(),
+            templates: Default::default(),
         }
     }
 }
@@ -127,6 +130,7 @@ pub fn app_ui(
     out: &mut Vec<Command>,
 ) {
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::top_bar_ui(ui, state, ui_state, map, out));
+    templates::poll(ui.ctx(), state, out);
     if let Some(bbox) = state.zoom_request.take() {
         map.zoom_to_bbox(bbox);
     }

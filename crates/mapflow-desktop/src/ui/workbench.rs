@@ -81,7 +81,11 @@ impl Behavior<Pane> for Workbench<'_> {
             }
             Pane::Catalog => scrolled(ui, "catalog", |ui| {
                 let searching = state.catalog.results.is_pending();
+                let offered = state.templates.offer_for_large_aoi;
                 super::catalog::filters_ui(ui, state, &mut ui_state.catalog, out);
+                if state.templates.offer_for_large_aoi && !offered {
+                    ui_state.show_pane(Pane::Templates);
+                }
                 if !searching && state.catalog.results.is_pending() {
                     ui_state.show_pane(Pane::CatalogResults);
                 }
@@ -107,6 +111,9 @@ impl Behavior<Pane> for Workbench<'_> {
                 super::processings::details_ui(ui, state, &mut ui_state.processings, out);
             }),
             Pane::Identify => scrolled(ui, "identify", |ui| super::layers::identify_ui(ui, state, ui_state)),
+            Pane::Templates => {
+                super::templates::templates_ui(ui, state, &mut ui_state.templates, out);
+            }
             Pane::History => {
                 scrolled(ui, "history", |ui| super::history::history_ui(ui, state, &mut ui_state.history, out));
             }

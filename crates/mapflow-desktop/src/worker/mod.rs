@@ -12,9 +12,11 @@ mod imagery;
 pub mod lists;
 mod processings;
 mod review;
+mod templates;
 
 pub use processings::save_as;
 pub use review::MarkedFeatures;
+pub use templates::{TEMPLATE_IMAGES_PAGE, TemplateChange, TemplateCommand, TemplateEvent};
 mod session;
 
 use crate::api::{
@@ -87,6 +89,8 @@ pub enum Command {
     LoadProcessingAois { id: ProcessingId },
     /// Accept the results of a processing in review. Handler: `Worker::accept`.
     AcceptProcessing { id: ProcessingId },
+    /// A planned-search call. Handler: `templates::templates`.
+    Templates(TemplateCommand),
     /// Reject the results of a processing in review, with a comment and the features marked
     /// as wrong. Handler: `Worker::reject`.
     RejectProcessing { id: ProcessingId, comment: String, marked: MarkedFeatures },
@@ -185,6 +189,8 @@ pub struct SavedResult {
 /// A result, sent by the worker and applied to `AppState` in one place.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// The answer to a planned-search call.
+    Templates(TemplateEvent),
     /// A session began (after startup, sign-in or sign-out) with the account as it answered.
     SignedIn {
         session: Session,
@@ -677,6 +683,7 @@ impl Worker {
                 |id, result| Event::ProcessingAois { id, result },
             ),
             Command::AcceptProcessing { id } => self.accept(id),
+            Command::Templates(command) => self.templates(command),
             Command::RejectProcessing { id, comment, marked } => self.reject(id, comment, marked),
             Command::ShareProject { project, email, role } => self.share(project, email, role),
             Command::LoadResult { id, version } => self.load_result(id, version),

@@ -30,3 +30,4 @@ mod ui_local_layers;
 mod ui_processings;
 mod ui_rate_limit;
 mod ui_review;
+mod ui_templates;

@@ -3,6 +3,7 @@
 //! anything is charged, with the reason.
 
 use crate::support;
+use testkit::sandbox_setup::StrictSandbox;
 
 use egui_kittest::kittest::Queryable;
 use mapflow_desktop::api::{Client, ClientConfig, ProcessingPageQuery};
@@ -117,8 +118,8 @@ fn wait_finished(h: &mut H) {
     });
 }
 
-fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig { processing_seconds: 120.0, ..SandboxConfig::default() }).unwrap()
+fn sandbox() -> StrictSandbox {
+    StrictSandbox::start(SandboxConfig { processing_seconds: 120.0, ..SandboxConfig::default() })
 }
 
 #[test]

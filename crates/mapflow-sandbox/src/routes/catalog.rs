@@ -116,7 +116,7 @@ fn parse_aoi(geometry: &Value) -> ApiResult<Aoi> {
 }
 
 /// The request's filters, checked: dates must parse, product types be known.
-fn filters(q: &CatalogQuery) -> ApiResult<Filters> {
+pub(crate) fn filters(q: &CatalogQuery) -> ApiResult<Filters> {
     let date = |name: &str, value: &Option<String>, end: bool| -> ApiResult<Option<DateTime<Utc>>> {
         value
             .as_deref()
@@ -158,7 +158,7 @@ fn filters(q: &CatalogQuery) -> ApiResult<Filters> {
 /// An ISO 8601 datetime (with an offset, or taken as UTC without one) or a date; a date
 /// bound means the day's start, or with `end_of_day` its last microsecond (so a "to"
 /// date includes that day).
-fn instant(text: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
+pub(crate) fn instant(text: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));

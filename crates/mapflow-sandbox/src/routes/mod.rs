@@ -12,6 +12,7 @@ mod rasters;
 mod refusals;
 mod review;
 mod share;
+mod templates;
 mod tiles;
 mod user;
 
@@ -30,6 +31,7 @@ use super::faults;
 use super::state::Shared;
 
 pub(crate) use catalog::serve_previews;
+pub(crate) use catalog::{filters as catalog_filters, instant as catalog_instant};
 pub(crate) use refusals::{JsonErrorListener, status_code_name};
 
 /// All API routes live under this prefix, as on the real service.
@@ -45,6 +47,7 @@ pub(crate) fn router(shared: Arc<Shared>, previews: Arc<super::catalog::Previews
         .merge(review::routes())
         .merge(share::routes())
         .merge(rasters::routes())
+        .merge(templates::routes(previews.clone()))
         .merge(catalog::routes(previews))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(shared.clone(), auth));

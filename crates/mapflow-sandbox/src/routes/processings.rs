@@ -58,7 +58,7 @@ fn listing<'a>(shared: &Shared, records: impl Iterator<Item = &'a ProcessingReco
 
 /// Creates a processing from a v2 body: checks (the geometry off the runtime and before
 /// the state lock), charges, starts.
-async fn create(shared: &Shared, caller: &Caller, body: Value) -> ApiResult<Json<Processing>> {
+pub(super) async fn create(shared: &Shared, caller: &Caller, body: Value) -> ApiResult<Json<Processing>> {
     let draft = blocking(move || processing::draft(body, Purpose::Create)).await?;
     let now = Utc::now();
     let record = shared.write(|s| {

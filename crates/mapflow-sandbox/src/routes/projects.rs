@@ -203,6 +203,7 @@ async fn remove(
         }
         s.projects.remove(&id);
         s.processings.retain(|p| p.project_id != id);
+        s.templates.retain(|t| t.project_id != id);
         Ok(())
     })
 }
@@ -247,7 +248,7 @@ pub(crate) fn to_api(shared: &Shared, state: &PersistedState, record: &ProjectRe
             review_workflow_enabled: limits.review,
         }),
         processing_counts: processing_counts(state, record),
-        templates_count: 0,
+        templates_count: state.templates.iter().filter(|t| t.project_id == record.id).count() as i64,
     }
 }
 

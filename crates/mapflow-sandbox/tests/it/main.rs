@@ -5,3 +5,4 @@ mod sandbox_demo;
 mod sandbox_processings;
 mod sandbox_rasters;
 mod sandbox_server;
+mod sandbox_templates;
