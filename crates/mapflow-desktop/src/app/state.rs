@@ -700,6 +700,19 @@ mod tests {
     }
 
     #[test]
+    fn a_new_session_leaves_nothing_waiting_for_the_last_ones_answers() {
+        let mut state = AppState::default();
+        state.receive(stamped(1, Event::SignedIn { session: on("http://a/rest"), status: UserStatus::default() }));
+        state.review.deciding = Some(ProcessingId("p".into()));
+        state.review.sharing = Some(ProjectId("a".into()));
+        state.batch.running = true;
+        // Signed in again to the same account: the answers to those are dropped (stamped 1).
+        state.receive(stamped(2, Event::SignedIn { session: on("http://a/rest"), status: UserStatus::default() }));
+        assert!(state.review.deciding.is_none() && state.review.sharing.is_none(), "Accept and Share are usable again");
+        assert!(!state.batch.running, "the batch is offered again, not shown running forever");
+    }
+
+    #[test]
     fn what_is_true_in_any_session_is_applied_whenever_it_arrives() {
         let mut state = AppState::default();
         state.receive(stamped(2, Event::SignedIn { session: on("http://b/rest"), status: UserStatus::default() }));

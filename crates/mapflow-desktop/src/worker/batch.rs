@@ -532,6 +532,29 @@ fn may_have_made_it(error: &ApiError) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_create_the_server_may_have_carried_out_is_looked_for_not_sent_again() {
+        // Server errors can come after the processing was made; an unreadable success was made.
+        for status in [500, 502, 503] {
+            assert!(may_have_made_it(&ApiError::from_status(status, "")), "{status}");
+        }
+        let unreadable = ApiError {
+            status: Some(200),
+            ..ApiError::new(crate::api::ErrorKind::Decode { path: "id".into(), message: "missing".into() })
+        };
+        assert!(may_have_made_it(&unreadable));
+        // A refusal made nothing.
+        for status in [400, 401, 403, 404, 429] {
+            assert!(!may_have_made_it(&ApiError::from_status(status, "")), "{status}");
+        }
+        // What would fail every item the same way stops the batch: the role, the session, a
+        // busy server; a refusal of one area does not.
+        for status in [401, 403, 429] {
+            assert!(stops_the_batch(&ApiError::from_status(status, "")), "{status}");
+        }
+        assert!(!stops_the_batch(&ApiError::from_status(400, r#"{"code":"AOI_TOO_BIG","message":"too big"}"#)));
+    }
+
     fn item(key: &str, state: ItemState) -> BatchItem {
         BatchItem { key: key.into(), name: format!("Field {key}"), area_m2: 1e6, cost: Some(2.0), request: None, state }
     }

@@ -5,7 +5,7 @@
 use crate::support;
 use testkit::sandbox_setup::StrictSandbox;
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use mapflow_desktop::api::{Client, ClientConfig, ProcessingPageQuery};
 use mapflow_desktop::sandbox::{Fault, FaultAction, Sandbox, SandboxConfig};
 use mapflow_desktop::worker::Command;
@@ -258,4 +258,24 @@ fn group_by_starts_one_processing_per_group() {
     wait_finished(&mut h);
     let names = batch_names(&on_server(&sandbox));
     assert_eq!(names, BTreeMap::from([("A".into(), 1), ("B".into(), 1), ("C".into(), 1)]));
+}
+
+#[test]
+fn a_file_dialog_closed_without_a_file_leaves_the_batch_window_usable() {
+    let settings = mapflow_desktop::app::Settings { builtin_file_chooser: true, ..Default::default() };
+    let mut h = support::harness_with(settings);
+    support::signed_in_to_sandbox(&mut h);
+    h.get_by_label("Batch from file…").click();
+    h.run_steps(2);
+    h.get_by_label("Choose file…").click();
+    support::wait_for(&mut h, "the chooser to open", |h| app(h).ui.file_chooser.is_open());
+    h.get_by_label("Cancel").click();
+    support::wait_for(&mut h, "the chooser to close", |h| !app(h).ui.file_chooser.is_open());
+    h.run_steps(2);
+    assert!(!app(&h).state.batch.reading, "nothing is being read");
+    let button = h.get_by_label("Choose file…");
+    assert!(!button.accesskit_node().is_disabled(), "Choose file… is still usable");
+    // And it opens the chooser again.
+    button.click();
+    support::wait_for(&mut h, "the chooser to open again", |h| app(h).ui.file_chooser.is_open());
 }
