@@ -161,12 +161,17 @@ pub fn plan(
             }
         }
     }
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Unique against every name given so far, the made-up ones too: "A", "A", "A (2)" become
+    // "A", "A (2)", "A (2) (2)", never two "A (2)".
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
     for item in &mut items {
-        let n = seen.entry(item.name.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            item.name = format!("{} ({n})", item.name);
+        if !taken.insert(item.name.clone()) {
+            let name = (2..)
+                .map(|n| format!("{} ({n})", item.name))
+                .find(|candidate| !taken.contains(candidate))
+                .unwrap_or_default();
+            taken.insert(name.clone());
+            item.name = name;
         }
     }
     items
@@ -204,6 +209,19 @@ mod tests {
             .map(|(props, geometry)| serde_json::json!({"type": "Feature", "properties": props, "geometry": geometry}))
             .collect();
         serde_json::to_vec(&serde_json::json!({"type": "FeatureCollection", "features": features})).unwrap()
+    }
+
+    #[test]
+    fn names_made_unique_never_meet_a_name_in_the_file() {
+        let named = |name: &str| SourceFeature {
+            attributes: vec![("name".to_owned(), name.to_owned())],
+            aoi: Ok(Aoi::default()),
+        };
+        let features = [named("A"), named("A"), named("A (2)"), named("A")];
+        let names: Vec<String> = plan(&features, Some("name"), None, "Feature").into_iter().map(|i| i.name).collect();
+        let unique: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert_eq!(names[0], "A");
     }
 
     #[test]

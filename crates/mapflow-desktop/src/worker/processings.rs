@@ -33,22 +33,41 @@ pub fn made_by(p: &Processing, request: &ProcessingRequest, since: DateTime<Utc>
     p.project_id == request.project_id && p.name == request.name && created && same_area
 }
 
-/// The processing `request` made since `since`, if the server has one: the newest of the
-/// project's, searched by name.
+/// How many pages of a name search are read at most when looking for a create.
+const LOOK_PAGES: usize = 10;
+
+/// The processing `request` made since `since`, if the server has one: the project's
+/// processings whose name contains it (so "Block 1" also lists "Block 10"…), newest first,
+/// page after page until they are older than the request could have made.
 pub(super) async fn look_for_created(
     client: &crate::api::Client,
     request: &ProcessingRequest,
     since: DateTime<Utc>,
 ) -> Result<Option<Processing>, ApiError> {
-    let query = ProcessingPageQuery {
-        limit: 20,
-        offset: 0,
-        terms: Some(request.name.clone()),
-        sort_by: Some(crate::api::ProcessingSortBy::Created),
-        sort_order: Some(crate::api::SortOrder::Desc),
-    };
-    let page = client.processings_page(&request.project_id, &query).await?;
-    Ok(page.results.into_iter().find(|p| made_by(p, request, since)))
+    const PAGE: i64 = 50;
+    let oldest = since - chrono::Duration::seconds(CLOCK_SLACK_SECS);
+    for page_no in 0..LOOK_PAGES {
+        let query = ProcessingPageQuery {
+            limit: PAGE,
+            offset: page_no as i64 * PAGE,
+            terms: Some(request.name.clone()),
+            sort_by: Some(crate::api::ProcessingSortBy::Created),
+            sort_order: Some(crate::api::SortOrder::Desc),
+        };
+        let page = client.processings_page(&request.project_id, &query).await?;
+        if let Some(found) = page.results.iter().find(|p| made_by(p, request, since)) {
+            return Ok(Some(found.clone()));
+        }
+        let older = page
+            .results
+            .last()
+            .and_then(|p| p.created.as_deref().and_then(crate::api::parse_api_time))
+            .is_some_and(|t| t < oldest);
+        if page.results.len() < PAGE as usize || older || (page_no as i64 + 1) * PAGE >= page.total {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 /// What came of one create.
