@@ -260,12 +260,39 @@ fn totals_ui(ui: &mut egui::Ui, state: &mut AppState, billed: bool) {
     if let Some(why) = state.refusal(crate::api::ProjectAction::StartProcessing) {
         blockers.push(why);
     }
-    if billed {
-        let balance = state.status.value().map_or(0, |s| s.remaining_credits);
-        if totals.estimating == 0 && totals.cost > balance as f64 {
-            blockers
-                .push(t!("form.not_enough_credits", cost = super::credits_text(totals.cost), balance = balance).into());
+    match state.status.value() {
+        // Without the account nothing can be checked or charged knowingly: wait for it.
+        None => blockers.push(t!("batch.account_unknown").into_owned()),
+        Some(status) if billed => {
+            let balance = status.remaining_credits;
+            if totals.estimating == 0 && totals.cost > balance as f64 {
+                blockers.push(
+                    t!("form.not_enough_credits", cost = super::credits_text(totals.cost), balance = balance).into(),
+                );
+            }
         }
+        Some(status) if status.billing_type == BillingType::Area => {
+            let area: f64 = state
+                .batch
+                .rows
+                .iter()
+                .filter(|r| r.check.is_ok() && !state.batch.excluded.contains(&r.key))
+                .map(|r| r.area_m2)
+                .sum();
+            if let Some(left) = status.remaining_area
+                && area > left as f64
+            {
+                blockers.push(
+                    t!(
+                        "form.not_enough_area",
+                        area = crate::app::messages::km2_text(area),
+                        left = crate::app::messages::km2_text(left as f64)
+                    )
+                    .into_owned(),
+                );
+            }
+        }
+        Some(_) => {}
     }
     for b in &blockers {
         ui.add(egui::Label::new(egui::RichText::new(b).color(ui.visuals().warn_fg_color)).wrap());
