@@ -127,7 +127,6 @@ fn breakdown_ui(ui: &mut egui::Ui, state: &AppState, pui: &NewProcessingUi, mode
 pub fn start_ui(ui: &mut egui::Ui, state: &mut AppState, pui: &mut NewProcessingUi, out: &mut Vec<Command>) {
     let models = models(state);
     cost_and_start(ui, state, pui, &models, out);
-    super::batch::open_button(ui, state);
 }
 
 fn price_text(price: f64) -> String {
@@ -495,7 +494,15 @@ fn cost_and_start(
         && cost_known
         && !state.creating
         && state.create_unsure.is_none();
-    let start = ui.add_enabled(ready, egui::Button::new(t!("form.start")));
+    // Start and the batch share a row where the pane is wide enough: the footer stays short
+    // and the form above keeps its room.
+    let start = ui
+        .horizontal_wrapped(|ui| {
+            let start = ui.add_enabled(ready, egui::Button::new(t!("form.start")));
+            super::batch::open_button(ui, state);
+            start
+        })
+        .inner;
     let start = match &refusal {
         Some(why) => start.on_disabled_hover_text(why),
         None => start,
