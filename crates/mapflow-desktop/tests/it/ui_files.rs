@@ -17,10 +17,9 @@ fn chooser_app() -> Harness<'static, TestApp> {
     let mut h = harness_with(Settings { builtin_file_chooser: true, ..Settings::default() });
     signed_in_to_sandbox(&mut h);
     open_project(&mut h, "Default project");
-    // The first run's demo result may still be arriving: its legend rows would move the
-    // buttons under a click.
-    wait_for(&mut h, "no result loading", |h| app(h).state.results.values().all(|view| !view.state.is_pending()));
-    h.run_steps(2);
+    // The first run's demo result and catalog search may still be arriving: their rows would
+    // move the buttons under a click.
+    support::first_run_settled(&mut h);
     h
 }
 

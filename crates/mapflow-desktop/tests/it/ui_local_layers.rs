@@ -22,6 +22,8 @@ fn fields() -> Vec<u8> {
 fn a_dropped_geopackage_becomes_a_layer_then_the_aoi() {
     let mut h = harness();
     support::signed_in_to_sandbox(&mut h);
+    // The first run's rows stop arriving before the layer list is clicked.
+    support::first_run_settled(&mut h);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fields.gpkg");
     write(&Dataset::from_geojson(&fields(), "fields").unwrap(), Format::GeoPackage, &path).unwrap();

@@ -202,6 +202,20 @@ pub fn signed_in_to_sandbox(h: &mut Harness<'_, TestApp>) {
     wait_for(h, "the projects list", |h| project_names(h).iter().any(|n| n == "Default project"));
 }
 
+/// Waits until a first run's own steps are over: the demo project opened, its newest result
+/// loaded and the catalog searched over it. Until then rows keep arriving in the layer list
+/// and the panes, and a click aimed at a button can land on what has moved under it.
+pub fn first_run_settled(h: &mut Harness<'_, TestApp>) {
+    wait_for(h, "the first run's result and catalog search", |h| {
+        let state = &app(h).state;
+        state.first_look.is_none()
+            && state.first_look_search.is_none()
+            && state.results.values().all(|view| !view.state.is_pending())
+            && !state.catalog.results.is_pending()
+    });
+    h.run_steps(2);
+}
+
 /// Signs in (from the embedded sandbox's session) to the server at `server` with `token`,
 /// through the sign-in dialog, and waits for its projects.
 #[allow(dead_code)] // not every test binary signs in elsewhere
