@@ -53,8 +53,9 @@ pub fn batch_window(ctx: &egui::Context, state: &mut AppState, out: &mut Vec<Com
 
 /// Unfinished batches found at sign-in, each with Resume and Discard.
 fn found_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<Command>) {
-    let found = state.batch.found.clone();
-    for record in found {
+    // Read in place; the record asked for is copied once, on the click.
+    let (mut resume, mut discard) = (None, None);
+    for (at, record) in state.batch.found.iter().enumerate() {
         egui::Frame::group(ui.style()).show(ui, |ui| {
             let c = record.counts();
             ui.add(
@@ -69,24 +70,30 @@ fn found_ui(ui: &mut egui::Ui, state: &mut AppState, out: &mut Vec<Command>) {
                 ))
                 .wrap(),
             );
-            let blocked = state.resume_blocked(&record);
+            let blocked = state.resume_blocked(record);
             if let Some(why) = &blocked {
                 ui.colored_label(ui.visuals().warn_fg_color, why);
             }
             ui.horizontal(|ui| {
                 let busy = state.batch.running;
-                let resume = ui.add_enabled(blocked.is_none() && !busy, egui::Button::new(t!("batch.resume")));
-                if resume.clicked()
-                    && let Some(cmd) = state.resume_batch(record.clone())
-                {
-                    out.push(cmd);
+                let button = ui.add_enabled(blocked.is_none() && !busy, egui::Button::new(t!("batch.resume")));
+                if button.clicked() {
+                    resume = Some(at);
                 }
                 if ui.button(t!("batch.discard")).on_hover_text(t!("batch.discard_hint")).clicked() {
-                    out.push(state.discard_batch(&record.id));
+                    discard = Some(record.id.clone());
                 }
             });
         });
         ui.add_space(4.0);
+    }
+    if let Some(record) = resume.and_then(|at: usize| state.batch.found.get(at).cloned())
+        && let Some(cmd) = state.resume_batch(record)
+    {
+        out.push(cmd);
+    }
+    if let Some(id) = discard {
+        out.push(state.discard_batch(&id));
     }
 }
 
@@ -180,7 +187,8 @@ fn attributes_ui(ui: &mut egui::Ui, state: &mut AppState) {
 }
 
 fn plan_table(ui: &mut egui::Ui, state: &mut AppState, billed: bool) {
-    let rows: Vec<PlanRow> = state.batch.rows.clone();
+    // Taken out for the frame and put back, not copied: each row holds its whole request.
+    let rows: Vec<PlanRow> = std::mem::take(&mut state.batch.rows);
     egui::Grid::new("batch_plan_grid").num_columns(5).striped(true).spacing([10.0, 3.0]).show(ui, |ui| {
         ui.label("");
         ui.strong(t!("batch.col_name"));
@@ -238,6 +246,7 @@ fn plan_table(ui: &mut egui::Ui, state: &mut AppState, billed: bool) {
             ui.add(egui::Label::new(egui::RichText::new(text).color(ui.visuals().error_fg_color)).wrap());
         }
     }
+    state.batch.rows = rows;
 }
 
 fn totals_ui(ui: &mut egui::Ui, state: &mut AppState, billed: bool) {

@@ -34,10 +34,10 @@ fn email_ok(email: &str) -> bool {
 
 /// The role line, the members and the share form of the open project.
 pub fn share_ui(ui: &mut egui::Ui, state: &mut AppState, sui: &mut ShareUi, out: &mut Vec<Command>) {
-    let Some(project) = state.open_project.value().cloned() else { return };
-    let role = project.my_role();
+    let Some(project) = state.open_project.value() else { return };
+    let (project_id, role, shared) = (project.id.clone(), project.my_role(), project.is_shared());
     let members = project.share_project.clone().unwrap_or_default();
-    if project.is_shared() {
+    if shared {
         ui.label(t!("share.your_role", role = role_word(role)));
     }
     if !members.users.is_empty() || members.owners.len() > 1 || role != ProjectRole::Owner {
@@ -70,7 +70,7 @@ pub fn share_ui(ui: &mut egui::Ui, state: &mut AppState, sui: &mut ShareUi, out:
                     .add_enabled(ok && !pending, egui::Button::new(t!("share.send")))
                     .on_disabled_hover_text(if ok { t!("share.pending") } else { t!("share.need_email") });
                 if button.clicked() {
-                    out.push(state.share(project.id.clone(), sui.email.trim().to_owned(), sui.role));
+                    out.push(state.share(project_id.clone(), sui.email.trim().to_owned(), sui.role));
                     sui.sent = Some(sui.email.clone());
                 }
                 if pending {
