@@ -104,6 +104,8 @@ pub struct AoiProcessing {
 pub struct AoiProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    // `name?`: an AOI without one is sent without the key, not with `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient_opt_vec")]
     pub processings: Option<Vec<AoiProcessing>>,
@@ -362,7 +364,7 @@ pub struct TemplateRun {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateAoiInput {
     pub geometry: serde_json::Value,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 

@@ -12,6 +12,7 @@ use crate::api::{
 use crate::worker::{Command, TemplateChange, TemplateCommand, TemplateEvent};
 use rust_i18n::t;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the templates are polled while the user is inside one or one is searching.
@@ -22,23 +23,23 @@ pub struct TemplatesState {
     /// The project the list is of; another open project starts afresh.
     pub project: Option<ProjectId>,
     /// The project's templates, short (no AOIs).
-    pub list: Remote<Vec<Template>>,
+    pub list: Remote<Arc<Vec<Template>>>,
     /// The template the user is inside.
     pub inside: Option<TemplateId>,
     /// It in full: AOIs, their processings, what it found.
-    pub open: Remote<TemplateWithResults>,
+    pub open: Remote<Arc<TemplateWithResults>>,
     /// The processings started from it (the "no AOI" group are those no AOI lists).
     pub processings: Vec<crate::api::Processing>,
     /// Its AOIs as drawn on the map, with their names.
     pub map_aois: Vec<(crate::geo::Aoi, String)>,
     /// The first page of what it found, with the "new" marks.
-    pub images: Remote<TemplateImagesPage>,
+    pub images: Remote<Arc<TemplateImagesPage>>,
     /// Found images picked to start a processing from.
     pub selected: BTreeSet<String>,
     /// The AOI of the template the processing is started over; its first when none.
     pub selected_aoi: Option<String>,
-    /// A change on its way (the buttons wait for it).
-    pub busy: bool,
+    /// The template a change is on its way for (its buttons wait for the answer).
+    pub busy: Option<TemplateId>,
     /// Why the last change or start failed, shown in the pane.
     pub error: Option<String>,
     /// A create on its way.
@@ -65,7 +66,7 @@ impl Default for TemplatesState {
             images: Remote::default(),
             selected: BTreeSet::new(),
             selected_aoi: None,
-            busy: false,
+            busy: None,
             error: None,
             creating: false,
             announced: HashMap::new(),
@@ -152,6 +153,7 @@ impl AppState {
     /// Enters a template: reads it in full and its found images.
     pub fn open_template(&mut self, id: TemplateId) -> Vec<Command> {
         if self.templates.inside.as_ref() != Some(&id) {
+            self.templates.busy = None;
             self.templates.open.reset();
             self.templates.images.reset();
             self.templates.selected.clear();
@@ -176,6 +178,8 @@ impl AppState {
         self.templates.images.reset();
         self.templates.selected.clear();
         self.templates.error = None;
+        // A change still on its way is the left template's: no other template's buttons wait.
+        self.templates.busy = None;
     }
 
     /// Why a planned search cannot be made over the current AOI, or `None`.
@@ -232,7 +236,7 @@ impl AppState {
 
     /// A change to the template the user is inside (pause, AOIs, seen marks, …).
     pub fn change_template(&mut self, command: TemplateCommand) -> Command {
-        self.templates.busy = true;
+        self.templates.busy = self.templates.inside.clone();
         self.templates.error = None;
         Command::Templates(command)
     }
@@ -354,10 +358,10 @@ impl AppState {
                     return;
                 }
                 if let Ok(list) = &result {
-                    let list = list.clone();
-                    self.announce_new_images(&list);
-                    // A rise while inside a template: its images are read again.
-                    if let Some(inside) = self.templates.inside.clone() {
+                    self.announce_new_images(list);
+                    // A rise while inside a template: its images are read again (unless a
+                    // read of it is already on its way).
+                    if let Some(inside) = self.templates.inside.clone().filter(|_| !self.templates.open.is_pending()) {
                         let fresh =
                             list.iter().find(|t| t.id == inside).map(|t| (t.new_images_count, t.status.clone()));
                         let shown = self.templates.current().map(|t| (t.new_images_count, t.status.clone()));
@@ -367,7 +371,7 @@ impl AppState {
                         }
                     }
                 }
-                self.templates.list.finish(result);
+                self.templates.list.finish(result.map(Arc::new));
             }
             TemplateEvent::Opened { id, result } => {
                 if self.templates.inside.as_ref() != Some(&id) {
@@ -380,12 +384,14 @@ impl AppState {
                         .aois()
                         .iter()
                         .enumerate()
-                        .filter_map(|(n, a)| {
-                            let aoi = crate::geo::parse_geojson(&a.geometry.to_string()).ok()?;
-                            Some((aoi, aoi_label(a, n)))
+                        // One entry per AOI, in its order, so the list can find an AOI's
+                        // outline by its place (one that cannot be read draws nothing).
+                        .map(|(n, a)| {
+                            let aoi = crate::geo::parse_geojson(&a.geometry.to_string()).unwrap_or_default();
+                            (aoi, aoi_label(a, n))
                         })
                         .collect();
-                    template
+                    Arc::new(template)
                 });
                 self.templates.open.finish(result);
             }
@@ -395,7 +401,7 @@ impl AppState {
                         let ids: BTreeSet<&str> = page.results.iter().map(|r| r.id.as_str()).collect();
                         self.templates.selected.retain(|s| ids.contains(s.as_str()));
                     }
-                    self.templates.images.finish(result);
+                    self.templates.images.finish(result.map(Arc::new));
                 }
             }
             TemplateEvent::Created { name, result } => {
@@ -406,10 +412,14 @@ impl AppState {
                         let project = created.template.project_id.clone();
                         if project.is_some() && project == self.templates.project {
                             self.templates.announced.insert(created.template.id.clone(), 0);
+                            // Entered, and the list read again (the template itself is read
+                            // by the entering, once).
                             let cmds = self.open_template(created.template.id.clone());
                             self.follow_up.extend(cmds);
-                            let cmds = self.refresh_templates();
-                            self.follow_up.extend(cmds);
+                            if let Some(project) = project {
+                                let cmd = self.reload_templates(project, Instant::now());
+                                self.follow_up.push(cmd);
+                            }
                         }
                     }
                     Err(e) => self.template_failed(&e),
@@ -417,8 +427,8 @@ impl AppState {
             }
             TemplateEvent::Changed { id, result } => {
                 let inside = self.templates.inside.as_ref() == Some(&id);
-                if inside {
-                    self.templates.busy = false;
+                if self.templates.busy.as_ref() == Some(&id) {
+                    self.templates.busy = None;
                 }
                 match result {
                     Ok(change) => {
@@ -447,9 +457,68 @@ impl AppState {
                         let cmds = self.refresh_templates();
                         self.follow_up.extend(cmds);
                     }
-                    Err(e) => self.template_failed(&e),
+                    Err(e) if inside => self.template_failed(&e),
+                    // About a template the user has left: said, not shown in another's pane.
+                    Err(e) => self.notify_error(t!("templates.failed", reason = super::messages::error_text(&e))),
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ProjectId;
+
+    fn with_template(id: &str, project: &ProjectId) -> TemplateWithResults {
+        TemplateWithResults {
+            template: Template { id: TemplateId(id.into()), project_id: Some(project.clone()), ..Template::default() },
+            search_results: Vec::new(),
+        }
+    }
+
+    fn in_project() -> (AppState, ProjectId) {
+        let project = ProjectId("p".into());
+        let mut state = AppState::default();
+        state.templates.project = Some(project.clone());
+        (state, project)
+    }
+
+    #[test]
+    fn a_change_answered_after_leaving_leaves_no_template_waiting() {
+        let (mut state, _) = in_project();
+        let _ = state.open_template(TemplateId("a".into()));
+        let _ = state.change_template(TemplateCommand::Pause { id: TemplateId("a".into()) });
+        assert!(state.templates.busy.is_some());
+        state.leave_template();
+        let _ = state.open_template(TemplateId("b".into()));
+        assert!(state.templates.busy.is_none(), "b's buttons do not wait for a's pause");
+        // A's answer, late and failed: said, not shown as b's error, and nothing waits.
+        let refused = crate::api::ApiError::from_status(500, "");
+        state.apply_templates_event(TemplateEvent::Changed { id: TemplateId("a".into()), result: Err(refused) });
+        assert!(state.templates.busy.is_none() && state.templates.error.is_none());
+        assert!(!state.notices.is_empty());
+    }
+
+    #[test]
+    fn a_created_template_is_read_once_and_the_list_once() {
+        let (mut state, project) = in_project();
+        state.templates.creating = true;
+        state.apply_templates_event(TemplateEvent::Created {
+            name: "Fields".into(),
+            result: Ok(with_template("t", &project)),
+        });
+        let count = |pick: fn(&TemplateCommand) -> bool| {
+            state.follow_up.iter().filter(|c| matches!(c, Command::Templates(t) if pick(t))).count()
+        };
+        assert_eq!(count(|t| matches!(t, TemplateCommand::List { .. })), 1);
+        assert_eq!(count(|t| matches!(t, TemplateCommand::Open { .. })), 1);
+        assert_eq!(count(|t| matches!(t, TemplateCommand::Images { .. })), 1);
+        // The list arriving while the template is still being read asks for nothing more.
+        state.follow_up.clear();
+        let listed = vec![Template { new_images_count: 3, ..with_template("t", &project).template }];
+        state.apply_templates_event(TemplateEvent::Listed { project, result: Ok(listed) });
+        assert!(state.follow_up.is_empty(), "{:?}", state.follow_up);
     }
 }

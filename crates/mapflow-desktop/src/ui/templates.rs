@@ -111,7 +111,7 @@ fn list_ui(ui: &mut egui::Ui, state: &mut AppState, view: &mut TemplatesUi, out:
             ui.strong(t!("templates.col_area"));
             ui.strong(t!("templates.col_new"));
             ui.end_row();
-            for template in &list {
+            for template in list.iter() {
                 if ui.link(&template.name).on_hover_text(t!("templates.enter_hint")).clicked() {
                     out.extend(state.open_template(template.id.clone()));
                 }
@@ -139,17 +139,20 @@ fn inside_ui(ui: &mut egui::Ui, state: &mut AppState, view: &mut TemplatesUi, ou
             t!("templates.open_failed", reason = crate::app::messages::error_text(e)),
         );
     }
-    let Some(template) = state.templates.current().cloned() else {
+    let Some(open) =
+        state.templates.open.value().filter(|t| Some(&t.template.id) == state.templates.inside.as_ref()).cloned()
+    else {
         ui.spinner();
         return;
     };
+    let template = &open.template;
     let id = template.id.clone();
     let may_change = state.refusal(crate::api::ProjectAction::StartProcessing);
-    let busy = state.templates.busy;
+    let busy = state.templates.busy.is_some();
     ui.heading(&template.name);
     ui.label(t!(
         "templates.summary",
-        status = status_text(&template),
+        status = status_text(template),
         area = super::area_text(template.area as f64),
         n = template.new_images_count
     ));
@@ -193,9 +196,9 @@ fn inside_ui(ui: &mut egui::Ui, state: &mut AppState, view: &mut TemplatesUi, ou
     ui.separator();
 
     egui::ScrollArea::vertical().id_salt("template_inside").show(ui, |ui| {
-        aois_ui(ui, state, view, &template, may_change.is_none() && !busy, out);
+        aois_ui(ui, state, view, template, may_change.is_none() && !busy, out);
         ui.separator();
-        images_ui(ui, state, &template, may_change.is_none() && !busy, out);
+        images_ui(ui, state, template, may_change.is_none() && !busy, out);
     });
 }
 
