@@ -281,12 +281,9 @@ impl AppState {
         // Scenes too coarse for the chosen model would be charged and then fail.
         let pixel_size = images.iter().filter_map(|i| i.pixel_resolution).reduce(f64::max);
         let models = self.models();
-        if let (Some(actual), Some(model)) = (pixel_size, self.settings.form.model(&models)) {
-            let max = super::guards::model_max_pixel_size(model);
-            if actual > max + 1e-9 {
-                let model = super::guards::plain_name(&model.name);
-                return Err(super::form::FormProblem::CoarseImagery { model, actual, max }.message());
-            }
+        if let Some(why) = self.settings.form.model(&models).and_then(|m| super::guards::coarse_imagery(m, pixel_size))
+        {
+            return Err(why);
         }
         let form = &mut self.settings.form;
         form.source = super::form::SourceKind::Catalog;

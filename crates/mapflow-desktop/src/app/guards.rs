@@ -42,6 +42,15 @@ pub fn model_max_pixel_size(model: &WorkflowDef) -> f64 {
     (ground_resolution(model_min_zoom(model), 0.0) * 10.0).round() / 10.0
 }
 
+/// Why scenes of `pixel_size` (m/px, the coarsest picked) are too coarse for `model`: a
+/// processing on them would be charged and then fail. `None` when they will do.
+pub fn coarse_imagery(model: &WorkflowDef, pixel_size: Option<f64>) -> Option<String> {
+    let actual = pixel_size?;
+    let max = model_max_pixel_size(model);
+    (actual > max + 1e-9)
+        .then(|| super::form::FormProblem::CoarseImagery { model: plain_name(&model.name), actual, max }.message())
+}
+
 /// The highest zoom a provider serves: its highest price step, else its preview's.
 pub fn provider_max_zoom(provider: &Provider) -> Option<u8> {
     let from_price = provider.price.iter().map(|s| s.zoom).max();

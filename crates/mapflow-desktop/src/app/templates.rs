@@ -288,6 +288,11 @@ impl AppState {
         let form = &self.settings.form;
         let model =
             form.model(&models).or_else(|| models.first()).ok_or_else(|| t!("templates.no_model").into_owned())?;
+        // Scenes too coarse for the model would be charged and then fail, as from the catalog.
+        let pixel_size = images.iter().filter_map(|i| i.pixel_resolution).reduce(f64::max);
+        if let Some(why) = super::guards::coarse_imagery(model, pixel_size) {
+            return Err(why);
+        }
         let blocks = model
             .blocks
             .iter()
